@@ -1,0 +1,55 @@
+"""Token usage to money, in the currency of the model's catalog price."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .catalog import get_model_info
+from .types import Usage
+
+__all__ = ["Cost", "cost_of"]
+
+_MILLION = Decimal(1_000_000)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """An amount of money; ``amount`` is exact (``Decimal``)."""
+
+    amount: Decimal
+    currency: str
+
+    def __add__(self, other: Cost) -> Cost:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Cost(self.amount + other.amount, self.currency)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form used in response metadata: ``{"amount": float, "currency"}``."""
+        return {"amount": float(self.amount), "currency": self.currency}
+
+
+def cost_of(usage: Usage | Mapping[str, Any] | None, model: str | None) -> Cost | None:
+    """What ``usage`` cost on ``model``; None when the model or usage is unknown.
+
+    Cached input tokens are priced at the cache-hit price where the catalog has one.
+    """
+    if usage is None:
+        return None
+    info = get_model_info(model)
+    if info is None or info.price is None:
+        return None
+    if not isinstance(usage, Usage):
+        usage = Usage.model_validate(usage)
+    price = info.price
+    cached = usage.cache_read_tokens if price.cached_input is not None else 0
+    fresh = max(usage.input_tokens - cached, 0)
+    amount = (
+        Decimal(fresh) * price.input
+        + Decimal(cached) * (price.cached_input or price.input)
+        + Decimal(usage.output_tokens) * price.output
+    ) / _MILLION
+    return Cost(amount, price.currency)

@@ -1,0 +1,289 @@
+"""One typed error hierarchy for everything that can go wrong talking to Kimi.
+
+Callers catch ``KimiError`` for anything from this package, ``APIStatusError`` for an HTTP
+answer, or a precise subclass. Messages never contain the API key or request headers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ContentFilterError",
+    "ContextLengthExceededError",
+    "FileTooLargeError",
+    "InternalServerError",
+    "InvalidParameterError",
+    "KimiError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "StreamInterruptedError",
+    "error_from_response",
+]
+
+
+class KimiError(Exception):
+    """Base class of every error raised by ``kimi_core`` and the adapters."""
+
+
+class ConfigurationError(KimiError, ValueError):
+    """A client was configured wrongly (no key, bad base URL...); raised at construction."""
+
+
+class InvalidParameterError(KimiError, ValueError):
+    """A request that Kimi would reject, caught before it is sent.
+
+    ``param`` names the offending field so callers and users see exactly what to change.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class FileTooLargeError(InvalidParameterError):
+    """A file over the Files API limit (100 MB); raised before upload."""
+
+
+class APIError(KimiError):
+    """Something went wrong talking to the API (an HTTP error, a broken connection...)."""
+
+    def __init__(self, message: str, *, request_id: str | None = None, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.request_id:
+            text += f" (request id: {self.request_id})"
+        if self.attempts > 1:
+            text += f" [after {self.attempts} attempts]"
+        return text
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached, or the connection broke before an answer."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool)."""
+
+
+class MalformedResponseError(APIError):
+    """The server answered 2xx with a body that is not the Kimi wire format."""
+
+    def __init__(self, message: str, *, body: str = "", request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.body = body
+
+
+class StreamInterruptedError(APIError):
+    """A stream ended before ``[DONE]`` and before any ``finish_reason``.
+
+    ``text`` and ``reasoning`` carry what had arrived, so nothing is silently lost.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str = "",
+        reasoning: str = "",
+        events: int = 0,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.text = text
+        self.reasoning = reasoning
+        self.events = events
+
+
+class APIStatusError(APIError):
+    """The API answered with a non-2xx status.
+
+    ``type`` is Moonshot's ``error.type``; ``code`` is a gateway's ``error.code`` (AceData);
+    ``trace_id`` is the ``Msh-Request-Id`` header or the body's ``trace_id``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        type: str | None = None,
+        code: str | None = None,
+        trace_id: str | None = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message, request_id=trace_id, attempts=attempts)
+        self.status = status
+        self.type = type
+        self.code = code
+        self.trace_id = trace_id
+        self.body = body
+        self.headers: dict[str, str] = dict(headers or {})
+
+    @property
+    def status_code(self) -> int:
+        """Alias used by openai-style callers."""
+        return self.status
+
+    def __str__(self) -> str:
+        kind = self.type or self.code
+        text = f"{self.status}"
+        if kind:
+            text += f" {kind}"
+        text += f": {self.message}"
+        if self.trace_id:
+            text += f" (trace id: {self.trace_id})"
+        if self.attempts > 1:
+            text += f" [after {self.attempts} attempts]"
+        return text
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was invalid."""
+
+
+class ContentFilterError(BadRequestError):
+    """400 ``content_filter``: input or output was blocked by the content filter."""
+
+
+class ContextLengthExceededError(BadRequestError):
+    """400: input plus ``max_tokens`` exceeds the model's context window."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing, invalid or wrong-platform API key."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this resource."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown model, file or path."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or tokens; retried with backoff."""
+
+    @property
+    def retry_after(self) -> str | None:
+        return self.headers.get("retry-after")
+
+
+class QuotaExceededError(RateLimitError):
+    """429 ``exceeded_current_quota_error``: the account balance is exhausted; never retried."""
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed; retried with backoff."""
+
+
+_CONTEXT_MARKERS = ("token length too long", "context length", "exceeded model token limit")
+
+
+def _status_class(status: int, kind: str, message: str) -> type[APIStatusError]:
+    if status == 400:
+        if kind == "content_filter":
+            return ContentFilterError
+        lowered = message.lower()
+        if any(marker in lowered for marker in _CONTEXT_MARKERS):
+            return ContextLengthExceededError
+        return BadRequestError
+    if status == 401:
+        return AuthenticationError
+    if status == 403:
+        return PermissionDeniedError
+    if status == 404:
+        return NotFoundError
+    if status == 429:
+        return QuotaExceededError if kind == "exceeded_current_quota_error" else RateLimitError
+    if status >= 500:
+        return InternalServerError
+    return APIStatusError
+
+
+def parse_error_body(
+    raw: bytes | str,
+) -> tuple[str | None, str | None, str | None, str | None, Any]:
+    """Read ``(message, type, code, trace_id, body)`` from any error body.
+
+    Accepts Moonshot ``{"error": {"message", "type"}}``, AceData ``{"success": false,
+    "error": {"code", "message"}, "trace_id"}``, a bare ``{"message"}``/``{"detail"}``, and
+    anything else (an HTML page from a proxy), whose text is kept as the body.
+    """
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    try:
+        body: Any = json.loads(text) if text.strip() else None
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        snippet = " ".join(text.split())[:300]
+        return (snippet or None), None, None, None, (text or None)
+    error = body.get("error")
+    message: Any = None
+    kind: Any = None
+    code: Any = None
+    if isinstance(error, dict):
+        message, kind, code = error.get("message"), error.get("type"), error.get("code")
+    elif isinstance(error, str):
+        message = error
+    if message is None:
+        message = body.get("message") or body.get("detail")
+    trace_id = body.get("trace_id") or body.get("request_id")
+    return (
+        _str_or_none(message),
+        _str_or_none(kind),
+        _str_or_none(code),
+        _str_or_none(trace_id),
+        body,
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def error_from_response(
+    status: int, headers: Mapping[str, str], raw: bytes | str, *, attempts: int = 1
+) -> APIStatusError:
+    """Build the typed error for a non-2xx answer from its status, headers and body."""
+    message, kind, code, body_trace, body = parse_error_body(raw)
+    trace_id = headers.get("msh-request-id") or headers.get("x-request-id") or body_trace
+    marker = kind or code or ""
+    text = message or f"HTTP {status} with an empty body"
+    cls = _status_class(status, marker, text)
+    kept_headers = {
+        k.lower(): v
+        for k, v in headers.items()
+        if k.lower() in ("retry-after", "msh-request-id", "x-request-id", "content-type")
+        or k.lower().startswith("x-ratelimit")
+    }
+    return cls(
+        text,
+        status=status,
+        type=kind,
+        code=code,
+        trace_id=trace_id,
+        body=body,
+        headers=kept_headers,
+        attempts=attempts,
+    )

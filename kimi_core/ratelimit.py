@@ -1,0 +1,234 @@
+"""Client-side rate limiting: requests per minute, tokens per minute, concurrent requests.
+
+Moonshot limits each account (kimi-api-facts.md, "Rate limits"), so every client of the same
+key in a process shares one limiter (``shared_rate_limiter``). Off unless configured. A
+limiter is thread-safe and serves sync and async callers alike; ``acquire``/``aacquire``
+return a ``Lease`` that frees the concurrency slot and corrects the token estimate with the
+real usage when released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "PRESETS",
+    "Lease",
+    "RateLimiter",
+    "RateLimits",
+    "estimate_request_tokens",
+    "resolve_limits",
+    "shared_rate_limiter",
+]
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Limits per ``window`` seconds (a minute); ``None`` means unlimited."""
+
+    rpm: int | None = None
+    tpm: int | None = None
+    concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("rpm", "tpm", "concurrency"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+
+
+PRESETS: dict[str, RateLimits] = {
+    # Moonshot's account tiers by cumulative top-up (kimi-api-facts.md "Rate limits").
+    "tier0": RateLimits(rpm=3, tpm=500_000, concurrency=1),
+    "tier1": RateLimits(rpm=200, tpm=2_000_000, concurrency=50),
+    "tier2": RateLimits(rpm=500, tpm=3_000_000, concurrency=100),
+    "tier3": RateLimits(rpm=5_000, tpm=3_000_000, concurrency=200),
+    "tier4": RateLimits(rpm=5_000, tpm=4_000_000, concurrency=400),
+    "tier5": RateLimits(rpm=10_000, tpm=5_000_000, concurrency=1_000),
+    # Seed 002's per-model table (an older tier).
+    "moonshot-v1-8k": RateLimits(rpm=30, tpm=300_000, concurrency=5),
+    "moonshot-v1-32k": RateLimits(rpm=30, tpm=300_000, concurrency=5),
+    "moonshot-v1-128k": RateLimits(rpm=10, tpm=300_000, concurrency=3),
+    "kimi-k2": RateLimits(rpm=10, tpm=300_000, concurrency=3),
+}
+
+
+def resolve_limits(limits: RateLimits | str | Mapping[str, int | None]) -> RateLimits:
+    """Limits from a ``RateLimits``, a preset name (``"tier1"``) or a mapping."""
+    if isinstance(limits, RateLimits):
+        return limits
+    if isinstance(limits, str):
+        try:
+            return PRESETS[limits]
+        except KeyError:
+            raise ValueError(
+                f"unknown rate-limit preset {limits!r}; presets: {', '.join(PRESETS)}"
+            ) from None
+    return RateLimits(**limits)
+
+
+def estimate_request_tokens(payload: Mapping[str, Any]) -> int:
+    """A quick upper-ish estimate of a request's input tokens (about 3 characters a token),
+    charged to the TPM window until the real usage replaces it."""
+    chars = 0
+    for message in payload.get("messages") or ():
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            chars += sum(
+                len(str(part.get("text", ""))) for part in content if isinstance(part, dict)
+            )
+    return chars // 3 + 1
+
+
+class Lease:
+    """A granted request: release it when the answer is complete (a context manager too)."""
+
+    __slots__ = ("_entry", "_limiter", "_released")
+
+    def __init__(self, limiter: RateLimiter, entry: list[float]) -> None:
+        self._limiter = limiter
+        self._entry = entry
+        self._released = False
+
+    def release(self, actual_tokens: int | None = None) -> None:
+        if not self._released:
+            self._released = True
+            self._limiter._release(self._entry, actual_tokens)
+
+    def __enter__(self) -> Lease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class RateLimiter:
+    """Sliding-window RPM/TPM plus a concurrency cap, shared by threads and event loops."""
+
+    def __init__(
+        self,
+        limits: RateLimits | str | Mapping[str, int | None],
+        *,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = resolve_limits(limits)
+        self.window = window
+        self._clock = clock
+        self._cond = threading.Condition(threading.Lock())
+        self._requests: deque[float] = deque()
+        self._token_entries: deque[list[float]] = deque()
+        self._token_sum = 0.0
+        self._in_flight = 0
+        self._async_waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
+
+    def __repr__(self) -> str:
+        return f"RateLimiter({self.limits!r})"
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self.window
+        requests = self._requests
+        while requests and requests[0] <= horizon:
+            requests.popleft()
+        entries = self._token_entries
+        while entries and entries[0][0] <= horizon:
+            self._token_sum -= entries.popleft()[1]
+
+    def _try(self, tokens: int) -> tuple[float, Lease | None]:
+        """Grant now, or say how long to wait (-1: until a concurrent request ends)."""
+        now = self._clock()
+        self._expire(now)
+        limits = self.limits
+        if limits.concurrency is not None and self._in_flight >= limits.concurrency:
+            return -1.0, None
+        if limits.rpm is not None and len(self._requests) >= limits.rpm:
+            return self._requests[0] + self.window - now, None
+        if limits.tpm is not None and self._token_sum and self._token_sum + tokens > limits.tpm:
+            excess = self._token_sum + tokens - limits.tpm
+            for when, count in self._token_entries:
+                excess -= count
+                if excess <= 0:
+                    return when + self.window - now, None
+        self._requests.append(now)
+        entry = [now, float(tokens)]
+        self._token_entries.append(entry)
+        self._token_sum += tokens
+        self._in_flight += 1
+        return 0.0, Lease(self, entry)
+
+    def acquire(self, tokens: int = 0) -> Lease:
+        """Block until the request may be sent."""
+        with self._cond:
+            while True:
+                wait, lease = self._try(tokens)
+                if lease is not None:
+                    return lease
+                self._cond.wait(None if wait < 0 else max(wait, 0.001))
+
+    async def aacquire(self, tokens: int = 0) -> Lease:
+        """Wait (without blocking the event loop) until the request may be sent."""
+        loop = asyncio.get_running_loop()
+        while True:
+            future: asyncio.Future[None] | None = None
+            with self._cond:
+                wait, lease = self._try(tokens)
+                if lease is not None:
+                    return lease
+                if wait < 0:
+                    future = loop.create_future()
+                    self._async_waiters.append((loop, future))
+            if future is not None:
+                # The timeout is a safety net against a wake-up lost to a cancelled waiter.
+                await asyncio.wait({future}, timeout=1.0)
+                if not future.done():
+                    future.cancel()
+            else:
+                await asyncio.sleep(max(wait, 0.001))
+
+    def _release(self, entry: list[float], actual_tokens: int | None) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            if actual_tokens is not None and entry[0] > self._clock() - self.window:
+                self._token_sum += actual_tokens - entry[1]
+                entry[1] = float(actual_tokens)
+            self._cond.notify()
+            while self._async_waiters:
+                loop, future = self._async_waiters.popleft()
+                if not future.done():
+                    loop.call_soon_threadsafe(_wake, future)
+                    break
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+_SHARED: dict[tuple[str, RateLimits], RateLimiter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_rate_limiter(
+    api_key: str, limits: RateLimits | str | Mapping[str, int | None]
+) -> RateLimiter:
+    """The process-wide limiter for this key and limits (keyed by a hash, never the key)."""
+    resolved = resolve_limits(limits)
+    fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
+    with _SHARED_LOCK:
+        limiter = _SHARED.get((fingerprint, resolved))
+        if limiter is None:
+            limiter = _SHARED[(fingerprint, resolved)] = RateLimiter(resolved)
+        return limiter

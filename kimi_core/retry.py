@@ -1,0 +1,68 @@
+"""When to retry a failed request, and how long to wait first.
+
+Retried: 429 (except ``exceeded_current_quota_error``), 500/502/503/504, connection errors and
+timeouts. Never other 4xx, and never once a stream has handed an event to the caller (the
+client only retries before the response body is read). ``Retry-After`` (seconds or an HTTP
+date) wins over the backoff, capped at ``max_retry_after``; Moonshot's docs do not promise the
+header (kimi-api-facts.md: "unconfirmed; honour them when present").
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+from .errors import APIConnectionError, APIStatusError, QuotaExceededError
+
+__all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "parse_retry_after"]
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: ``base * 2**attempt``, capped, times [0.5, 1)."""
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def should_retry(self, error: BaseException, attempt: int) -> bool:
+        """``attempt`` counts from 0 (the first try)."""
+        if attempt >= self.max_retries:
+            return False
+        if isinstance(error, QuotaExceededError):
+            return False
+        if isinstance(error, APIStatusError):
+            return error.status in RETRYABLE_STATUSES
+        return isinstance(error, APIConnectionError)
+
+    def delay(self, error: BaseException, attempt: int) -> float:
+        if isinstance(error, APIStatusError):
+            stated = parse_retry_after(error.headers.get("retry-after"))
+            if stated is not None:
+                return min(stated, self.max_retry_after)
+        backoff = min(self.max_delay, self.base_delay * 2.0**attempt)
+        return backoff * (0.5 + random.random() / 2)

@@ -1,0 +1,261 @@
+"""Kimi wire types (pydantic v2): requests, responses, stream chunks, tool calls, usage.
+
+Every model keeps unknown fields (``extra="allow"``) and accepts ``null`` anywhere: gateways add
+fields (``native_finish_reason``, ``reasoning_details``, ``gemini_cache_tokens_details``...) and
+the real captures in the seeds must parse as they are. These types are used at the edges
+(validating a request, parsing a final response); streaming chunks stay plain dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Balance",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "ChatRequest",
+    "Choice",
+    "ChunkChoice",
+    "CompletionTokensDetails",
+    "Delta",
+    "FileDeleted",
+    "FileObject",
+    "FunctionCall",
+    "Message",
+    "ModelCard",
+    "PromptTokensDetails",
+    "RequestMessage",
+    "ThinkingConfig",
+    "ToolCall",
+    "Usage",
+]
+
+
+class WireModel(BaseModel):
+    """Base of all wire types: keeps unknown fields, reads by field name or alias."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class FunctionCall(WireModel):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ToolCall(WireModel):
+    """A tool call; ids are kept exactly as Kimi sends them (``get_distance:0``)."""
+
+    id: str | None = None
+    type: str | None = "function"
+    index: int | None = None
+    function: FunctionCall | None = None
+
+
+class PromptTokensDetails(WireModel):
+    cached_tokens: int | None = None
+
+
+class CompletionTokensDetails(WireModel):
+    reasoning_tokens: int | None = None
+
+
+class Usage(WireModel):
+    """Token usage. Cache hits come as Moonshot's top-level ``cached_tokens`` or as
+    ``prompt_tokens_details.cached_tokens`` (OpenAI-style gateways); ``cache_read_tokens``
+    reads either."""
+
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
+    total_tokens: int | None = 0
+    cached_tokens: int | None = None
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: CompletionTokensDetails | None = None
+
+    @property
+    def input_tokens(self) -> int:
+        return self.prompt_tokens or 0
+
+    @property
+    def output_tokens(self) -> int:
+        return self.completion_tokens or 0
+
+    @property
+    def cache_read_tokens(self) -> int:
+        if self.cached_tokens:
+            return self.cached_tokens
+        details = self.prompt_tokens_details
+        return (details.cached_tokens or 0) if details is not None else 0
+
+    @property
+    def reasoning_tokens(self) -> int | None:
+        details = self.completion_tokens_details
+        return details.reasoning_tokens if details is not None else None
+
+
+class Message(WireModel):
+    """A chat message as sent or received.
+
+    ``reasoning_content`` is Kimi's thinking; some gateways send the same text as
+    ``reasoning`` too (seed 001). ``partial`` marks a prefix to continue (partial mode).
+    """
+
+    role: str | None = "assistant"
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+    reasoning_details: Any = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    partial: bool | None = None
+    refusal: str | None = None
+
+    @property
+    def reasoning_text(self) -> str | None:
+        """The reasoning, from whichever field the gateway used."""
+        return self.reasoning_content if self.reasoning_content is not None else self.reasoning
+
+    @property
+    def text(self) -> str:
+        """The text content ("" when there is none)."""
+        content = self.content
+        if content is None:
+            return ""
+        if isinstance(content, str):
+            return content
+        return "".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+
+
+class RequestMessage(Message):
+    """A message in a request: the role is required and limited to what Kimi accepts."""
+
+    role: Literal["system", "user", "assistant", "tool"]
+
+
+class Choice(WireModel):
+    index: int | None = 0
+    message: Message = Field(default_factory=Message)
+    finish_reason: str | None = None
+    logprobs: Any = None
+    usage: Usage | None = None
+
+
+class ChatCompletion(WireModel):
+    """A non-streaming ``/chat/completions`` answer."""
+
+    id: str | None = None
+    object: str | None = "chat.completion"
+    created: int | None = None
+    model: str | None = None
+    choices: list[Choice] = Field(default_factory=list)
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+
+    @property
+    def message(self) -> Message:
+        """The first choice's message (raises ``IndexError`` when there is no choice)."""
+        return self.choices[0].message
+
+    @property
+    def usage_any(self) -> Usage | None:
+        """Usage from the top level or, failing that, from the first choice."""
+        if self.usage is not None:
+            return self.usage
+        return self.choices[0].usage if self.choices else None
+
+
+class Delta(WireModel):
+    role: str | None = None
+    content: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] | None = None
+
+
+class ChunkChoice(WireModel):
+    index: int | None = 0
+    delta: Delta = Field(default_factory=Delta)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+class ChatCompletionChunk(WireModel):
+    """One streamed chunk, for callers that want typed chunks (``ChatStream`` yields dicts)."""
+
+    id: str | None = None
+    object: str | None = "chat.completion.chunk"
+    created: int | None = None
+    model: str | None = None
+    choices: list[ChunkChoice] = Field(default_factory=list)
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+
+
+class ThinkingConfig(WireModel):
+    type: Literal["enabled", "disabled"]
+
+
+class ChatRequest(WireModel):
+    """A ``/chat/completions`` request, for callers that want it validated before sending.
+
+    Fields left ``None`` are not sent. ``model`` may be omitted on gateways whose URL names
+    the model (Cloudsway).
+    """
+
+    messages: list[RequestMessage] = Field(min_length=1)
+    model: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = Field(default=None, ge=1)
+    n: int | None = Field(default=None, ge=1)
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    stop: str | list[str] | None = None
+    user: str | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
+    thinking: ThinkingConfig | None = None
+    stream: bool | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON body to send: unset fields dropped, extra fields kept."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class ModelCard(WireModel):
+    """An entry of ``GET /models``; ``context_length`` is given by newer deployments."""
+
+    id: str
+    object: str | None = "model"
+    created: int | None = None
+    owned_by: str | None = None
+    context_length: int | None = None
+
+
+class Balance(WireModel):
+    """``GET /users/me/balance`` ``data``: amounts in the account's currency."""
+
+    available_balance: float | None = None
+    voucher_balance: float | None = None
+    cash_balance: float | None = None
+
+
+class FileObject(WireModel):
+    id: str
+    object: str | None = "file"
+    bytes: int | None = None
+    created_at: int | None = None
+    filename: str | None = None
+    purpose: str | None = None
+    status: str | None = None
+    status_details: str | None = None
+
+
+class FileDeleted(WireModel):
+    id: str
+    object: str | None = "file"
+    deleted: bool = False
