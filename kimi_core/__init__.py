@@ -2,6 +2,9 @@
 ``llama_index_kimi`` (httpx + pydantic only).
 
 ``KimiEmulator`` (a loopback Kimi server) is imported lazily: it needs the ``emulator`` extra.
+The clients, streams and rate limiters (which pull in httpx and asyncio) are imported on first
+use too, so importing an adapter stays cheap; ``from kimi_core import KimiClient`` works as
+before.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .catalog import CATALOG, ModelInfo, Price, check_sampling, get_model_info, thinking_enabled
-from .client import AsyncKimiClient, KimiClient
 from .cost import Cost, cost_of
 from .errors import (
     APIConnectionError,
@@ -35,9 +37,7 @@ from .errors import (
 )
 from .gateways import GATEWAYS, Gateway, get_gateway
 from .payload import prepare_chat_payload, thinking_param
-from .ratelimit import PRESETS, Lease, RateLimiter, RateLimits, shared_rate_limiter
 from .retry import RetryPolicy
-from .stream import AsyncChatStream, ChatStream, StreamAccumulator
 from .types import (
     Balance,
     ChatCompletion,
@@ -51,7 +51,25 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from .client import AsyncKimiClient, KimiClient
     from .emulator import KimiEmulator
+    from .ratelimit import PRESETS, Lease, RateLimiter, RateLimits, shared_rate_limiter
+    from .stream import AsyncChatStream, ChatStream, StreamAccumulator
+
+# Imported on first access (see the module docstring): name -> submodule.
+_LAZY = {
+    "AsyncKimiClient": "client",
+    "KimiClient": "client",
+    "KimiEmulator": "emulator",
+    "PRESETS": "ratelimit",
+    "Lease": "ratelimit",
+    "RateLimiter": "ratelimit",
+    "RateLimits": "ratelimit",
+    "shared_rate_limiter": "ratelimit",
+    "AsyncChatStream": "stream",
+    "ChatStream": "stream",
+    "StreamAccumulator": "stream",
+}
 
 __all__ = [
     "CATALOG",
@@ -112,8 +130,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "KimiEmulator":
-        from .emulator import KimiEmulator
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kimi_core' has no attribute {name!r}")
+    from importlib import import_module
 
-        return KimiEmulator
-    raise AttributeError(f"module 'kimi_core' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -21,14 +21,15 @@ from .errors import (
     APIError,
     APITimeoutError,
     MalformedResponseError,
+    error_from_body,
     error_from_response,
 )
 from .files import AsyncFiles, Files
 from .gateways import Gateway, get_gateway, resolve_api_key, resolve_base_url
 from .payload import prepare_chat_payload
 from .ratelimit import (
-    Lease,
-    RateLimiter,
+    LeaseLike,
+    Limiter,
     RateLimits,
     estimate_request_tokens,
     shared_rate_limiter,
@@ -74,7 +75,7 @@ def parse_completion(response: httpx.Response) -> ChatCompletion:
     data = _decode_json(response)
     if isinstance(data, dict) and "choices" not in data and "error" in data:
         # Some gateways answer 200 with an error body (AceData's {"success": false, ...}).
-        raise error_from_response(response.status_code, response.headers, response.content)
+        raise error_from_body(response.headers, response.content)
     if not isinstance(data, dict):
         raise MalformedResponseError("chat answer is not a JSON object", body=str(data)[:500])
     try:
@@ -108,7 +109,7 @@ class _ClientBase:
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
         rate_limits: RateLimits | str | Mapping[str, int | None] | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: Limiter | None = None,
         allow_insecure: bool = False,
     ) -> None:
         if max_retries < 0:
@@ -135,7 +136,7 @@ class _ClientBase:
         }
         if rate_limiter is None and rate_limits is not None:
             rate_limiter = shared_rate_limiter(self.api_key.get_secret_value(), rate_limits)
-        self.rate_limiter = rate_limiter
+        self.rate_limiter: Limiter | None = rate_limiter
 
     def __repr__(self) -> str:
         return (
@@ -172,7 +173,12 @@ class _ClientBase:
         return None
 
     def _build_request(
-        self, http: httpx.Client | httpx.AsyncClient, method: str, path: str, kwargs: dict[str, Any]
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        path: str,
+        kwargs: dict[str, Any],
+        stream: bool,
     ) -> httpx.Request:
         # A user-supplied http client does not carry our headers: send them per request.
         request = http.build_request(
@@ -185,6 +191,8 @@ class _ClientBase:
         if "content" in kwargs:
             # JSON bodies are pre-encoded; multipart uploads keep httpx's boundary header.
             request.headers["Content-Type"] = "application/json"
+        if stream:
+            request.headers["Accept"] = "text/event-stream"
         return request
 
 
@@ -218,7 +226,7 @@ class KimiClient(_ClientBase):
         attempt = 0
         while True:
             try:
-                request = self._build_request(self._http, method, path, kwargs)
+                request = self._build_request(self._http, method, path, kwargs, stream)
                 response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 error: APIError = self._transport_error(exc, attempt + 1)
@@ -238,7 +246,7 @@ class KimiClient(_ClientBase):
             time.sleep(delay)
             attempt += 1
 
-    def _lease(self, payload: Mapping[str, Any]) -> Lease | None:
+    def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
         limiter = self.rate_limiter
         return limiter.acquire(estimate_request_tokens(payload)) if limiter else None
 
@@ -319,7 +327,7 @@ class AsyncKimiClient(_ClientBase):
         attempt = 0
         while True:
             try:
-                request = self._build_request(self._http, method, path, kwargs)
+                request = self._build_request(self._http, method, path, kwargs, stream)
                 response = await self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 error: APIError = self._transport_error(exc, attempt + 1)
@@ -339,7 +347,7 @@ class AsyncKimiClient(_ClientBase):
             await asyncio.sleep(delay)
             attempt += 1
 
-    async def _lease(self, payload: Mapping[str, Any]) -> Lease | None:
+    async def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
         limiter = self.rate_limiter
         return await limiter.aacquire(estimate_request_tokens(payload)) if limiter else None
 

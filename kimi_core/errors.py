@@ -30,6 +30,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "StreamInterruptedError",
+    "error_from_body",
     "error_from_response",
 ]
 
@@ -267,15 +268,17 @@ def error_from_response(
 ) -> APIStatusError:
     """Build the typed error for a non-2xx answer from its status, headers and body."""
     message, kind, code, body_trace, body = parse_error_body(raw)
-    trace_id = headers.get("msh-request-id") or headers.get("x-request-id") or body_trace
+    # Header names are case-insensitive; a plain dict (not httpx.Headers) may use any case.
+    lowered = {k.lower(): v for k, v in headers.items()}
+    trace_id = lowered.get("msh-request-id") or lowered.get("x-request-id") or body_trace
     marker = kind or code or ""
     text = message or f"HTTP {status} with an empty body"
     cls = _status_class(status, marker, text)
     kept_headers = {
-        k.lower(): v
-        for k, v in headers.items()
-        if k.lower() in ("retry-after", "msh-request-id", "x-request-id", "content-type")
-        or k.lower().startswith("x-ratelimit")
+        k: v
+        for k, v in lowered.items()
+        if k in ("retry-after", "msh-request-id", "x-request-id", "content-type")
+        or k.startswith("x-ratelimit")
     }
     return cls(
         text,
@@ -287,3 +290,57 @@ def error_from_response(
         headers=kept_headers,
         attempts=attempts,
     )
+
+
+# The HTTP status each documented error kind comes with, for error bodies that arrive with a
+# 2xx status or inside a stream: AceData's codes (seed 001, "錯誤處理": 400 token_mismatched,
+# 400 api_not_implemented, 401 invalid_token, 429 too_many_requests, 500 api_error) and
+# Moonshot's types (kimi-api-facts.md, "Errors").
+_STATUS_BY_KIND = {
+    "token_mismatched": 400,
+    "api_not_implemented": 400,
+    "invalid_token": 401,
+    "too_many_requests": 429,
+    "api_error": 500,
+    "invalid_request_error": 400,
+    "content_filter": 400,
+    "invalid_authentication_error": 401,
+    "incorrect_api_key_error": 401,
+    "permission_denied_error": 403,
+    "resource_not_found_error": 404,
+    "rate_limit_reached_error": 429,
+    "engine_overloaded_error": 429,
+    "exceeded_current_quota_error": 429,
+    "server_error": 500,
+    "unexpected_output": 500,
+    "server_unavailable": 503,
+}
+
+
+def _as_status(value: Any) -> int | None:
+    try:
+        status = int(value)
+    except (TypeError, ValueError):
+        return None
+    return status if 400 <= status <= 599 else None
+
+
+def error_from_body(
+    headers: Mapping[str, str], raw: bytes | str, *, attempts: int = 1
+) -> APIStatusError:
+    """The typed error for an error body that came with a 2xx status or as a stream event.
+
+    AceData answers 200 with ``{"success": false, ...}``; the same body must give the same
+    error class on the plain and the streaming path. The status is the body's own
+    ``error.status``/``error.http_code``, else the one its kind is documented with, else 500.
+    """
+    _, kind, code, _, body = parse_error_body(raw)
+    error = body.get("error") if isinstance(body, dict) else None
+    status = (
+        _as_status(error.get("status") or error.get("http_code"))
+        if isinstance(error, dict)
+        else None
+    )
+    if status is None:
+        status = _STATUS_BY_KIND.get(kind or code or "", 500)
+    return error_from_response(status, headers, raw, attempts=attempts)

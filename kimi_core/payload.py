@@ -125,8 +125,10 @@ def prepare_chat_payload(
             param="stop",
         )
     n = payload.get("n")
-    if n is not None and n > MAX_N:
-        raise InvalidParameterError(f"Kimi accepts n <= {MAX_N}, got n={n}", param="n")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_N):
+        raise InvalidParameterError(
+            f"Kimi accepts an integer 1 <= n <= {MAX_N}, got n={n!r}", param="n"
+        )
     last = messages[-1]
     if isinstance(last, dict) and last.get("partial"):
         if last.get("role") != "assistant":

@@ -16,11 +16,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
     "PRESETS",
     "Lease",
+    "LeaseLike",
+    "Limiter",
     "RateLimiter",
     "RateLimits",
     "estimate_request_tokens",
@@ -87,6 +89,20 @@ def estimate_request_tokens(payload: Mapping[str, Any]) -> int:
                 len(str(part.get("text", ""))) for part in content if isinstance(part, dict)
             )
     return chars // 3 + 1
+
+
+class LeaseLike(Protocol):
+    """What a limiter grants: released once the answer is complete."""
+
+    def release(self, actual_tokens: int | None = None) -> None: ...
+
+
+class Limiter(Protocol):
+    """What the clients need of a limiter (``RateLimiter`` in-process, ``RedisRateLimiter``)."""
+
+    def acquire(self, tokens: int = 0) -> LeaseLike: ...
+
+    async def aacquire(self, tokens: int = 0) -> LeaseLike: ...
 
 
 class Lease:
@@ -162,6 +178,8 @@ class RateLimiter:
                 excess -= count
                 if excess <= 0:
                     return when + self.window - now, None
+            # Larger than the whole TPM: wait until the window is empty, then let it through.
+            return self._token_entries[-1][0] + self.window - now, None
         self._requests.append(now)
         entry = [now, float(tokens)]
         self._token_entries.append(entry)

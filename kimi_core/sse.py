@@ -13,15 +13,20 @@ __all__ = ["SSEDecoder"]
 class SSEDecoder:
     """Feed it bytes as they arrive; it returns the data of every event completed so far."""
 
-    __slots__ = ("_buffer", "_data", "_skip_lf")
+    __slots__ = ("_buffer", "_data", "_fresh", "_skip_lf")
 
     def __init__(self) -> None:
         self._buffer = b""
         self._data: list[bytes] = []
         self._skip_lf = False
+        self._fresh = True
 
     def feed(self, chunk: bytes) -> list[str]:
-        if self._skip_lf:
+        if self._fresh and chunk:
+            self._fresh = False
+            if chunk[:3] == b"\xef\xbb\xbf":  # the spec strips a leading UTF-8 BOM
+                chunk = chunk[3:]
+        if self._skip_lf and chunk:  # an empty chunk must not lose the pending CR
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]

@@ -24,7 +24,7 @@ from .errors import (
     APIStatusError,
     MalformedResponseError,
     StreamInterruptedError,
-    error_from_response,
+    error_from_body,
 )
 from .sse import SSEDecoder
 from .types import ChatCompletion, Usage
@@ -154,11 +154,8 @@ class StreamAccumulator:
                 call["function"]["arguments"] += function["arguments"]
 
     def _in_stream_error(self, chunk: Chunk) -> APIStatusError:
-        error = chunk.get("error")
-        status = 500
-        if isinstance(error, dict):
-            status = _int_or(error.get("status") or error.get("http_code"), 500)
-        return error_from_response(status, {}, json.dumps(chunk))
+        headers = {"msh-request-id": self.request_id} if self.request_id else {}
+        return error_from_body(headers, json.dumps(chunk))
 
     # -- results -------------------------------------------------------------------------
     @property
@@ -222,13 +219,6 @@ class StreamAccumulator:
         )
 
 
-def _int_or(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
 def _check_event_stream(response: httpx.Response, body: bytes | None) -> None:
     """A 2xx answer that is not an event stream: a JSON error, or something else broken."""
     if body is None:
@@ -240,7 +230,7 @@ def _check_event_stream(response: httpx.Response, body: bytes | None) -> None:
         except ValueError:
             parsed = None
         if isinstance(parsed, dict) and "error" in parsed:
-            raise error_from_response(500, response.headers, body)
+            raise error_from_body(response.headers, body)
     content_type = response.headers.get("content-type", "")
     raise MalformedResponseError(
         f"expected an event stream, got {content_type or 'no content type'} with {len(body)} bytes",
@@ -254,7 +244,7 @@ def _not_event_stream(response: httpx.Response) -> bool:
     return "json" in content_type or "html" in content_type
 
 
-_NETWORK_ERRORS = (httpx.TransportError,)
+_NETWORK_ERRORS = (httpx.TransportError, httpx.DecodingError)
 
 
 class _StreamBase:

@@ -1,0 +1,447 @@
+"""The Starlette application: routes under the dialect's base path, one prelude for all.
+
+Every request goes through the same prelude, in this order:
+
+1. it is recorded in ``emu.requests`` (credentials redacted);
+2. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` must match, else 401;
+3. chat completions only: the simulated RPM / concurrency limits admit it, else 429;
+4. a queued ``delay_next`` sleeps;
+5. a queued ``fail_next`` / ``raw_next`` / ``raw_stream_next`` answers instead of the route.
+
+Routes (below ``/v1``, ``/kimi`` or ``/v1/ai/{endpoint_path}``): ``POST /chat/completions``,
+``POST|GET /files``, ``GET|DELETE /files/{id}``, ``GET /files/{id}/content``,
+``POST /tokenizers/estimate-token-count``, ``GET /models``, ``GET /models/{id}``,
+``GET /users/me/balance``. Any other path: 404 ``resource_not_found_error`` in the dialect's
+error shape.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+from kimi_core.catalog import ModelInfo
+
+from .faults import FailSpec, RawSpec, RawStreamSpec
+from .files import FileError
+from .replies import build_reply
+from .state import EmulatorState, RecordedRequest, redact_headers
+from .tokens import count_prompt
+from .validation import RequestError, resolve_model, validate_chat
+from .wire import (
+    Dialect,
+    completion_body,
+    compute_usage,
+    default_error,
+    dumps,
+    error_body,
+    new_completion_id,
+    stream_plan,
+)
+
+__all__ = ["EmulatorApp", "base_path"]
+
+MODELS_CREATED = 1_700_000_000
+ACEDATA_AUTH_MESSAGE = "Unauthorized, invalid or missing authorization token."  # seed 001
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_KEY = "kimi_emulator"
+
+
+def base_path(dialect: Dialect, endpoint_path: str = "kimi-k2.5") -> str:
+    """The path part of a dialect's base URL."""
+    if dialect == "moonshot":
+        return "/v1"
+    if dialect == "acedata":
+        return "/kimi"
+    return f"/v1/ai/{endpoint_path.strip('/')}"
+
+
+class SSEResponse(StreamingResponse):
+    """``text/event-stream`` of pre-built events; ``abort`` drops the connection at the end."""
+
+    def __init__(self, events: list[bytes], delay: float = 0.0, abort: bool = False) -> None:
+        self._events = events
+        self._delay = delay
+        self._abort = abort
+        super().__init__(
+            self._iterate(),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache"},
+        )
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        for i, event in enumerate(self._events):
+            if i and self._delay:
+                await asyncio.sleep(self._delay)
+            yield event
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._abort:
+            await super().__call__(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        async for event in self._iterate():
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+        # Returning without the final empty body makes uvicorn close the connection.
+
+
+def _model_json(info: ModelInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "object": "model",
+        "created": MODELS_CREATED,
+        "owned_by": "moonshot",
+        "root": info.id,
+        "parent": None,
+        "context_length": info.context_window,
+        "supports_image_in": info.vision,
+        "supports_video_in": info.vision and not info.id.startswith("moonshot-v1"),
+        "supports_reasoning": info.thinking != "never",
+    }
+
+
+class EmulatorApp:
+    """ASGI app: Starlette routes plus in-flight accounting and the ``Msh-Request-Id`` header."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.dialect: Dialect = state.dialect
+        prefix = base_path(state.dialect, state.endpoint_path)
+        self.prefix = prefix
+        routes = [
+            Route(f"{prefix}/chat/completions", self.chat, methods=["POST"]),
+            Route(f"{prefix}/files", self.upload_file, methods=["POST"]),
+            Route(f"{prefix}/files", self.list_files, methods=["GET"]),
+            Route(f"{prefix}/files/{{file_id}}", self.retrieve_file, methods=["GET"]),
+            Route(f"{prefix}/files/{{file_id}}", self.delete_file, methods=["DELETE"]),
+            Route(f"{prefix}/files/{{file_id}}/content", self.file_content, methods=["GET"]),
+            Route(
+                f"{prefix}/tokenizers/estimate-token-count",
+                self.estimate_tokens,
+                methods=["POST"],
+            ),
+            Route(f"{prefix}/models", self.list_models, methods=["GET"]),
+            Route(f"{prefix}/models/{{model_id:path}}", self.retrieve_model, methods=["GET"]),
+            Route(f"{prefix}/users/me/balance", self.balance, methods=["GET"]),
+            Route("/{path:path}", self.not_found, methods=_ALL_METHODS),
+        ]
+        self.router = Starlette(routes=routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.router(scope, receive, send)
+            return
+        context: dict[str, Any] = {"admitted": False, "json": None}
+        scope[_KEY] = context
+        send_to = send
+        if self.dialect == "moonshot":
+            request_id = uuid.uuid4().hex.encode("ascii")
+
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = list(message.get("headers", []))
+                    headers.append((b"msh-request-id", request_id))
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            send_to = send_with_id
+        try:
+            await self.router(scope, receive, send_to)
+        finally:
+            if context["admitted"]:
+                self.state.limiter.release()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def error(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        *,
+        map_code: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        body = error_body(self.dialect, type_, message, map_code=map_code)
+        return Response(
+            dumps(body, self.dialect),
+            status_code=status,
+            media_type="application/json",
+            headers=headers,
+        )
+
+    def json_response(self, body: Any, status: int = 200) -> Response:
+        return Response(
+            dumps(body, self.dialect), status_code=status, media_type="application/json"
+        )
+
+    def _override(self, spec: FailSpec | RawSpec | RawStreamSpec) -> Response:
+        if isinstance(spec, RawSpec):
+            return Response(
+                spec.body,
+                status_code=spec.status,
+                media_type=spec.content_type,
+                headers=spec.headers or None,
+            )
+        if isinstance(spec, RawStreamSpec):
+            return SSEResponse(list(spec.events))
+        headers: dict[str, str] = {}
+        if spec.retry_after is not None:
+            headers["retry-after"] = str(spec.retry_after)
+        if spec.body is None:
+            default_type, default_message = default_error(spec.status)
+            return self.error(
+                spec.status,
+                spec.error_type or default_type,
+                spec.message or default_message,
+                map_code=spec.error_type is None,
+                headers=headers,
+            )
+        if isinstance(spec.body, dict):
+            return Response(
+                json.dumps(spec.body, ensure_ascii=False).encode("utf-8"),
+                status_code=spec.status,
+                media_type=spec.content_type or "application/json",
+                headers=headers,
+            )
+        raw = spec.body.encode("utf-8") if isinstance(spec.body, str) else spec.body
+        media_type = spec.content_type or (
+            "text/html; charset=utf-8" if raw.lstrip()[:1] == b"<" else "text/plain; charset=utf-8"
+        )
+        return Response(raw, status_code=spec.status, media_type=media_type, headers=headers)
+
+    async def prelude(self, request: Request, *, chat: bool = False) -> Response | None:
+        """Record, authenticate, rate-limit, delay and apply queued faults (module docstring)."""
+        state = self.state
+        raw = await request.body()
+        parsed: Any = None
+        if raw and not request.headers.get("content-type", "").startswith("multipart/"):
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+        context: dict[str, Any] = request.scope[_KEY]
+        context["json"] = parsed
+        state.record(
+            RecordedRequest(
+                method=request.method,
+                path=request.url.path,
+                headers=redact_headers(request.headers.items()),
+                json=parsed,
+                query=dict(request.query_params),
+            )
+        )
+        expected = None if state.api_key is None else f"Bearer {state.api_key}"
+        if expected is not None and request.headers.get("authorization", "") != expected:
+            message = (
+                ACEDATA_AUTH_MESSAGE if self.dialect == "acedata" else "Invalid Authentication"
+            )
+            return self.error(401, "invalid_authentication_error", message)
+        if chat:
+            refused = state.limiter.admit()
+            if refused is not None:
+                return self.error(429, "rate_limit_reached_error", refused)
+            context["admitted"] = True
+        delay = state.pop_delay()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        spec = state.pop_override()
+        if spec is not None:
+            return self._override(spec)
+        return None
+
+    # --- chat -------------------------------------------------------------------------------
+
+    async def chat(self, request: Request) -> Response:
+        early = await self.prelude(request, chat=True)
+        if early is not None:
+            return early
+        state = self.state
+        body = request.scope[_KEY]["json"]
+        try:
+            chat = validate_chat(
+                body,
+                state.registry,
+                fallback_model=state.fallback_model,
+                lenient_thinking=self.dialect == "cloudsway",
+            )
+        except RequestError as exc:
+            return self.error(exc.status, exc.type, exc.message)
+        reply = build_reply(chat, state.pop_script())
+        usage = compute_usage(chat.prompt_tokens, reply, chat.n)
+        completion_id = new_completion_id(self.dialect)
+        created = int(time.time())
+        if not chat.stream:
+            return self.json_response(
+                completion_body(
+                    self.dialect, completion_id, created, chat.model, reply, usage, chat.n
+                )
+            )
+        plan = stream_plan(
+            self.dialect,
+            completion_id,
+            created,
+            chat.model,
+            reply,
+            usage,
+            n=chat.n,
+            include_usage=chat.include_usage,
+        )
+        events = plan.events
+        abort = False
+        cut = state.pop_cut()
+        if cut is not None:
+            events = events[: max(0, min(cut.after_events, plan.finish_at))]
+            abort = cut.abort
+        return SSEResponse(events, state.chunk_delay, abort)
+
+    # --- files ------------------------------------------------------------------------------
+
+    def _file_error(self, exc: FileError) -> Response:
+        return self.error(exc.status, exc.type, exc.message)
+
+    def _no_file(self, file_id: str) -> Response:
+        return self.error(404, "resource_not_found_error", f"Not found the file {file_id}")
+
+    async def upload_file(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        try:
+            form = await request.form()
+        except Exception:
+            return self.error(
+                400, "invalid_request_error", "Invalid request: expected multipart form"
+            )
+        upload = form.get("file")
+        purpose = form.get("purpose")
+        if not isinstance(upload, UploadFile):
+            await form.close()
+            return self.error(400, "invalid_request_error", "Invalid request: file is required")
+        data = await upload.read()
+        filename = upload.filename or "file"
+        content_type = upload.content_type
+        await form.close()
+        add = functools.partial(
+            self.state.files.add, filename, data, str(purpose or ""), content_type
+        )
+        try:
+            # Big files are parsed off the event loop so other requests are not held up.
+            record = await asyncio.to_thread(add) if len(data) > 256 * 1024 else add()
+        except FileError as exc:
+            return self._file_error(exc)
+        return self.json_response(record.to_json())
+
+    async def list_files(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        query = request.query_params
+        limit_raw = query.get("limit")
+        limit = int(limit_raw) if limit_raw and limit_raw.isdigit() else None
+        records = self.state.files.list(query.get("purpose"), query.get("after"), limit)
+        return self.json_response({"object": "list", "data": [r.to_json() for r in records]})
+
+    async def retrieve_file(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        file_id = request.path_params["file_id"]
+        record = self.state.files.get(file_id)
+        return self._no_file(file_id) if record is None else self.json_response(record.to_json())
+
+    async def file_content(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        file_id = request.path_params["file_id"]
+        record = self.state.files.get(file_id)
+        if record is None:
+            return self._no_file(file_id)
+        return self.json_response(record.content_json())
+
+    async def delete_file(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        file_id = request.path_params["file_id"]
+        if not self.state.files.delete(file_id):
+            return self._no_file(file_id)
+        return self.json_response({"id": file_id, "object": "file", "deleted": True})
+
+    # --- other endpoints --------------------------------------------------------------------
+
+    async def estimate_tokens(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        body = request.scope[_KEY]["json"]
+        if not isinstance(body, dict):
+            return self.error(
+                400,
+                "invalid_request_error",
+                "Invalid request: the request body must be a JSON object",
+            )
+        try:
+            resolve_model(body, self.state.registry, self.state.fallback_model)
+        except RequestError as exc:
+            return self.error(exc.status, exc.type, exc.message)
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return self.error(
+                400, "invalid_request_error", "Invalid request: messages must be a non-empty list"
+            )
+        tools = body.get("tools") if isinstance(body.get("tools"), list) else None
+        total = count_prompt(messages, tools)
+        return self.json_response(
+            {"code": 0, "data": {"total_tokens": total}, "scode": "0x0", "status": True}
+        )
+
+    async def list_models(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        data = [_model_json(info) for info in self.state.registry.values()]
+        return self.json_response({"object": "list", "data": data})
+
+    async def retrieve_model(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        model_id = request.path_params["model_id"]
+        info = self.state.registry.get(model_id)
+        if info is None:
+            return self.error(
+                404,
+                "resource_not_found_error",
+                f"Not found the model {model_id} or Permission denied",
+            )
+        return self.json_response(_model_json(info))
+
+    async def balance(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        with self.state.lock:
+            data = dict(self.state.balance)
+        return self.json_response({"code": 0, "data": data, "scode": "0x0", "status": True})
+
+    async def not_found(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        return self.error(
+            404, "resource_not_found_error", f"Not found: {request.method} {request.url.path}"
+        )

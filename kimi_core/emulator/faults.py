@@ -1,0 +1,121 @@
+"""Fault injection: queued failures, raw answers, cut streams, delays and simulated limits.
+
+Every queue is FIFO and each entry answers ``times`` requests. Order of effects on a request
+(documented in ``app.py`` too): authentication → simulated limits (chat completions only) →
+``delay_next`` → ``fail_next`` / ``raw_next`` / ``raw_stream_next`` (any path) → the route,
+where ``cut_next_stream`` applies to the next *streaming* chat completion.
+
+Simulated limits answer 429 ``rate_limit_reached_error`` with the real API's wording (seen in
+LLM-Red-Team/kimi-cc#16: "Your account org-…<ak-…> request reached organization max RPM: 3,
+please try again after 1 seconds" and "... request reached max organization concurrency: 1,
+please try again after 1 seconds"). No ``Retry-After`` header is sent for them: the real API
+states the wait only in the message (headers are unconfirmed, kimi-api-facts.md "Errors").
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "CutSpec",
+    "FailSpec",
+    "Limiter",
+    "RawSpec",
+    "RawStreamSpec",
+]
+
+ORG = "org-emulator"
+AK = "ak-emulator"
+
+
+@dataclass
+class FailSpec:
+    """Answer with an HTTP error. ``body``: dict → JSON, str/bytes → raw, None → dialect body."""
+
+    status: int
+    body: dict[str, Any] | str | bytes | None = None
+    retry_after: int | str | None = None
+    error_type: str | None = None
+    message: str | None = None
+    content_type: str | None = None
+
+
+@dataclass
+class RawSpec:
+    """Answer with exactly these bytes."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RawStreamSpec:
+    """Answer 200 ``text/event-stream`` sending exactly these byte chunks, then end cleanly."""
+
+    events: list[bytes]
+
+
+@dataclass
+class CutSpec:
+    """Send ``after_events`` SSE events of the next stream, then end it (no finish, no [DONE]).
+
+    ``abort=True`` drops the connection instead of ending the body cleanly.
+    """
+
+    after_events: int
+    abort: bool = False
+
+
+class Limiter:
+    """RPM (sliding 60 s window of admitted requests) and concurrency (admitted in flight)."""
+
+    def __init__(self, rpm: int | None = None, concurrency: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self.rpm = rpm
+        self.concurrency = concurrency
+        self._window: deque[float] = deque()
+        self._in_flight = 0
+
+    def configure(self, rpm: int | None, concurrency: int | None) -> None:
+        with self._lock:
+            self.rpm = rpm
+            self.concurrency = concurrency
+            self._window.clear()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def admit(self) -> str | None:
+        """Admit one request (returns None) or return the 429 message."""
+        now = time.monotonic()
+        with self._lock:
+            if self.concurrency is not None and self._in_flight >= self.concurrency:
+                return (
+                    f"Your account {ORG}<{AK}> request reached max organization concurrency: "
+                    f"{self.concurrency}, please try again after 1 seconds"
+                )
+            if self.rpm is not None:
+                window = self._window
+                while window and now - window[0] >= 60.0:
+                    window.popleft()
+                if len(window) >= self.rpm:
+                    wait = max(1, math.ceil(60.0 - (now - window[0])))
+                    return (
+                        f"Your account {ORG}<{AK}> request reached organization max RPM: "
+                        f"{self.rpm}, please try again after {wait} seconds"
+                    )
+                window.append(now)
+            self._in_flight += 1
+            return None
+
+    def release(self) -> None:
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)

@@ -1,0 +1,370 @@
+"""What the emulator answers: a queued script, else a deterministic default.
+
+Default replies (exact strings, so tests can assert them):
+
+1. **Tool call** - when the request declares ``tools``, ``tool_choice`` is not ``"none"``, no
+   ``tool`` message follows the last user message, and the last message is not a partial
+   assistant prefix: one call of the tool named by ``tool_choice`` (``{"type": "function",
+   "function": {"name": ...}}``), else of the *first* declared tool. Content ``""``,
+   ``finish_reason: "tool_calls"``, id ``"<name>:0"`` (the index restarts every turn, so ids
+   repeat across turns, as the real API). Arguments are built from the tool's JSON schema (see
+   :func:`value_from_schema`). The builtin ``$web_search`` tool (``{"type":
+   "builtin_function", "function": {"name": "$web_search"}}``) gets the arguments
+   ``{"search_result": {"search_id": "search-<12 hex of sha256(last user text)>"}, "usage":
+   {"total_tokens": 128}}`` and the call type ``"builtin_function"``.
+2. Otherwise the **text** is, when ``tool`` messages follow the last user message, one line per
+   tool result: ``The tool <name> returned: <content>`` (joined with ``"\\n"``; ``<name>`` is
+   the message's ``name``, else the name of the call its ``tool_call_id`` answers); else the
+   echo ``You said: <last user text>`` (text parts of a list content joined with a space).
+3. **JSON mode** (``response_format`` ``json_object``): the content is a JSON object instead:
+   if a JSON schema (an object with ``"properties"``, also under ``schema`` / ``parameters`` /
+   ``json_schema``) appears in a system or user message - e.g. LangChain's
+   ``PydanticOutputParser`` format instructions - it is filled with placeholder values;
+   else ``{"answer": "<the text of rule 2>"}``. ``response_format`` ``json_schema`` fills its
+   ``json_schema.schema``. Serialised with ``json.dumps(obj, ensure_ascii=False)``.
+4. **Partial mode** (last message ``{"role": "assistant", "partial": true, "content": P}``): the
+   reply never repeats ``P``: if the text of rule 2 starts with ``P`` the rest is sent, else the
+   whole text.
+5. **Thinking** (model thinks ``always``, or ``optional`` and the request does not send
+   ``thinking: {"type": "disabled"}``): ``reasoning_content`` comes first:
+   ``I should call <name>.`` for a tool call, ``I have the tool results.`` after tool results,
+   ``Let me think about this.`` otherwise.
+6. ``stop`` strings cut the content before the first match (``finish_reason: "stop"``);
+   ``max_tokens`` caps reasoning + content by :mod:`tokens` (``finish_reason: "length"``).
+
+Placeholder values (:func:`value_from_schema`): ``const``, else ``default``, else the first
+``enum`` value; ``anyOf``/``oneOf`` → the first non-null option; ``$ref`` to ``#/$defs/..`` or
+``#/definitions/..`` is followed; object → every property filled; string → ``"<name>"`` (the
+property name in angle brackets); integer/number → ``1`` (or ``minimum`` when larger);
+boolean → ``true``; array → ``[]`` (``minItems`` copies of the item value when set);
+null → ``null``.
+
+Scripted replies are sent exactly as given (no stop/max_tokens/partial processing); when the
+model thinks and ``reasoning`` is ``None`` the default reasoning is added (pass ``""`` for
+none).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .tokens import content_text, count_text, truncate_to_tokens
+
+if TYPE_CHECKING:
+    from .validation import ChatRequest
+
+__all__ = [
+    "Reply",
+    "ScriptedReply",
+    "ToolCall",
+    "build_reply",
+    "find_json_schema",
+    "value_from_schema",
+]
+
+WEB_SEARCH = "$web_search"
+WEB_SEARCH_TOKENS = 128
+REASONING_TEXT = "Let me think about this."
+REASONING_TOOL_RESULTS = "I have the tool results."
+
+
+@dataclass(frozen=True)
+class ScriptedReply:
+    """One scripted answer.
+
+    ``tool_calls``: dicts ``{"name": str, "arguments": dict | str, "id": str (optional),
+    "type": str (optional, default "function")}``; dict arguments are sent as
+    ``json.dumps(arguments, ensure_ascii=False)``, str arguments verbatim (so malformed JSON
+    can be tested).
+    ``usage``: any of ``prompt_tokens``, ``completion_tokens``, ``total_tokens``,
+    ``cached_tokens``; missing counts are computed.
+    """
+
+    content: str | None = None
+    reasoning: str | None = None
+    tool_calls: Sequence[Mapping[str, Any]] | None = None
+    finish_reason: str | None = None
+    usage: Mapping[str, int] | None = None
+
+
+@dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: str
+    type: str = "function"
+
+
+@dataclass
+class Reply:
+    """A resolved answer, ready for :mod:`wire`."""
+
+    content: str
+    reasoning: str | None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str = "stop"
+    usage: Mapping[str, int] | None = None
+
+
+# --------------------------------------------------------------------------- schema filling
+
+
+def _resolve_ref(ref: str, root: Mapping[str, Any]) -> Any:
+    for prefix in ("#/$defs/", "#/definitions/"):
+        if ref.startswith(prefix):
+            defs = root.get(prefix[2:-1])
+            if isinstance(defs, Mapping):
+                return defs.get(ref[len(prefix) :])
+    return None
+
+
+def value_from_schema(
+    schema: Any, name: str = "value", root: Mapping[str, Any] | None = None, depth: int = 0
+) -> Any:
+    """A deterministic placeholder value that satisfies ``schema`` (see the module docstring)."""
+    if not isinstance(schema, Mapping) or depth > 8:
+        return f"<{name}>"
+    root = schema if root is None else root
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return value_from_schema(_resolve_ref(ref, root), name, root, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if "default" in schema:
+        return schema["default"]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            chosen = next(
+                (o for o in options if not (isinstance(o, Mapping) and o.get("type") == "null")),
+                options[0],
+            )
+            return value_from_schema(chosen, name, root, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    properties = schema.get("properties")
+    if kind == "object" or isinstance(properties, Mapping):
+        result: dict[str, Any] = {}
+        if isinstance(properties, Mapping):
+            for key, sub in properties.items():
+                result[str(key)] = value_from_schema(sub, str(key), root, depth + 1)
+        required = schema.get("required")
+        if isinstance(required, list):
+            for key in required:
+                result.setdefault(str(key), f"<{key}>")
+        return result
+    if kind == "array":
+        count = schema.get("minItems")
+        if isinstance(count, int) and count > 0:
+            return [value_from_schema(schema.get("items"), name, root, depth + 1)] * count
+        return []
+    if kind in ("integer", "number"):
+        minimum = schema.get("minimum")
+        if isinstance(minimum, (int, float)) and not isinstance(minimum, bool) and minimum > 1:
+            return int(minimum) if kind == "integer" else minimum
+        return 1
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    return f"<{name}>"
+
+
+def _schema_in(obj: Any, depth: int = 0) -> Mapping[str, Any] | None:
+    if not isinstance(obj, Mapping) or depth > 3:
+        return None
+    if isinstance(obj.get("properties"), Mapping):
+        return obj
+    for key in ("schema", "parameters", "json_schema", "input_schema"):
+        found = _schema_in(obj.get(key), depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+_DECODER = json.JSONDecoder()
+
+
+def find_json_schema(texts: Sequence[str]) -> Mapping[str, Any] | None:
+    """The first JSON object with ``"properties"`` embedded in ``texts``, if any."""
+    for text in texts:
+        if '"properties"' not in text:
+            continue
+        start = text.find("{")
+        attempts = 0
+        while start != -1 and attempts < 200:
+            attempts += 1
+            try:
+                obj, _ = _DECODER.raw_decode(text, start)
+            except ValueError:
+                obj = None
+            found = _schema_in(obj)
+            if found is not None:
+                return found
+            start = text.find("{", start + 1)
+    return None
+
+
+# --------------------------------------------------------------------------- default replies
+
+
+def _tool_name(tool: Mapping[str, Any]) -> str:
+    function = tool.get("function")
+    if isinstance(function, Mapping):
+        return str(function.get("name") or "")
+    return str(tool.get("name") or "")
+
+
+def _chosen_tool(request: ChatRequest) -> Mapping[str, Any] | None:
+    choice = request.tool_choice
+    if isinstance(choice, Mapping):
+        wanted = _tool_name(choice)
+        for tool in request.tools:
+            if _tool_name(tool) == wanted:
+                return tool
+    return request.tools[0] if request.tools else None
+
+
+def _tool_call_for(tool: Mapping[str, Any], user_text: str) -> ToolCall:
+    name = _tool_name(tool)
+    if name == WEB_SEARCH or tool.get("type") == "builtin_function":
+        digest = hashlib.sha256(user_text.encode("utf-8")).hexdigest()[:12]
+        arguments: Any = {
+            "search_result": {"search_id": f"search-{digest}"},
+            "usage": {"total_tokens": WEB_SEARCH_TOKENS},
+        }
+        return ToolCall(f"{name}:0", name, json.dumps(arguments), "builtin_function")
+    function = tool.get("function")
+    schema = function.get("parameters") if isinstance(function, Mapping) else None
+    value = value_from_schema(schema) if isinstance(schema, Mapping) else {}
+    if not isinstance(value, dict):
+        value = {}
+    return ToolCall(f"{name}:0", name, json.dumps(value, ensure_ascii=False))
+
+
+def _conversation(request: ChatRequest) -> tuple[str, list[dict[str, Any]], dict[str, str]]:
+    """(last user text, tool messages after it, tool_call_id → name of earlier calls)."""
+    messages = request.messages[:-1] if request.partial_prefix is not None else request.messages
+    call_names: dict[str, str] = {}
+    last_user = -1
+    for i, message in enumerate(messages):
+        role = message.get("role")
+        if role == "user":
+            last_user = i
+        elif role == "assistant":
+            for call in message.get("tool_calls") or ():
+                if isinstance(call, Mapping):
+                    function = call.get("function")
+                    name = function.get("name") if isinstance(function, Mapping) else None
+                    call_names[str(call.get("id"))] = str(name or "")
+    user_text = content_text(messages[last_user].get("content")) if last_user >= 0 else ""
+    results = [m for m in messages[last_user + 1 :] if m.get("role") == "tool"]
+    return user_text, results, call_names
+
+
+def _apply_limits(request: ChatRequest, reply: Reply) -> Reply:
+    content = reply.content
+    for stop in request.stop:
+        if stop and stop in content:
+            content = content[: content.index(stop)]
+    reply.content = content
+    if request.max_tokens is None:
+        return reply
+    budget = request.max_tokens
+    reasoning = reply.reasoning or ""
+    if reply.tool_calls:
+        return reply
+    if count_text(reasoning) + count_text(content) <= budget:
+        return reply
+    if count_text(reasoning) >= budget:
+        reply.reasoning = truncate_to_tokens(reasoning, budget) if reply.reasoning else None
+        reply.content = ""
+    else:
+        reply.content = truncate_to_tokens(content, budget - count_text(reasoning))
+    reply.finish_reason = "length"
+    return reply
+
+
+def default_reply(request: ChatRequest) -> Reply:
+    """The deterministic answer described in the module docstring."""
+    user_text, results, call_names = _conversation(request)
+    thinks = request.thinking
+    wants_tool = (
+        request.tools
+        and request.tool_choice != "none"
+        and not results
+        and request.partial_prefix is None
+    )
+    if wants_tool:
+        tool = _chosen_tool(request)
+        if tool is not None:
+            call = _tool_call_for(tool, user_text)
+            return Reply(
+                content="",
+                reasoning=f"I should call {call.name}." if thinks else None,
+                tool_calls=[call],
+                finish_reason="tool_calls",
+            )
+    if results:
+        lines = []
+        for message in results:
+            name = message.get("name") or call_names.get(str(message.get("tool_call_id")), "")
+            lines.append(f"The tool {name} returned: {content_text(message.get('content'))}")
+        text = "\n".join(lines)
+        reasoning = REASONING_TOOL_RESULTS
+    else:
+        text = f"You said: {user_text}"
+        reasoning = REASONING_TEXT
+    if request.json_schema is not None or request.json_mode:
+        schema = request.json_schema
+        if schema is None:
+            texts = [
+                content_text(m.get("content"))
+                for m in request.messages
+                if m.get("role") in ("system", "user")
+            ]
+            schema = find_json_schema(texts)
+        obj = value_from_schema(schema) if schema is not None else None
+        if not isinstance(obj, dict):
+            obj = {"answer": text}
+        text = json.dumps(obj, ensure_ascii=False)
+    prefix = request.partial_prefix
+    if prefix and text.startswith(prefix):
+        text = text[len(prefix) :]
+    reply = Reply(content=text, reasoning=reasoning if thinks else None)
+    return _apply_limits(request, reply)
+
+
+def scripted_reply(script: ScriptedReply, request: ChatRequest) -> Reply:
+    """A script made ready for the wire (ids ``<name>:<i>``, arguments JSON-encoded)."""
+    calls: list[ToolCall] = []
+    for i, spec in enumerate(script.tool_calls or ()):
+        name = str(spec.get("name", ""))
+        arguments = spec.get("arguments", {})
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments, ensure_ascii=False)
+        call_id = spec.get("id") or f"{name}:{i}"
+        calls.append(ToolCall(str(call_id), name, arguments, str(spec.get("type") or "function")))
+    reasoning = script.reasoning
+    if reasoning is None and request.thinking:
+        reasoning = f"I should call {calls[0].name}." if calls else REASONING_TEXT
+    finish = script.finish_reason or ("tool_calls" if calls else "stop")
+    return Reply(
+        content=script.content or "",
+        reasoning=reasoning or None,
+        tool_calls=calls,
+        finish_reason=finish,
+        usage=script.usage,
+    )
+
+
+def build_reply(request: ChatRequest, script: ScriptedReply | None) -> Reply:
+    return scripted_reply(script, request) if script is not None else default_reply(request)

@@ -1,0 +1,229 @@
+"""Client-side rate limiting: RPM, TPM, concurrency, leases, sharing and presets."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from core_helpers import (
+    SENTINEL_KEY,
+    USER_HI,
+    Recorder,
+    async_client,
+    json_response,
+    sse_bytes,
+    sse_response,
+    sync_client,
+)
+
+from kimi_core import BadRequestError
+from kimi_core.ratelimit import (
+    PRESETS,
+    RateLimiter,
+    RateLimits,
+    estimate_request_tokens,
+    resolve_limits,
+    shared_rate_limiter,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def wait_needed(limiter: RateLimiter, tokens: int = 0) -> float:
+    """How long ``limiter`` would make a request of ``tokens`` wait (it must not be granted)."""
+    wait, lease = limiter._try(tokens)
+    assert lease is None, "expected the request to wait"
+    return wait
+
+
+def test_rpm_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(rpm=2), clock=clock)
+    limiter.acquire().release()
+    clock.now += 10
+    limiter.acquire().release()
+    assert wait_needed(limiter) == 50.0  # the first request leaves the window at t0+60
+    clock.now += 20
+    assert wait_needed(limiter) == 30.0
+    clock.now += 30
+    limiter.acquire().release()  # granted now: the first request expired
+    assert wait_needed(limiter) == 10.0
+
+
+def test_tpm_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(tpm=100), clock=clock)
+    limiter.acquire(60).release()
+    assert wait_needed(limiter, 50) == 60.0
+    clock.now += 10
+    limiter.acquire(30).release()  # 60 + 30 <= 100
+    assert wait_needed(limiter, 50) == 50.0  # enough frees up when the 60 leave, at t+60
+    assert wait_needed(limiter, 80) == 60.0  # the 30 must leave too, at t+70
+    clock.now += 50
+    limiter.acquire(50).release()
+
+
+def test_request_larger_than_tpm_waits_for_an_empty_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(tpm=100), clock=clock)
+    limiter.acquire(50).release()
+    clock.now += 5
+    assert wait_needed(limiter, 150) == 55.0
+    clock.now += 55
+    limiter.acquire(150).release()  # alone in the window: let through rather than deadlock
+
+
+def test_lease_release_corrects_tokens() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(tpm=100), clock=clock)
+    lease = limiter.acquire(80)
+    assert wait_needed(limiter, 30) == 60.0
+    lease.release(20)  # the real usage was much lower than the estimate
+    limiter.acquire(70).release()  # 20 + 70 <= 100
+    assert wait_needed(limiter, 20) == 60.0
+
+
+def test_lease_release_corrects_upwards_and_is_idempotent() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(tpm=100, concurrency=5), clock=clock)
+    lease = limiter.acquire(10)
+    lease.release(95)
+    lease.release(1)  # a second release changes nothing
+    assert limiter.in_flight == 0
+    assert wait_needed(limiter, 10) == 60.0
+
+
+def test_concurrency_cap_sync() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(concurrency=2), clock=clock)
+    first, second = limiter.acquire(), limiter.acquire()
+    assert limiter.in_flight == 2
+    assert wait_needed(limiter) == -1.0  # until a request ends
+    with first:
+        pass
+    assert limiter.in_flight == 1
+    third = limiter.acquire()
+    assert limiter.in_flight == 2
+    second.release()
+    third.release()
+    assert limiter.in_flight == 0
+
+
+def test_blocked_thread_is_woken_by_release() -> None:
+    limiter = RateLimiter(RateLimits(concurrency=1))
+    lease = limiter.acquire()
+    granted = threading.Event()
+
+    def worker() -> None:
+        limiter.acquire().release()
+        granted.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert not granted.wait(0.05)
+    lease.release()
+    assert granted.wait(2.0)
+    thread.join(2.0)
+
+
+async def test_async_concurrency_cap_honoured() -> None:
+    limiter = RateLimiter(RateLimits(concurrency=3))
+    in_flight = 0
+    peak = 0
+    done = 0
+
+    async def task() -> None:
+        nonlocal in_flight, peak, done
+        lease = await limiter.aacquire(1)
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.002)
+        in_flight -= 1
+        lease.release()
+        done += 1
+
+    await asyncio.wait_for(asyncio.gather(*(task() for _ in range(40))), timeout=5.0)
+    assert done == 40
+    assert peak == 3
+    assert limiter.in_flight == 0
+
+
+def test_shared_rate_limiter() -> None:
+    first = shared_rate_limiter("key-A", "tier1")
+    assert shared_rate_limiter("key-A", "tier1") is first
+    assert shared_rate_limiter("key-A", RateLimits(rpm=200, tpm=2_000_000, concurrency=50)) is first
+    assert shared_rate_limiter("key-B", "tier1") is not first
+    assert shared_rate_limiter("key-A", "tier2") is not first
+    assert repr(first) == "RateLimiter(RateLimits(rpm=200, tpm=2000000, concurrency=50))"
+
+
+def test_presets_and_resolution() -> None:
+    assert PRESETS["tier0"] == RateLimits(rpm=3, tpm=500_000, concurrency=1)
+    assert PRESETS["tier5"] == RateLimits(rpm=10_000, tpm=5_000_000, concurrency=1_000)
+    assert PRESETS["kimi-k2"] == RateLimits(rpm=10, tpm=300_000, concurrency=3)
+    assert resolve_limits({"rpm": 5}) == RateLimits(rpm=5)
+    with pytest.raises(ValueError, match="unknown rate-limit preset 'tier9'"):
+        resolve_limits("tier9")
+    with pytest.raises(ValueError, match="rpm must be a positive integer"):
+        RateLimits(rpm=0)
+
+
+def test_estimate_request_tokens() -> None:
+    assert estimate_request_tokens({"messages": USER_HI}) == 1
+    parts = [{"type": "text", "text": "x" * 150}, {"type": "image_url", "image_url": {}}]
+    payload = {
+        "messages": [{"role": "user", "content": "y" * 150}, {"role": "user", "content": parts}]
+    }
+    assert estimate_request_tokens(payload) == 101
+    assert estimate_request_tokens({}) == 1
+
+
+def test_clients_share_one_limiter_per_key() -> None:
+    recorder = Recorder()
+    first = sync_client(recorder, rate_limits={"rpm": 7, "concurrency": 2})
+    second = sync_client(recorder, rate_limits=RateLimits(rpm=7, concurrency=2))
+    assert first.rate_limiter is not None
+    assert first.rate_limiter is second.rate_limiter
+    assert sync_client(recorder).rate_limiter is None  # off unless configured
+    assert SENTINEL_KEY not in repr(first.rate_limiter)
+
+
+def test_chat_releases_its_lease_with_the_real_usage() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(tpm=1000, concurrency=1), clock=clock)
+    answer = {"choices": [{"message": {"content": "ok"}}], "usage": {"total_tokens": 990}}
+    client = sync_client(Recorder(json_response(answer)), rate_limiter=limiter)
+    client.chat({"model": "kimi-k2-0905-preview", "messages": USER_HI})
+    assert limiter.in_flight == 0
+    assert wait_needed(limiter, 20) == 60.0  # 990 real tokens now fill the window
+
+
+def test_stream_releases_its_lease_with_the_streamed_usage() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(tpm=1000, concurrency=1), clock=clock)
+    body = sse_bytes(
+        {"choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": "stop"}]},
+        {"choices": [], "usage": {"total_tokens": 995}},
+    )
+    client = sync_client(Recorder(sse_response(body)), rate_limiter=limiter)
+    with client.chat_stream({"model": "kimi-k2-0905-preview", "messages": USER_HI}) as stream:
+        assert limiter.in_flight == 1
+        assert len(list(stream)) == 2
+    assert limiter.in_flight == 0
+    assert wait_needed(limiter, 10) == 60.0
+
+
+async def test_async_chat_error_still_releases_the_lease() -> None:
+    limiter = RateLimiter(RateLimits(concurrency=1))
+    answer = json_response({"error": {"message": "bad", "type": "invalid_request_error"}}, 400)
+    client = async_client(Recorder(answer), rate_limiter=limiter)
+    with pytest.raises(BadRequestError):
+        await client.chat({"model": "kimi-k2-0905-preview", "messages": USER_HI})
+    assert limiter.in_flight == 0
