@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .endpoint import real_or_emulated
 from .replies import ScriptedReply
 
 if TYPE_CHECKING:
     from .server import KimiEmulator
     from .state import RecordedRequest
 
-__all__ = ["KimiEmulator", "RecordedRequest", "ScriptedReply"]
+__all__ = ["KimiEmulator", "RecordedRequest", "ScriptedReply", "real_or_emulated"]
 
 
 def __getattr__(name: str) -> Any:

@@ -19,9 +19,10 @@ Default replies (exact strings, so tests can assert them):
 3. **JSON mode** (``response_format`` ``json_object``): the content is a JSON object instead:
    if a JSON schema (an object with ``"properties"``, also under ``schema`` / ``parameters`` /
    ``json_schema``) appears in a system or user message - e.g. LangChain's
-   ``PydanticOutputParser`` format instructions - it is filled with placeholder values;
-   else ``{"answer": "<the text of rule 2>"}``. ``response_format`` ``json_schema`` fills its
-   ``json_schema.schema``. Serialised with ``json.dumps(obj, ensure_ascii=False)``.
+   ``PydanticOutputParser`` format instructions, whose example schema comes first - the
+   *last* one is filled with placeholder values; else ``{"answer": "<the text of rule 2>"}``.
+   ``response_format`` ``json_schema`` fills its ``json_schema.schema``. Serialised with
+   ``json.dumps(obj, ensure_ascii=False)``.
 4. **Partial mode** (last message ``{"role": "assistant", "partial": true, "content": P}``): the
    reply never repeats ``P``: if the text of rule 2 starts with ``P`` the rest is sent, else the
    whole text.
@@ -194,7 +195,13 @@ _DECODER = json.JSONDecoder()
 
 
 def find_json_schema(texts: Sequence[str]) -> Mapping[str, Any] | None:
-    """The first JSON object with ``"properties"`` embedded in ``texts``, if any."""
+    """The *last* JSON object with ``"properties"`` embedded in ``texts``, if any.
+
+    The last one wins because prompts show examples first: LangChain's format instructions
+    give an example schema (``{"properties": {"foo": ...}}``) before "Here is the output
+    schema:". At most 200 ``{`` positions are tried per text.
+    """
+    last: Mapping[str, Any] | None = None
     for text in texts:
         if '"properties"' not in text:
             continue
@@ -203,14 +210,15 @@ def find_json_schema(texts: Sequence[str]) -> Mapping[str, Any] | None:
         while start != -1 and attempts < 200:
             attempts += 1
             try:
-                obj, _ = _DECODER.raw_decode(text, start)
+                obj, end = _DECODER.raw_decode(text, start)
             except ValueError:
-                obj = None
+                start = text.find("{", start + 1)
+                continue
             found = _schema_in(obj)
             if found is not None:
-                return found
-            start = text.find("{", start + 1)
-    return None
+                last = found
+            start = text.find("{", end)
+    return last
 
 
 # --------------------------------------------------------------------------- default replies

@@ -40,8 +40,9 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from ..gateways import Dialect
 from .replies import Reply, ToolCall
 from .tokens import count_completion
 
@@ -59,7 +60,6 @@ __all__ = [
     "stream_plan",
 ]
 
-Dialect = Literal["moonshot", "acedata", "cloudsway"]
 DIALECTS: tuple[Dialect, ...] = ("moonshot", "acedata", "cloudsway")
 DONE = b"data: [DONE]\n\n"
 MAX_TEXT_PIECES = 64
