@@ -108,7 +108,7 @@ class _ClientBase:
         timeout: float | httpx.Timeout | None = None,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
-        rate_limits: RateLimits | str | Mapping[str, int | None] | None = None,
+        rate_limits: RateLimits | str | Mapping[str, int | None] | Limiter | None = None,
         rate_limiter: Limiter | None = None,
         allow_insecure: bool = False,
     ) -> None:
@@ -135,7 +135,12 @@ class _ClientBase:
             **(default_headers or {}),
         }
         if rate_limiter is None and rate_limits is not None:
-            rate_limiter = shared_rate_limiter(self.api_key.get_secret_value(), rate_limits)
+            # A limiter object (e.g. a RedisRateLimiter) is used as given; limits are shared by
+            # every client of this key in the process.
+            if isinstance(rate_limits, RateLimits | str | Mapping):
+                rate_limiter = shared_rate_limiter(self.api_key.get_secret_value(), rate_limits)
+            else:
+                rate_limiter = rate_limits
         self.rate_limiter: Limiter | None = rate_limiter
 
     def __repr__(self) -> str:

@@ -256,7 +256,12 @@ class EmulatorApp:
             context["admitted"] = True
         delay = state.pop_delay()
         if delay > 0:
+            generation = state.generation
             await asyncio.sleep(delay)
+            if state.generation != generation:
+                # The client gave up long ago and the test that delayed it is over: answer
+                # without consuming anything queued for the next test.
+                return self.error(503, "server_unavailable", "the emulator was reset")
         spec = state.pop_override()
         if spec is not None:
             return self._override(spec)

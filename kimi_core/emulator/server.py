@@ -274,9 +274,14 @@ class KimiEmulator:
         """Wait ``seconds`` before answering the next request (time to first byte)."""
         self._state.push_delay(seconds, times)
 
-    def set_limits(self, rpm: int | None = None, concurrency: int | None = None) -> None:
-        """Simulate account limits on chat completions (429 ``rate_limit_reached_error``)."""
-        self._state.set_limits(rpm, concurrency)
+    def set_limits(
+        self, rpm: int | None = None, concurrency: int | None = None, *, window: float = 60.0
+    ) -> None:
+        """Simulate account limits on chat completions (429 ``rate_limit_reached_error``).
+
+        ``window`` is the RPM window in seconds (60 like the API; smaller to test quickly).
+        """
+        self._state.set_limits(rpm, concurrency, window)
 
     def set_balance(self, **values: float) -> None:
         """Change ``available_balance`` / ``voucher_balance`` / ``cash_balance``."""

@@ -97,6 +97,8 @@ class EmulatorState:
         max_file_bytes: int = MAX_BYTES,
     ) -> None:
         self.lock = threading.Lock()
+        # Bumped by reset(): a request delayed across a reset must not touch the new queues.
+        self.generation = 0
         self.dialect: Dialect = dialect
         self.api_key = api_key
         self.endpoint_path = endpoint_path.strip("/")
@@ -168,8 +170,8 @@ class EmulatorState:
         with self.lock:
             return list(self._requests)
 
-    def set_limits(self, rpm: int | None, concurrency: int | None) -> None:
-        self.limiter.configure(rpm, concurrency)
+    def set_limits(self, rpm: int | None, concurrency: int | None, window: float = 60.0) -> None:
+        self.limiter.configure(rpm, concurrency, window)
 
     def set_balance(self, values: Mapping[str, float]) -> None:
         with self.lock:
@@ -177,6 +179,7 @@ class EmulatorState:
 
     def reset(self) -> None:
         with self.lock:
+            self.generation += 1
             self._scripts.clear()
             self._overrides.clear()
             self._delays.clear()
