@@ -1,56 +1,39 @@
 """Ask Kimi one question through LangChain and LlamaIndex, streaming its reasoning.
 
-Uses the real Moonshot API when MOONSHOT_API_KEY is set; otherwise starts the loopback
-emulator (kimi_core.emulator) and says so. Run: python examples/quickstart.py
+Uses the real Moonshot API when MOONSHOT_API_KEY is set; otherwise starts the offline emulator
+(kimi_core.emulator) on 127.0.0.1 and says so. Run: python examples/quickstart.py
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Iterator
+from llama_index.core.llms import ChatMessage
+
+from kimi_core.emulator import real_or_emulated
+from langchain_kimi import ChatKimi, get_kimi_callback
+from llama_index_kimi import Kimi
 
 QUESTION = "In one sentence: why is the sky blue?"
+DIM, PLAIN = "\033[2m", "\033[0m"
 
 
-@contextlib.contextmanager
-def kimi_endpoint() -> Iterator[dict[str, str]]:
-    """Real API settings when a key is set, else a running emulator's."""
-    if os.environ.get("MOONSHOT_API_KEY"):
-        print("Talking to the real Moonshot API (MOONSHOT_API_KEY is set).")
-        yield {}
-        return
-    from kimi_core.emulator import KimiEmulator
-
-    with KimiEmulator(dialect="moonshot") as emulator:
-        print(f"MOONSHOT_API_KEY is not set: talking to the offline emulator at {emulator.base_url}")
-        yield {"api_key": "emulator", "base_url": emulator.base_url}
-
-
-def main() -> int:
-    from langchain_kimi import ChatKimi, get_kimi_callback
-    from llama_index.core.llms import ChatMessage
-
-    from llama_index_kimi import Kimi
-
-    with kimi_endpoint() as settings:
+def main() -> None:
+    with real_or_emulated() as settings:
         chat = ChatKimi(model="kimi-k2.5", **settings)
-        print("\n[LangChain] streaming, reasoning first:")
+        print("\n[LangChain] ChatKimi, streamed (reasoning dimmed, then the answer):")
         with get_kimi_callback() as usage:
             for chunk in chat.stream(QUESTION):
-                reasoning = chunk.additional_kwargs.get("reasoning_content", "")
+                reasoning = chunk.additional_kwargs.get("reasoning_content")
                 if reasoning:
-                    print(f"\033[2m{reasoning}\033[0m", end="", flush=True)
-                print(chunk.text, end="", flush=True)
+                    print(f"{DIM}{reasoning}{PLAIN}", end="", flush=True)
+                print(chunk.content, end="", flush=True)
         print(f"\n  tokens: {usage.total_tokens}, cost: {usage.total_cost} {usage.currency}")
 
         llm = Kimi(model="kimi-k2.5", thinking=False, **settings)
         answer = llm.chat([ChatMessage(role="user", content=QUESTION)])
-        print("\n[LlamaIndex] thinking off:")
-        print(answer.message.content)
-    return 0
+        print("\n[LlamaIndex] Kimi, thinking off:")
+        print(f"  {answer.message.content}")
+        print(f"  usage: {answer.raw['usage']}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
