@@ -1,19 +1,17 @@
 """kimi_core: the framework-free transport core shared by ``langchain_kimi`` and
 ``llama_index_kimi`` (httpx + pydantic only).
 
-``KimiEmulator`` (a loopback Kimi server) is imported lazily: it needs the ``emulator`` extra.
-The clients, streams and rate limiters (which pull in httpx and asyncio) are imported on first
-use too, so importing an adapter stays cheap; ``from kimi_core import KimiClient`` works as
-before.
+Only the errors are imported eagerly; every other public name (clients, wire types, catalog,
+rate limiters, ``KimiEmulator``...) is imported on first access, so importing an adapter, or
+a single submodule, stays cheap. ``from kimi_core import KimiClient`` works as usual.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .catalog import CATALOG, ModelInfo, Price, check_sampling, get_model_info, thinking_enabled
-from .cost import Cost, cost_of
 from .errors import (
     APIConnectionError,
     APIError,
@@ -35,32 +33,61 @@ from .errors import (
     RateLimitError,
     StreamInterruptedError,
 )
-from .gateways import GATEWAYS, Gateway, get_gateway
-from .payload import prepare_chat_payload, thinking_param
-from .retry import RetryPolicy
-from .types import (
-    Balance,
-    ChatCompletion,
-    ChatCompletionChunk,
-    ChatRequest,
-    FileObject,
-    Message,
-    ModelCard,
-    ToolCall,
-    Usage,
-)
 
 if TYPE_CHECKING:
+    from .catalog import CATALOG, ModelInfo, Price, check_sampling, get_model_info, thinking_enabled
     from .client import AsyncKimiClient, KimiClient
+    from .cost import Cost, cost_of
     from .emulator import KimiEmulator
+    from .files import ExtractedFile
+    from .gateways import GATEWAYS, Gateway, get_gateway
+    from .loop import LoopBoundClient
+    from .payload import prepare_chat_payload, thinking_param
     from .ratelimit import PRESETS, Lease, RateLimiter, RateLimits, shared_rate_limiter
+    from .retry import RetryPolicy
     from .stream import AsyncChatStream, ChatStream, StreamAccumulator
+    from .types import (
+        Balance,
+        ChatCompletion,
+        ChatCompletionChunk,
+        ChatRequest,
+        FileObject,
+        Message,
+        ModelCard,
+        ToolCall,
+        Usage,
+    )
 
 # Imported on first access (see the module docstring): name -> submodule.
 _LAZY = {
+    "CATALOG": "catalog",
+    "ModelInfo": "catalog",
+    "Price": "catalog",
+    "check_sampling": "catalog",
+    "get_model_info": "catalog",
+    "thinking_enabled": "catalog",
+    "Cost": "cost",
+    "cost_of": "cost",
+    "GATEWAYS": "gateways",
+    "Gateway": "gateways",
+    "get_gateway": "gateways",
+    "prepare_chat_payload": "payload",
+    "thinking_param": "payload",
+    "RetryPolicy": "retry",
+    "Balance": "types",
+    "ChatCompletion": "types",
+    "ChatCompletionChunk": "types",
+    "ChatRequest": "types",
+    "FileObject": "types",
+    "Message": "types",
+    "ModelCard": "types",
+    "ToolCall": "types",
+    "Usage": "types",
     "AsyncKimiClient": "client",
     "KimiClient": "client",
     "KimiEmulator": "emulator",
+    "ExtractedFile": "files",
+    "LoopBoundClient": "loop",
     "PRESETS": "ratelimit",
     "Lease": "ratelimit",
     "RateLimiter": "ratelimit",
@@ -92,6 +119,7 @@ __all__ = [
     "ContentFilterError",
     "ContextLengthExceededError",
     "Cost",
+    "ExtractedFile",
     "FileObject",
     "FileTooLargeError",
     "Gateway",
@@ -101,6 +129,7 @@ __all__ = [
     "KimiEmulator",
     "KimiError",
     "Lease",
+    "LoopBoundClient",
     "MalformedResponseError",
     "Message",
     "ModelCard",
@@ -133,8 +162,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'kimi_core' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

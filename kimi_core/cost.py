@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalog import get_model_info
-from .types import Usage
+from .usage import normalize_usage
+
+if TYPE_CHECKING:
+    from .types import Usage
 
 __all__ = ["Cost", "cost_of"]
 
@@ -42,14 +45,19 @@ def cost_of(usage: Usage | Mapping[str, Any] | None, model: str | None) -> Cost 
     info = get_model_info(model)
     if info is None or info.price is None:
         return None
-    if not isinstance(usage, Usage):
-        usage = Usage.model_validate(usage)
+    if isinstance(usage, Mapping):
+        counts = normalize_usage(usage) or {}
+        prompt, output = counts.get("prompt_tokens", 0), counts.get("completion_tokens", 0)
+        cache_hits = counts.get("cached_tokens", 0)
+    else:
+        prompt, output = usage.input_tokens, usage.output_tokens
+        cache_hits = usage.cache_read_tokens
     price = info.price
-    cached = usage.cache_read_tokens if price.cached_input is not None else 0
-    fresh = max(usage.input_tokens - cached, 0)
+    cached = cache_hits if price.cached_input is not None else 0
+    fresh = max(prompt - cached, 0)
     amount = (
         Decimal(fresh) * price.input
         + Decimal(cached) * (price.cached_input or price.input)
-        + Decimal(usage.output_tokens) * price.output
+        + Decimal(output) * price.output
     ) / _MILLION
     return Cost(amount, price.currency)

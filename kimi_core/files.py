@@ -4,23 +4,29 @@
 differs. Inputs are checked before anything is sent: a path that is not a regular file, a file
 over 100 MB (kimi-api-facts.md, "Files": "100 MB per file") or an unknown purpose is a clear
 ``InvalidParameterError``.
+
+``extract`` is what document loaders do: upload with purpose ``file-extract``, read the
+extracted text, optionally delete the upload (Kimi keeps at most 1,000 files per account), also
+when reading failed, in which case the reading error is the one raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Union
 
 import httpx
 
-from .errors import FileTooLargeError, InvalidParameterError, MalformedResponseError
+from .errors import FileTooLargeError, InvalidParameterError, KimiError, MalformedResponseError
 from .types import FileDeleted, FileObject
 
-__all__ = ["MAX_FILE_BYTES", "PURPOSES", "AsyncFiles", "FileInput", "Files"]
+__all__ = ["MAX_FILE_BYTES", "PURPOSES", "AsyncFiles", "ExtractedFile", "FileInput", "Files"]
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 PURPOSES = ("file-extract", "image", "video")
@@ -105,6 +111,15 @@ def _file_path(file_id: str) -> str:
     return f"/files/{file_id}"
 
 
+@dataclass(frozen=True)
+class ExtractedFile:
+    """An upload (purpose ``file-extract``) and the text Kimi extracted from it. ``file.id`` is
+    kept even when the upload was deleted: it names the source in document metadata."""
+
+    file: FileObject
+    text: str
+
+
 Send = Callable[..., httpx.Response]
 ASend = Callable[..., Awaitable[httpx.Response]]
 
@@ -135,6 +150,23 @@ class Files:
     def delete(self, file_id: str) -> FileDeleted:
         return FileDeleted.model_validate(_json(self._send("DELETE", _file_path(file_id))))
 
+    def extract(
+        self, file: FileInput, *, filename: str | None = None, delete_after: bool = False
+    ) -> ExtractedFile:
+        """Upload ``file`` for extraction and read its text; ``delete_after`` deletes the
+        upload afterwards, also when reading failed (the reading error is raised)."""
+        uploaded = self.upload(file, "file-extract", filename=filename)
+        try:
+            text = self.content(uploaded.id)
+        except BaseException:
+            if delete_after:
+                with contextlib.suppress(KimiError):  # the reading error is the one to report
+                    self.delete(uploaded.id)
+            raise
+        if delete_after:
+            self.delete(uploaded.id)
+        return ExtractedFile(uploaded, text)
+
 
 class AsyncFiles:
     """Async Files API, reached as ``AsyncKimiClient.files``."""
@@ -160,3 +192,19 @@ class AsyncFiles:
 
     async def delete(self, file_id: str) -> FileDeleted:
         return FileDeleted.model_validate(_json(await self._send("DELETE", _file_path(file_id))))
+
+    async def extract(
+        self, file: FileInput, *, filename: str | None = None, delete_after: bool = False
+    ) -> ExtractedFile:
+        """Async ``Files.extract``: the same steps, awaited."""
+        uploaded = await self.upload(file, "file-extract", filename=filename)
+        try:
+            text = await self.content(uploaded.id)
+        except BaseException:
+            if delete_after:
+                with contextlib.suppress(KimiError):  # the reading error is the one to report
+                    await self.delete(uploaded.id)
+            raise
+        if delete_after:
+            await self.delete(uploaded.id)
+        return ExtractedFile(uploaded, text)

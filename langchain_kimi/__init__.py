@@ -1,0 +1,37 @@
+"""LangChain integration for Moonshot's Kimi models, on the shared ``kimi_core`` transport.
+
+- ``ChatKimi``: the chat model (tools, ``$web_search``, thinking, JSON mode, partial mode).
+- ``KimiFileLoader``: documents from Kimi's file extraction.
+- ``get_kimi_callback``: total tokens and cost over a block of calls.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .chat_models import ChatKimi
+
+if TYPE_CHECKING:
+    from .callbacks import KimiCallbackHandler, get_kimi_callback
+    from .document_loaders import KimiFileLoader
+
+__all__ = ["ChatKimi", "KimiCallbackHandler", "KimiFileLoader", "get_kimi_callback"]
+
+_LAZY = {
+    "KimiFileLoader": "document_loaders",
+    "get_kimi_callback": "callbacks",
+    "KimiCallbackHandler": "callbacks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The loader and the callback are imported on first use: `import langchain_kimi` stays
+    # as light as the chat model itself.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langchain_kimi' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
 from core_helpers import Recorder, async_client, json_response, sync_client
 
-from kimi_core import FileObject, FileTooLargeError, InvalidParameterError
-from kimi_core.files import MAX_FILE_BYTES
+from kimi_core import (
+    FileObject,
+    FileTooLargeError,
+    InternalServerError,
+    InvalidParameterError,
+    NotFoundError,
+)
+from kimi_core.files import MAX_FILE_BYTES, ExtractedFile
 from kimi_core.types import FileDeleted
 
 FILE_ID = "cqh9bq5r5g6cq5bvsu1g"
@@ -178,3 +185,111 @@ def test_upload_authorization_header() -> None:
     sync_client(recorder).files.upload(b"x", filename="x.txt")
     headers: Any = recorder.requests[0].headers
     assert headers["authorization"].startswith("Bearer sk-SENTINEL")
+
+
+# -- extract: upload, read, optionally delete --------------------------------------------------
+
+Mode = Literal["sync", "async"]
+UPLOAD = ("POST", "/v1/files")
+READ = ("GET", f"/v1/files/{FILE_ID}/content")
+DELETE = ("DELETE", f"/v1/files/{FILE_ID}")
+
+
+def _deleted() -> httpx.Response:
+    return json_response({"id": FILE_ID, "object": "file", "deleted": True})
+
+
+def _read_fails() -> httpx.Response:
+    return json_response({"error": {"message": "extraction broke", "type": "server_error"}}, 500)
+
+
+async def _extract(mode: Mode, recorder: Recorder, file: Any, **options: Any) -> ExtractedFile:
+    """``files.extract`` on the sync or the async client (no retries: one answer each)."""
+    if mode == "sync":
+        return sync_client(recorder, max_retries=0).files.extract(file, **options)
+    return await async_client(recorder, max_retries=0).files.extract(file, **options)
+
+
+def _calls(recorder: Recorder) -> list[tuple[str, str]]:
+    return [(r.method, r.url.path) for r in recorder.requests]
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"hello world")
+    return path
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_extract_deletes_after_reading(mode: Mode, notes: Path) -> None:
+    recorder = Recorder(json_response(FILE), json_response({"content": "hello world"}), _deleted())
+    extracted = await _extract(mode, recorder, notes, delete_after=True)
+    assert extracted == ExtractedFile(file=FileObject.model_validate(FILE), text="hello world")
+    assert _calls(recorder) == [UPLOAD, READ, DELETE]
+    _, body = _multipart(recorder.requests[0])
+    assert b'name="purpose"\r\n\r\nfile-extract\r\n' in body
+    assert b'filename="notes.txt"' in body
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_extract_keeps_the_upload_by_default(mode: Mode) -> None:
+    plain = httpx.Response(200, text="第一章", headers={"content-type": "text/plain"})
+    recorder = Recorder(json_response({**FILE, "filename": "book.txt"}), plain)
+    extracted = await _extract(mode, recorder, "第一章".encode(), filename="book.txt")
+    assert (extracted.file.filename, extracted.text) == ("book.txt", "第一章")
+    assert _calls(recorder) == [UPLOAD, READ]  # a DELETE would fail the Recorder
+    _, body = _multipart(recorder.requests[0])
+    assert b'filename="book.txt"' in body
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_extract_deletes_when_reading_fails_and_raises_the_read_error(
+    mode: Mode, notes: Path
+) -> None:
+    recorder = Recorder(json_response(FILE), _read_fails(), _deleted())
+    with pytest.raises(InternalServerError, match="extraction broke") as caught:
+        await _extract(mode, recorder, notes, delete_after=True)
+    assert caught.value.status == 500
+    assert _calls(recorder) == [UPLOAD, READ, DELETE]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_extract_read_error_wins_over_a_failed_delete(mode: Mode, notes: Path) -> None:
+    gone = json_response({"error": {"message": "no such file", "type": "not_found"}}, 404)
+    recorder = Recorder(json_response(FILE), _read_fails(), gone)
+    with pytest.raises(InternalServerError, match="extraction broke"):
+        await _extract(mode, recorder, notes, delete_after=True)
+    assert _calls(recorder) == [UPLOAD, READ, DELETE]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_extract_without_delete_after_leaves_a_failed_upload(mode: Mode, notes: Path) -> None:
+    recorder = Recorder(json_response(FILE), _read_fails())
+    with pytest.raises(InternalServerError):
+        await _extract(mode, recorder, notes)
+    assert _calls(recorder) == [UPLOAD, READ]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_extract_delete_error_after_a_good_read_is_raised(mode: Mode, notes: Path) -> None:
+    """Nothing else went wrong, so a failed delete is the error (the upload is left over)."""
+    gone = json_response({"error": {"message": "no such file", "type": "not_found"}}, 404)
+    recorder = Recorder(json_response(FILE), json_response({"content": "hello world"}), gone)
+    with pytest.raises(NotFoundError, match="no such file"):
+        await _extract(mode, recorder, notes, delete_after=True)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_extract_refuses_bad_input_before_any_request(mode: Mode, tmp_path: Path) -> None:
+    recorder = Recorder()
+    with pytest.raises(InvalidParameterError) as caught:
+        await _extract(mode, recorder, tmp_path / "absent.pdf", delete_after=True)
+    assert caught.value.param == "file"
+    assert recorder.requests == []
+
+
+def test_extracted_file_is_frozen() -> None:
+    extracted = ExtractedFile(file=FileObject.model_validate(FILE), text="x")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        extracted.text = "y"  # type: ignore[misc]

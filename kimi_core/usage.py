@@ -1,0 +1,56 @@
+"""Token usage as plain dicts: every gateway's shape read once, cheaply, for both adapters.
+
+Moonshot reports cache hits as top-level ``usage.cached_tokens``; OpenAI-style gateways as
+``prompt_tokens_details.cached_tokens`` (kimi-api-facts.md, "Streaming"). Reasoning tokens
+come, where given, as ``completion_tokens_details.reasoning_tokens``. No pydantic here: this
+runs on every answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["UsageCounts", "add_usage", "normalize_usage"]
+
+UsageCounts = dict[str, int]
+"""``prompt_tokens``, ``completion_tokens``, ``total_tokens``, plus ``cached_tokens`` and
+``reasoning_tokens`` only where the server gave them."""
+
+
+def normalize_usage(usage: Mapping[str, Any] | None) -> UsageCounts | None:
+    """A wire usage object (any gateway's shape) to ``UsageCounts``; None when absent."""
+    if not usage:
+        return None
+    prompt = usage.get("prompt_tokens") or 0
+    completion = usage.get("completion_tokens") or 0
+    counts: UsageCounts = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": usage.get("total_tokens") or prompt + completion,
+    }
+    cached = usage.get("cached_tokens")
+    if cached is None:
+        details = usage.get("prompt_tokens_details")
+        if isinstance(details, Mapping):
+            cached = details.get("cached_tokens")
+    if isinstance(cached, int):
+        counts["cached_tokens"] = cached
+    details = usage.get("completion_tokens_details")
+    if isinstance(details, Mapping):
+        reasoning = details.get("reasoning_tokens")
+        if isinstance(reasoning, int):
+            counts["reasoning_tokens"] = reasoning
+    return counts
+
+
+def add_usage(left: UsageCounts | None, right: UsageCounts | None) -> UsageCounts | None:
+    """The sum of two usages (e.g. the rounds of a ``$web_search`` loop)."""
+    if left is None:
+        return right
+    if right is None:
+        return left
+    total = dict(left)
+    for key, value in right.items():
+        total[key] = total.get(key, 0) + value
+    return total

@@ -1,0 +1,641 @@
+"""``ChatKimi``: Moonshot's Kimi models as a LangChain chat model, on the shared ``kimi_core``."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
+from langchain_core.language_models.model_profile import ModelProfile
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils import secret_from_env
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+
+from kimi_core.builtin_tools import is_builtin_tool
+from kimi_core.catalog import get_model_info
+from kimi_core.errors import InvalidParameterError
+from kimi_core.gateways import resolve_api_key, resolve_base_url
+from kimi_core.loop import LoopBoundClient
+from kimi_core.structured import JSON_OBJECT, json_schema_instruction
+
+from . import _blocks
+from ._errors import translated_errors
+from ._exchange import Exchange, StreamExchange
+from ._messages import messages_to_wire, partial_prefix
+
+if TYPE_CHECKING:
+    # The clients pull in httpx: imported on first use, so `import langchain_kimi` stays light.
+    from kimi_core.client import AsyncKimiClient, KimiClient
+
+__all__ = ["ChatKimi"]
+
+_blocks.register()
+
+DEFAULT_MODEL = "kimi-k2.5"
+_SAMPLING = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "user",
+)
+_TOOL_CHOICE_WORDS = ("auto", "none", "any", "required")
+_CLIENT_LOCK = threading.Lock()
+
+ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
+
+
+def _format_tool(tool: ToolLike) -> dict[str, Any]:
+    """A tool in Kimi's wire format; builtin tools (``$web_search``) pass through untouched."""
+    if isinstance(tool, Mapping) and is_builtin_tool(tool):
+        return dict(tool)
+    return convert_to_openai_tool(tool)
+
+
+def _tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [str(t.get("function", {}).get("name")) for t in tools]
+
+
+def _normalize_tool_choice(
+    choice: str | bool | Mapping[str, Any] | None, names: Sequence[str]
+) -> str | bool | dict[str, Any] | None:
+    """Check ``tool_choice`` at bind time; the core turns forced choices into what Kimi takes."""
+    if choice is None or isinstance(choice, bool):
+        return choice
+    if isinstance(choice, str):
+        if choice in _TOOL_CHOICE_WORDS or choice in names:
+            return choice
+        raise InvalidParameterError(
+            f"tool_choice={choice!r} is neither one of {', '.join(_TOOL_CHOICE_WORDS)} nor a "
+            f"bound tool ({', '.join(names) or 'none bound'})",
+            param="tool_choice",
+        )
+    if isinstance(choice, Mapping):
+        return dict(choice)
+    raise InvalidParameterError(
+        f"tool_choice must be a string, a bool or a dict, got {type(choice).__name__}",
+        param="tool_choice",
+    )
+
+
+def _use_json_schema(payload: dict[str, Any]) -> None:
+    """``response_format`` ``json_schema`` -> Kimi's ``json_object`` plus the schema in a
+    system message (Kimi's JSON mode takes no schema; kimi-api-facts.md "JSON mode")."""
+    response_format = payload.get("response_format")
+    if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
+        return
+    spec = response_format.get("json_schema") or {}
+    payload["response_format"] = dict(JSON_OBJECT)
+    schema = spec.get("schema")
+    if isinstance(schema, Mapping):
+        messages = payload["messages"]
+        at = 0
+        while at < len(messages) and messages[at].get("role") == "system":
+            at += 1
+        text = json_schema_instruction(schema, spec.get("name"))
+        messages.insert(at, {"role": "system", "content": text})
+
+
+class ChatKimi(BaseChatModel):
+    """Moonshot's Kimi chat models (kimi-k2.5, kimi-k2, moonshot-v1...) for LangChain.
+
+    Built on ``kimi_core``: one pooled ``KimiClient`` per instance and one ``AsyncKimiClient``
+    per event loop (created on first use), retries and timeouts in the core (``max_retries``,
+    ``timeout``), typed errors that are also LangChain's standard ones
+    (``ModelRateLimitError``, ``ContextOverflowError``...).
+
+    Setup: ``export MOONSHOT_API_KEY=...`` (or ``KIMI_API_KEY``), then::
+
+        from langchain_kimi import ChatKimi
+
+        llm = ChatKimi(model="kimi-k2.5")
+        llm.invoke("Hello")
+        llm.invoke("Hello", model="kimi-k2-0905-preview", temperature=0.3, thinking=False)
+
+    Kimi specifics:
+
+    - **Sampling**: values left unset are not sent. kimi-k2.5 fixes temperature (1.0 thinking,
+      0.6 not), top_p 0.95, n 1 and the penalties 0; any other value raises
+      ``InvalidParameterError`` (a ``ValueError``, ``.param`` names it) before any request.
+    - **Thinking**: ``thinking=None`` is the model default; ``True``/``False`` send
+      ``{"type": "enabled"|"disabled"}``. Reasoning is in
+      ``additional_kwargs["reasoning_content"]`` and a ``reasoning`` content block (streamed
+      chunk by chunk) and is sent back on assistant tool-call messages, which Kimi's thinking
+      models require.
+    - **Tools**: ``bind_tools`` takes functions, pydantic classes, ``BaseTool``s, dicts and
+      Kimi's builtin ``{"type": "builtin_function", "function": {"name": "$web_search"}}``,
+      whose calls ChatKimi answers itself (up to ``max_builtin_tool_rounds`` rounds, usage
+      summed) so you only see the final answer (if the model calls it together with your own
+      tools in one turn, only your calls are returned). Kimi accepts only ``tool_choice`` "auto" and
+      "none": a forced choice ("any", "required", ``True`` or a tool name) is sent as "auto"
+      plus a final user line telling the model to call a tool, and a named tool is forced by
+      sending only that tool (done by ``kimi_core``, so nothing Kimi rejects is ever sent).
+      Tool-call ids are kept exactly (``get_distance:0``).
+    - **Structured output**: ``with_structured_output`` defaults to ``method="json_mode"``:
+      ``response_format: json_object`` with the schema given to the model in a system message,
+      the answer parsed and (for pydantic) validated. ``"json_schema"`` maps to json_mode
+      (Kimi's JSON mode takes no schema); ``"function_calling"`` forces a tool call.
+    - **Partial mode**: end the messages with an ``AIMessage`` to have Kimi continue it; the
+      answer is prefix + continuation (streamed, the prefix is the first chunk).
+    - **Images**: ``image_url`` parts and image blocks with base64 data or ``ms://`` file ids;
+      plain http(s) image URLs are rejected (Kimi does not fetch them).
+    - **Usage**: ``usage_metadata`` with ``cache_read``/``reasoning`` details where Kimi gives
+      them (streamed: on the last chunk only, unless ``stream_usage=False``);
+      ``response_metadata`` has ``model_name``, ``finish_reason``, ``id``,
+      ``system_fingerprint``, ``model_provider="kimi"`` and ``cost`` from the model catalog.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    model_name: str = Field(default=DEFAULT_MODEL, alias="model")
+    """Model id, e.g. ``kimi-k2.5``, ``kimi-k2-0905-preview``, ``moonshot-v1-8k``."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env(["MOONSHOT_API_KEY", "KIMI_API_KEY"], default=None)
+    )
+    """API key; read from ``MOONSHOT_API_KEY`` or ``KIMI_API_KEY`` when not given."""
+    base_url: str | None = None
+    """Base URL; else the gateway's, else ``MOONSHOT_BASE_URL``/``KIMI_BASE_URL``, else
+    Moonshot China (``https://api.moonshot.cn/v1``)."""
+    gateway: str | None = None
+    """Named gateway: ``moonshot-cn``, ``moonshot-global``, ``cloudsway``, ``acedata``."""
+    endpoint_path: str | None = None
+    """Cloudsway's endpoint path segment."""
+    thinking: bool | None = None
+    """``None``: the model default; ``True``/``False``: thinking on/off (kimi-k2.5)."""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    n: int | None = None
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    user: str | None = None
+    streaming: bool = False
+    """Stream by default in ``invoke`` (the answer is the same)."""
+    stream_usage: bool = True
+    """Attach usage to the last streamed chunk."""
+    max_retries: int = 2
+    """Retries of failed requests, done by ``kimi_core`` (never after a stream started)."""
+    timeout: float | Any | None = None
+    """Seconds (or an ``httpx.Timeout``); ``None``: 600 s, 10 s to connect."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Extra request fields sent with every call."""
+    default_headers: dict[str, str] | None = None
+    http_client: Any | None = Field(default=None, exclude=True)
+    """Your own ``httpx.Client`` for sync calls."""
+    http_async_client: Any | None = Field(default=None, exclude=True)
+    """Your own ``httpx.AsyncClient`` for async calls."""
+    rate_limits: Any | None = None
+    """Client-side limits enforced by ``kimi_core`` (``"tier1"``, a dict or ``RateLimits``)."""
+    allow_insecure: bool = False
+    """Allow a plain ``http://`` base URL that is not loopback."""
+    max_builtin_tool_rounds: int = Field(default=8, ge=0)
+    """How many ``$web_search`` rounds ChatKimi answers before raising ``ToolLoopError``."""
+
+    _client: Any = PrivateAttr(default=None)
+    # One AsyncKimiClient per event loop (kimi_core.loop): a pool cannot outlive its loop.
+    _aclients: LoopBoundClient | None = PrivateAttr(default=None)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Checked here (not in a validator) so the core's typed ConfigurationError is what
+        # callers see, before any request.
+        self.api_key = resolve_api_key(self.api_key)
+        resolve_base_url(
+            self.base_url,
+            self.gateway,
+            endpoint_path=self.endpoint_path,
+            allow_insecure=self.allow_insecure,
+        )
+        if self.max_retries < 0:
+            raise InvalidParameterError(
+                f"max_retries must be >= 0, got {self.max_retries}", param="max_retries"
+            )
+
+    # -- LangChain plumbing ------------------------------------------------------------------
+    @property
+    def _llm_type(self) -> str:
+        return "kimi-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "MOONSHOT_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_kimi", "chat_models"]
+
+    @property
+    def _default_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": self.model_name}
+        for name in _SAMPLING:
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        if self.thinking is not None:
+            params["thinking"] = self.thinking
+        params.update(self.model_kwargs)
+        return params
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, **self._default_params}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="kimi",
+            ls_model_name=str(kwargs.get("model") or self.model_name),
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        stops = stop or kwargs.get("stop") or self.stop
+        if stops:
+            params["ls_stop"] = [stops] if isinstance(stops, str) else list(stops)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        info = get_model_info(self.model_name)
+        if info is None:
+            return None
+        return ModelProfile(
+            max_input_tokens=info.context_window,
+            max_output_tokens=info.max_output_tokens,
+            text_inputs=True,
+            image_inputs=info.vision,
+            # Kimi takes base64 and ms:// images only, not URLs it would have to fetch.
+            image_url_inputs=False,
+            pdf_inputs=False,
+            audio_inputs=False,
+            text_outputs=True,
+            reasoning_output=info.thinking != "never",
+            tool_calling=info.tools,
+            tool_choice=info.tools,
+            tool_call_streaming=info.tools,
+            # JSON mode without a server-side schema: not "native" structured output.
+            structured_output=False,
+        )
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        total: dict[str, int] = {}
+        model_name = None
+        for output in llm_outputs:
+            if not output:
+                continue
+            model_name = model_name or output.get("model_name")
+            for key, value in (output.get("token_usage") or {}).items():
+                total[key] = total.get(key, 0) + value
+        return {"token_usage": total, "model_name": model_name or self.model_name}
+
+    # -- clients -----------------------------------------------------------------------------
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "gateway": self.gateway,
+            "endpoint_path": self.endpoint_path,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "default_headers": self.default_headers,
+            "rate_limits": self.rate_limits,
+            "allow_insecure": self.allow_insecure,
+        }
+
+    @property
+    def client(self) -> KimiClient:
+        """The instance's sync ``KimiClient`` (created once, on first use)."""
+        if self._client is None:
+            from kimi_core.client import KimiClient
+
+            with _CLIENT_LOCK:
+                if self._client is None:
+                    self._client = KimiClient(
+                        http_client=self.http_client, **self._client_options()
+                    )
+        client: KimiClient = self._client
+        return client
+
+    @property
+    def async_client(self) -> AsyncKimiClient:
+        """The ``AsyncKimiClient`` of the running event loop (outside a loop: the one the next
+        loop will use). An httpx pool belongs to the loop that opened it, so each new loop (a
+        second ``asyncio.run``) gets its own client, unless you passed ``http_async_client``,
+        which is always reused."""
+        return self._loop_clients().get()
+
+    def _loop_clients(self) -> LoopBoundClient:
+        if self._aclients is None:
+            with _CLIENT_LOCK:
+                if self._aclients is None:
+                    self._aclients = LoopBoundClient(
+                        self._new_async_client, rebuild=self.http_async_client is None
+                    )
+        return self._aclients
+
+    def _new_async_client(self) -> AsyncKimiClient:
+        from kimi_core.client import AsyncKimiClient
+
+        return AsyncKimiClient(http_client=self.http_async_client, **self._client_options())
+
+    def close(self) -> None:
+        """Close the sync client's connection pool (your own ``http_client`` stays open)."""
+        if self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the running loop's async connection pool (your own ``http_async_client``
+        stays open); a later async call opens a new one."""
+        if self._aclients is not None:
+            await self._aclients.aclose()
+
+    # -- requests ----------------------------------------------------------------------------
+    def _payload(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The request body as a plain dict: instance values, then per-call overrides.
+
+        ``kimi_core`` checks it (sampling, stop, partial/JSON mode) and maps ``thinking`` and
+        ``tool_choice`` when it is sent.
+        """
+        payload = self._default_params
+        stops = stop if stop is not None else self.stop
+        if stops:
+            payload["stop"] = stops
+        tools = kwargs.get("tools")
+        if tools:
+            kwargs["tools"] = [t if isinstance(t, dict) else _format_tool(t) for t in tools]
+        payload.update(kwargs)
+        payload["messages"] = messages_to_wire(messages)
+        _use_json_schema(payload)
+        return payload
+
+    @staticmethod
+    def _options(kwargs: dict[str, Any]) -> dict[str, Any]:
+        options = dict(kwargs)
+        options.pop("ls_structured_output_format", None)
+        options.pop("stream", None)
+        return options
+
+    def _exchange(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> Exchange:
+        options = self._options(kwargs)
+        options.pop("stream_usage", None)
+        rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
+        return Exchange(
+            self._payload(messages, stop, options),
+            prefix=partial_prefix(messages),
+            max_rounds=rounds,
+        )
+
+    def _stream_exchange(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> StreamExchange:
+        options = self._options(kwargs)
+        stream_usage = options.pop("stream_usage", self.stream_usage)
+        rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
+        return StreamExchange(
+            self._payload(messages, stop, options),
+            prefix=partial_prefix(messages),
+            max_rounds=rounds,
+            stream_usage=stream_usage,
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with translated_errors():
+            exchange = self._exchange(messages, stop, kwargs)
+            client = self.client
+            while exchange.add(client.chat(exchange.payload)):
+                pass
+            return exchange.result()
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with translated_errors():
+            exchange = self._exchange(messages, stop, kwargs)
+            client = self.async_client
+            while exchange.add(await client.chat(exchange.payload)):
+                pass
+            return exchange.result()
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        # langchain-core calls on_llm_new_token itself unless it hands us the run manager.
+        with translated_errors():
+            exchange = self._stream_exchange(messages, stop, kwargs)
+            client = self.client
+            while not exchange.done:
+                with client.chat_stream(exchange.payload) as stream:
+                    generation = exchange.opening()
+                    if generation is not None:
+                        if run_manager:
+                            run_manager.on_llm_new_token(generation.text, chunk=generation)
+                        yield generation
+                    for chunk in stream:
+                        generation = exchange.convert(chunk)
+                        if generation is not None:
+                            if run_manager:
+                                run_manager.on_llm_new_token(generation.text, chunk=generation)
+                            yield generation
+                    exchange.end_round(stream.state)
+            generation = exchange.final()
+            if run_manager:
+                run_manager.on_llm_new_token("", chunk=generation)
+            yield generation
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        with translated_errors():
+            exchange = self._stream_exchange(messages, stop, kwargs)
+            client = self.async_client
+            while not exchange.done:
+                async with await client.chat_stream(exchange.payload) as stream:
+                    generation = exchange.opening()
+                    if generation is not None:
+                        if run_manager:
+                            await run_manager.on_llm_new_token(generation.text, chunk=generation)
+                        yield generation
+                    async for chunk in stream:
+                        generation = exchange.convert(chunk)
+                        if generation is not None:
+                            if run_manager:
+                                await run_manager.on_llm_new_token(
+                                    generation.text, chunk=generation
+                                )
+                            yield generation
+                    exchange.end_round(stream.state)
+            generation = exchange.final()
+            if run_manager:
+                await run_manager.on_llm_new_token("", chunk=generation)
+            yield generation
+
+    # -- tokens ------------------------------------------------------------------------------
+    def _token_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None
+    ) -> list[Mapping[str, Any]]:
+        wire = messages_to_wire(messages)
+        for message in wire:
+            message.pop("partial", None)
+        if tools:
+            # The endpoint counts messages only; tools are counted as a system message
+            # holding their JSON (an approximation of how they reach the model).
+            spec = json.dumps([_format_tool(t) for t in tools], ensure_ascii=False)
+            wire.insert(0, {"role": "system", "content": spec})
+        return list(wire)
+
+    def get_num_tokens_from_messages(
+        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+    ) -> int:
+        """Kimi's own count (``POST /tokenizers/estimate-token-count``)."""
+        with translated_errors():
+            wire = self._token_messages(messages, tools)
+            return self.client.estimate_tokens(self.model_name, wire)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Kimi's count for ``text`` sent as one user message (message overhead included)."""
+        with translated_errors():
+            wire: list[Mapping[str, Any]] = [{"role": "user", "content": text}]
+            return self.client.estimate_tokens(self.model_name, wire)
+
+    # -- tools and structured output ---------------------------------------------------------
+    def bind_tools(
+        self,
+        tools: Sequence[ToolLike],
+        *,
+        tool_choice: str | bool | Mapping[str, Any] | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        response_format: Mapping[str, Any] | type | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (functions, pydantic classes, ``BaseTool``s, dicts, ``$web_search``).
+
+        ``tool_choice``: "auto", "none", "any"/"required"/``True`` (call some tool) or a tool
+        name; see the class docstring for how forced choices reach Kimi. ``strict`` and
+        ``parallel_tool_calls`` are accepted for compatibility and not sent (Kimi has neither).
+        ``response_format`` (a JSON-schema ``response_format`` dict or a schema) makes the
+        final answer JSON, as in ``with_structured_output(method="json_mode")``.
+        """
+        formatted = [_format_tool(tool) for tool in tools]
+        choice = _normalize_tool_choice(tool_choice, _tool_names(formatted))
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if response_format is not None:
+            kwargs["response_format"] = _response_format(response_format)
+        return self.bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any] | type | None = None,
+        *,
+        method: Literal["json_mode", "function_calling", "json_schema"] = "json_mode",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """A runnable answering with ``schema`` (pydantic class, TypedDict or JSON schema).
+
+        ``method="json_mode"`` (default; ``"json_schema"`` is the same): Kimi's JSON mode with
+        the schema in a system message; pydantic answers are validated. ``"function_calling"``:
+        a forced call of a tool built from the schema. ``include_raw=True`` returns
+        ``{"raw", "parsed", "parsing_error"}``. ``strict`` is accepted and ignored.
+        """
+        from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+        from langchain_core.output_parsers.openai_tools import (
+            JsonOutputKeyToolsParser,
+            PydanticToolsParser,
+        )
+        from langchain_core.runnables import RunnableMap, RunnablePassthrough
+
+        if method == "json_schema":
+            method = "json_mode"
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        output_format: dict[str, Any] = {}
+        if schema is not None:
+            output_format = {
+                "ls_structured_output_format": {"kwargs": {"method": method}, "schema": schema}
+            }
+        parser: Runnable[Any, Any]
+        if method == "function_calling":
+            if schema is None:
+                raise InvalidParameterError(
+                    "with_structured_output(method='function_calling') needs a schema",
+                    param="schema",
+                )
+            tool_name = convert_to_openai_tool(schema)["function"]["name"]
+            llm = self.bind_tools([schema], tool_choice=tool_name, **output_format, **kwargs)
+            parser = (
+                PydanticToolsParser(tools=[schema], first_tool_only=True)
+                if is_pydantic
+                else JsonOutputKeyToolsParser(key_name=tool_name, first_tool_only=True)
+            )
+        elif method == "json_mode":
+            response_format = dict(JSON_OBJECT) if schema is None else _response_format(schema)
+            llm = self.bind(response_format=response_format, **output_format, **kwargs)
+            parser = (
+                PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
+            )
+        else:
+            raise InvalidParameterError(
+                f"unknown method {method!r}; use 'json_mode', 'function_calling' or 'json_schema'",
+                param="method",
+            )
+        if not include_raw:
+            return llm | parser
+        parse = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse.with_fallbacks(
+            [no_parse], exception_key="parsing_error"
+        )
+
+
+def _response_format(schema: Mapping[str, Any] | type) -> dict[str, Any]:
+    """A JSON-schema ``response_format`` (OpenAI's shape), which ChatKimi sends as JSON mode
+    with the schema in a system message."""
+    if isinstance(schema, Mapping) and schema.get("type") in ("json_schema", "json_object"):
+        return dict(schema)
+    json_schema = convert_to_json_schema(dict(schema) if isinstance(schema, Mapping) else schema)
+    name = json_schema.get("title") or "answer"
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}}

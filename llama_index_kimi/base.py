@@ -1,0 +1,633 @@
+"""``Kimi``: Moonshot's Kimi models as a LlamaIndex ``FunctionCallingLLM``.
+
+The class only translates: LlamaIndex messages go through ``utils`` into a plain request dict,
+the shared ``kimi_core`` clients send it (checks, retries, rate limits, SSE), and the answer
+comes back through ``utils`` as ``ChatResponse``s. Sync and async methods share the request
+builder and the parsers; only the I/O call differs.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import AsyncGenerator, Generator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.events.llm import (
+    LLMStructuredPredictEndEvent,
+    LLMStructuredPredictStartEvent,
+)
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.types import Model, PydanticProgramMode
+from pydantic import BaseModel, SecretStr
+
+from kimi_core.catalog import check_sampling, get_model_info
+from kimi_core.loop import LoopBoundClient
+from kimi_core.ratelimit import RateLimiter, RateLimits
+from kimi_core.structured import JSON_OBJECT, json_schema_instruction, parse_json_object
+
+from .utils import StreamFolder, chat_response_from_completion, to_kimi_messages, tool_selections
+
+if TYPE_CHECKING:
+    # httpx and the modules built on it are imported on first use (in ``Kimi.__init__``):
+    # importing them here would add ~0.1 s to ``import llama_index_kimi`` (httpx loads its
+    # CLI, and with it click/rich/pygments when they are installed).
+    import httpx
+    from llama_index.core.program.utils import FlexibleModel
+    from llama_index.core.prompts import PromptTemplate
+    from llama_index.core.tools.types import BaseTool
+
+    from kimi_core.client import AsyncKimiClient, KimiClient
+    from kimi_core.stream import AsyncChatStream, ChatStream
+
+__all__ = ["DEFAULT_MODEL", "Kimi"]
+
+dispatcher = get_dispatcher(__name__)
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "kimi-k2.5"
+# Models the catalog does not know yet (new releases, gateway aliases such as Cloudsway's
+# MaaS_Kimi_K2.5_...). Every current Kimi model has at least 128K of context and 8K of output
+# (kimi_core.catalog), so these are safe lower bounds; set ``context_window`` to override.
+UNKNOWN_CONTEXT_WINDOW = 131_072
+UNKNOWN_NUM_OUTPUT = 8_192
+
+_SAMPLING = ("temperature", "max_tokens", "top_p", "frequency_penalty", "presence_penalty", "stop")
+# LlamaIndex-side keyword arguments that are never request fields.
+_LOCAL_KWARGS = frozenset(
+    {"allow_parallel_tool_calls", "tool_required", "strict", "verbose", "formatted"}
+)
+StructuredOutputMode = Literal["json_mode", "function_calling"]
+
+
+class Kimi(FunctionCallingLLM):
+    """Kimi (Moonshot AI) chat models for LlamaIndex, on the shared ``kimi_core`` clients.
+
+    >>> from llama_index.core import Settings
+    >>> Settings.llm = Kimi()  # kimi-k2.5; key from MOONSHOT_API_KEY (or KIMI_API_KEY)
+
+    - **Configuration** is read once at construction for the connection (key, URL, gateway,
+      timeout, retries, HTTP clients, rate limits: one pooled sync + async client pair per
+      instance); model, sampling values and ``thinking`` are read on every call and can be
+      overridden per call (``llm.chat(messages, thinking=False, max_tokens=512)``). Sampling
+      values left ``None`` are not sent; a value the model fixes (kimi-k2.5) raises
+      ``InvalidParameterError`` before any request.
+    - **Thinking**: the reasoning is a leading ``ThinkingBlock``; streamed, each chunk's new
+      reasoning is in ``additional_kwargs["thinking_delta"]``. It is sent back as
+      ``reasoning_content`` on assistant tool-call messages, which Kimi's thinking models
+      require.
+    - **Tools**: ``ToolCallBlock``s (and ``message.additional_kwargs["tool_calls"]``) keep
+      Kimi's ids exactly (``get_distance:0``). Kimi rejects ``tool_choice: "required"``, so
+      ``tool_required=True`` (and a tool name as ``tool_choice``) is passed to the core, which
+      sends ``"auto"`` plus a user line telling the model it must call a tool (a named tool is
+      then the only tool sent). ``allow_parallel_tool_calls=False`` keeps the first call.
+    - **Structured output** (``structured_predict``, ``as_structured_llm``...): by default
+      (``structured_output_mode="json_mode"``) the request uses ``response_format:
+      json_object`` with the pydantic schema in a system message and the answer is validated;
+      this never depends on the model choosing to call a tool, which Kimi cannot be forced to
+      do. ``"function_calling"`` uses LlamaIndex's ``FunctionCallingProgram`` instead, as does
+      any ``pydantic_program_mode`` other than ``DEFAULT``.
+    - **Partial mode**: a trailing assistant message is sent with ``partial: true``; the
+      answer is the prefix plus Kimi's continuation (streamed, the prefix is the first delta).
+    - **Usage**: ``raw["usage"]`` on the final response and on the last stream chunk (what
+      ``TokenCountingHandler`` reads), token counts and ``cost`` (``{"amount", "currency"}``)
+      in ``additional_kwargs``.
+    - ``rate_limiter``: a LlamaIndex rate limiter is applied by the callback decorators; a
+      ``kimi_core.RateLimiter`` (or ``rate_limits="tier1"``) is given to the core clients,
+      which also count tokens and concurrency.
+    """
+
+    model: str | None = Field(
+        default=DEFAULT_MODEL,
+        description="Kimi model id; None only on gateways whose URL names the model.",
+    )
+    base_url: str | None = Field(
+        default=None, description="API base URL (resolved from gateway / environment)."
+    )
+    gateway: str | None = Field(
+        default=None, description="Named gateway: moonshot, moonshot-global, cloudsway, acedata."
+    )
+    endpoint_path: str | None = Field(default=None, description="Cloudsway endpoint path.")
+    thinking: bool | None = Field(
+        default=None, description="Turn thinking on/off; None keeps the model's default."
+    )
+    temperature: float | None = Field(default=None, description="Sampling temperature.")
+    max_tokens: int | None = Field(default=None, gt=0, description="Maximum output tokens.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling threshold.")
+    frequency_penalty: float | None = Field(default=None, description="Frequency penalty.")
+    presence_penalty: float | None = Field(default=None, description="Presence penalty.")
+    stop: str | list[str] | None = Field(default=None, description="Up to 4 stop strings.")
+    max_retries: int = Field(default=2, ge=0, description="Retries of failed requests.")
+    timeout: float | None = Field(
+        default=None, description="Request timeout in seconds; None: 600 s (10 s to connect)."
+    )
+    default_headers: dict[str, str] | None = Field(
+        default=None,
+        description="Extra HTTP headers sent with every request (never serialized).",
+        exclude=True,
+        repr=False,
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra request fields sent with every call."
+    )
+    rate_limits: RateLimits | str | dict[str, int | None] | None = Field(
+        default=None, description="Client-side limits: a preset ('tier1') or rpm/tpm/concurrency."
+    )
+    allow_insecure: bool = Field(
+        default=False, description="Allow plain http:// to a non-loopback host."
+    )
+    context_window: int | None = Field(
+        default=None, gt=0, description="Override the catalog's context window."
+    )
+    structured_output_mode: StructuredOutputMode = Field(
+        default="json_mode",
+        description="How structured_predict asks for objects: json_mode or function_calling.",
+    )
+
+    _client: KimiClient = PrivateAttr()
+    _aclients: LoopBoundClient = PrivateAttr()
+
+    def __init__(
+        self,
+        model: str | None = DEFAULT_MODEL,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        gateway: str | None = None,
+        endpoint_path: str | None = None,
+        thinking: bool | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        top_p: float | None = None,
+        frequency_penalty: float | None = None,
+        presence_penalty: float | None = None,
+        stop: str | list[str] | None = None,
+        max_retries: int = 2,
+        timeout: float | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        additional_kwargs: dict[str, Any] | None = None,
+        rate_limits: RateLimits | str | dict[str, int | None] | None = None,
+        rate_limiter: Any = None,
+        allow_insecure: bool = False,
+        default_headers: dict[str, str] | None = None,
+        context_window: int | None = None,
+        structured_output_mode: StructuredOutputMode = "json_mode",
+        callback_manager: CallbackManager | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # A kimi_core limiter goes to the clients (it needs token counts and releases); the
+        # LlamaIndex field keeps only LlamaIndex rate limiters, applied by the decorators.
+        core_limiter = rate_limiter if isinstance(rate_limiter, RateLimiter) else None
+        super().__init__(
+            model=model,
+            base_url=base_url,
+            gateway=gateway,
+            endpoint_path=endpoint_path,
+            thinking=thinking,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            top_p=top_p,
+            frequency_penalty=frequency_penalty,
+            presence_penalty=presence_penalty,
+            stop=stop,
+            max_retries=max_retries,
+            timeout=timeout,
+            additional_kwargs=additional_kwargs or {},
+            rate_limits=rate_limits,
+            rate_limiter=None if core_limiter is not None else rate_limiter,
+            allow_insecure=allow_insecure,
+            default_headers=default_headers,
+            context_window=context_window,
+            structured_output_mode=structured_output_mode,
+            callback_manager=callback_manager,
+            **kwargs,
+        )
+        # Fail fast on a sampling value the model fixes, before a client or request exists.
+        check_sampling(model, {name: getattr(self, name) for name in _SAMPLING}, thinking)
+        options: dict[str, Any] = {
+            "gateway": gateway,
+            "endpoint_path": endpoint_path,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+            "rate_limits": rate_limits,
+            "rate_limiter": core_limiter,
+            "allow_insecure": allow_insecure,
+        }
+        from kimi_core.client import AsyncKimiClient, KimiClient
+
+        client = KimiClient(api_key, base_url, http_client=http_client, **options)
+        self._client = client
+        self._aclients = LoopBoundClient(
+            lambda: AsyncKimiClient(
+                client.api_key, client.base_url, http_client=async_http_client, **options
+            ),
+            rebuild=async_http_client is None,
+        )
+        self.base_url = client.base_url
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the settings only: the clients hold the key and live connections, so they
+        never travel; ``__setstate__`` rebuilds them with the key from the environment."""
+        state = BaseModel.__getstate__(self)
+        fields = {}
+        for key, value in state["__dict__"].items():
+            try:
+                pickle.dumps(value)
+            except Exception:  # e.g. a rate limiter holding a lock, as BaseComponent drops
+                logger.warning("Kimi: not pickling the unpicklable field %s", key)
+                continue
+            fields[key] = value
+        return {**state, "__dict__": fields, "__pydantic_private__": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Raises ConfigurationError when this process has no key (MOONSHOT_API_KEY).
+        self.__init__(**state["__dict__"])  # type: ignore[misc]
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "kimi_llm"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Context window and output size from ``kimi_core.catalog``."""
+        info = get_model_info(self.model)
+        if info is None:
+            context = self.context_window or UNKNOWN_CONTEXT_WINDOW
+            output = self.max_tokens or UNKNOWN_NUM_OUTPUT
+            tools = True
+        else:
+            context = self.context_window or info.context_window
+            # moonshot-v1-8k's window counts input + output and equals its output limit, so
+            # reserving all of it would leave no room for the prompt: cap at half the window.
+            output = self.max_tokens or min(info.max_output_tokens, context // 2)
+            tools = info.tools
+        return LLMMetadata(
+            context_window=context,
+            num_output=output,
+            is_chat_model=True,
+            is_function_calling_model=tools,
+            model_name=self.model or "kimi",
+            system_role=MessageRole.SYSTEM,
+        )
+
+    @property
+    def client(self) -> KimiClient:
+        """The pooled sync client (also for files, balance, token estimates)."""
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncKimiClient:
+        """The async client of the running event loop (outside a loop: the one the next loop
+        will use); a new pool is opened when the loop changes, unless ``async_http_client``
+        was given."""
+        return self._aclients.get()
+
+    def close(self) -> None:
+        """Close the sync connection pool (HTTP clients passed in are left open)."""
+        self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the async connection pool of the running loop (HTTP clients passed in are
+        left open)."""
+        await self._aclients.aclose()
+
+    # -- request / response (shared by every method) --------------------------------------
+
+    def _request(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        """The request dict and the partial-mode prefix; the core checks it before sending."""
+        wire, prefix = to_kimi_messages(messages)
+        payload: dict[str, Any] = {"model": self.model, "messages": wire}
+        for name in _SAMPLING:
+            value = getattr(self, name)
+            if value is not None:
+                payload[name] = value
+        if self.thinking is not None:
+            payload["thinking"] = self.thinking
+        if self.additional_kwargs:
+            payload.update(self.additional_kwargs)
+        for key, value in kwargs.items():
+            if value is not None and key not in _LOCAL_KWARGS:
+                payload[key] = value
+        return payload, prefix
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        payload, prefix = self._request(messages, kwargs)
+        completion = self._client.chat(payload)
+        return chat_response_from_completion(completion, prefix, payload.get("model"))
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        payload, prefix = self._request(messages, kwargs)
+        completion = await self._aclients.get().chat(payload)
+        return chat_response_from_completion(completion, prefix, payload.get("model"))
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        # The request is sent now, so bad input and HTTP errors raise here, typed.
+        payload, prefix = self._request(messages, kwargs)
+        stream = self._client.chat_stream(payload)
+        return _responses(stream, StreamFolder(stream.state, prefix, payload.get("model")))
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        payload, prefix = self._request(messages, kwargs)
+        stream = await self._aclients.get().chat_stream(payload)
+        return _aresponses(stream, StreamFolder(stream.state, prefix, payload.get("model")))
+
+    # -- the eight LlamaIndex entry points ---------------------------------------------
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return await self._astream_chat(messages, **kwargs)
+
+    # Moonshot has no /completions for current models (kimi-api-facts.md): build on chat.
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # -- function calling -----------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The ``chat`` arguments for a tool-calling turn.
+
+        A forced choice (``tool_required`` or a tool name) is passed on as ``tool_choice``;
+        the core turns it into something Kimi accepts (see the class docstring).
+        """
+        kwargs.pop("strict", None)  # Kimi has no strict mode for tools
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        if specs and tool_choice is None:
+            tool_choice = "required" if tool_required else "auto"
+        return {
+            "messages": messages,
+            "tools": specs or None,
+            "tool_choice": tool_choice if specs else None,
+            **kwargs,
+        }
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls are allowed."""
+        if not allow_parallel_tool_calls:
+            message = response.message
+            seen = False
+            blocks = []
+            for block in message.blocks:
+                if isinstance(block, ToolCallBlock):
+                    if seen:
+                        continue
+                    seen = True
+                blocks.append(block)
+            message.blocks = blocks
+            calls = message.additional_kwargs.get("tool_calls")
+            if calls and len(calls) > 1:
+                message.additional_kwargs["tool_calls"] = calls[:1]
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        """Tool calls with Kimi's ids; arguments that are not valid JSON become ``{}``."""
+        selections = tool_selections(response.message)
+        if not selections and error_on_no_tool_call:
+            raise ValueError("Expected at least one tool call, but got 0 tool calls.")
+        return selections
+
+    # -- structured output ----------------------------------------------------------------
+
+    def _uses_json_mode(self) -> bool:
+        return (
+            self.structured_output_mode == "json_mode"
+            and self.pydantic_program_mode == PydanticProgramMode.DEFAULT
+        )
+
+    def _json_mode_request(
+        self,
+        output_cls: type[BaseModel],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None,
+        prompt_args: dict[str, Any],
+    ) -> tuple[list[ChatMessage], dict[str, Any]]:
+        """Messages with the schema instruction, and the kwargs asking for JSON mode."""
+        messages = self._extend_messages(prompt.format_messages(llm=self, **prompt_args))
+        instruction = ChatMessage(
+            role=MessageRole.SYSTEM,
+            content=json_schema_instruction(output_cls.model_json_schema(), output_cls.__name__),
+        )
+        position = 0
+        while position < len(messages) and messages[position].role == MessageRole.SYSTEM:
+            position += 1
+        messages = [*messages[:position], instruction, *messages[position:]]
+        kwargs = {
+            key: value
+            for key, value in (llm_kwargs or {}).items()
+            if key not in ("tools", "tool_choice", "tool_required", "allow_parallel_tool_calls")
+        }
+        kwargs["response_format"] = JSON_OBJECT
+        return messages, kwargs
+
+    @dispatcher.span
+    def structured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """A ``output_cls`` instance: JSON mode by default, else function calling."""
+        if not self._uses_json_mode():
+            called: Model = super().structured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return called
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        messages, kwargs = self._json_mode_request(output_cls, prompt, llm_kwargs, prompt_args)
+        result = _validate(self.chat(messages, **kwargs), output_cls)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    @dispatcher.span
+    async def astructured_predict(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Model:
+        """Async ``structured_predict``."""
+        if not self._uses_json_mode():
+            called: Model = await super().astructured_predict(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+            return called
+        dispatcher.event(
+            LLMStructuredPredictStartEvent(
+                output_cls=output_cls, template=prompt, template_args=prompt_args
+            )
+        )
+        messages, kwargs = self._json_mode_request(output_cls, prompt, llm_kwargs, prompt_args)
+        result = _validate(await self.achat(messages, **kwargs), output_cls)
+        dispatcher.event(LLMStructuredPredictEndEvent(output=result))
+        return result
+
+    def _structured_stream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Generator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None, None]:
+        if not self._uses_json_mode():
+            return super()._structured_stream_call(output_cls, prompt, llm_kwargs, **prompt_args)
+        messages, kwargs = self._json_mode_request(output_cls, prompt, llm_kwargs, prompt_args)
+        return _partial_objects(self.stream_chat(messages, **kwargs), output_cls)
+
+    async def _structured_astream_call(
+        self,
+        output_cls: type[Model],
+        prompt: PromptTemplate,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> AsyncGenerator[Model | list[Model] | FlexibleModel | list[FlexibleModel], None]:
+        if not self._uses_json_mode():
+            return await super()._structured_astream_call(
+                output_cls, prompt, llm_kwargs, **prompt_args
+            )
+        messages, kwargs = self._json_mode_request(output_cls, prompt, llm_kwargs, prompt_args)
+        return _apartial_objects(await self.astream_chat(messages, **kwargs), output_cls)
+
+
+# -- module helpers (generators must not close over the pydantic instance) ---------------
+
+
+def _responses(stream: ChatStream, folder: StreamFolder) -> ChatResponseGen:
+    with stream:
+        for chunk in stream:
+            yield folder.fold(chunk)
+    if not folder.count:  # [DONE] without a chunk: still answer (with the partial prefix)
+        yield folder.fold({})
+
+
+async def _aresponses(stream: AsyncChatStream, folder: StreamFolder) -> ChatResponseAsyncGen:
+    async with stream:
+        async for chunk in stream:
+            yield folder.fold(chunk)
+    if not folder.count:
+        yield folder.fold({})
+
+
+def _validate(response: ChatResponse, output_cls: type[Model]) -> Model:
+    """The JSON-mode answer validated into ``output_cls`` (typed errors when it is not)."""
+    return output_cls.model_validate(parse_json_object(response.message.content or ""))
+
+
+def _partial_objects(
+    responses: ChatResponseGen, output_cls: type[Model]
+) -> Generator[Model | FlexibleModel, None, None]:
+    from llama_index.core.program.streaming_utils import process_streaming_content_incremental
+
+    current: Model | FlexibleModel | None = None
+    last: ChatResponse | None = None
+    for last in responses:
+        current = process_streaming_content_incremental(last, output_cls, current)
+        yield current
+    if last is not None:
+        final = _validate(last, output_cls)
+        if final != current:
+            yield final
+
+
+async def _apartial_objects(
+    responses: ChatResponseAsyncGen, output_cls: type[Model]
+) -> AsyncGenerator[Model | FlexibleModel, None]:
+    from llama_index.core.program.streaming_utils import process_streaming_content_incremental
+
+    current: Model | FlexibleModel | None = None
+    last: ChatResponse | None = None
+    async for last in responses:
+        current = process_streaming_content_incremental(last, output_cls, current)
+        yield current
+    if last is not None:
+        final = _validate(last, output_cls)
+        if final != current:
+            yield final

@@ -1,0 +1,402 @@
+"""Translation between LlamaIndex chat types and Kimi's wire dicts, both directions.
+
+Outbound: ``ChatMessage`` blocks become one Kimi message each (text, ``image_url`` parts,
+``reasoning_content`` from ``ThinkingBlock``, ``tool_calls`` from ``ToolCallBlock``). Inbound: a
+validated ``ChatCompletion`` becomes a ``ChatResponse``; streamed chunk dicts are folded into
+cumulative ``ChatResponse``s by ``StreamFolder`` with plain dict access.
+
+Nothing here does I/O: ``base.Kimi`` calls these helpers around the core's clients.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    ContentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+from kimi_core.catalog import get_model_info
+from kimi_core.content import image_part, image_url_from_base64
+from kimi_core.cost import cost_of
+from kimi_core.errors import InvalidParameterError, MalformedResponseError
+from kimi_core.usage import normalize_usage
+
+if TYPE_CHECKING:
+    # kimi_core.stream imports httpx; only its accumulator's type is needed here.
+    from kimi_core.stream import StreamAccumulator
+    from kimi_core.types import ChatCompletion
+
+__all__ = [
+    "StreamFolder",
+    "chat_response_from_completion",
+    "parse_tool_arguments",
+    "pricing_model",
+    "to_kimi_messages",
+    "tool_selections",
+    "usage_kwargs",
+]
+
+# LlamaIndex roles to the four Kimi accepts.
+_ROLES: dict[str, str] = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
+    "chatbot": "assistant",
+    "model": "assistant",
+    "tool": "tool",
+    "function": "tool",
+}
+
+
+# --------------------------------------------------------------------------- outbound
+
+
+def _image_url(block: ImageBlock) -> str:
+    """A Kimi image URL for ``block``: its ``url`` (checked by ``image_part``) or a data URL."""
+    if block.url is not None:
+        return str(block.url)
+    if block.image is None and block.path is None:
+        raise InvalidParameterError("ImageBlock has no image, path or url", param="messages")
+    data = block.resolve_image(as_base64=True).read().decode()
+    return image_url_from_base64(data, block.image_mimetype or "image/png")
+
+
+def _wire_arguments(arguments: Any) -> str:
+    """Tool-call arguments as the JSON string Kimi expects; strings are sent unchanged."""
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+
+
+def _block_tool_call(block: ToolCallBlock, index: int) -> dict[str, Any]:
+    if not block.tool_call_id:
+        raise InvalidParameterError(
+            f"message {index}: tool call {block.tool_name!r} has no tool_call_id; Kimi needs "
+            "the id it sent to match the tool result",
+            param="messages",
+        )
+    return {
+        "id": block.tool_call_id,
+        "type": "function",
+        "function": {"name": block.tool_name, "arguments": _wire_arguments(block.tool_kwargs)},
+    }
+
+
+def _legacy_tool_call(call: Any) -> dict[str, Any]:
+    """An ``additional_kwargs["tool_calls"]`` entry (dict or OpenAI-SDK object) as a wire dict."""
+    if not isinstance(call, Mapping):
+        call = call.model_dump() if hasattr(call, "model_dump") else dict(call)
+    function = call.get("function") or {}
+    return {
+        "id": call.get("id"),
+        "type": call.get("type") or "function",
+        "function": {
+            "name": function.get("name") or "",
+            "arguments": _wire_arguments(function.get("arguments")),
+        },
+    }
+
+
+def _to_kimi_message(message: ChatMessage, index: int) -> dict[str, Any]:
+    role = _ROLES.get(message.role.value)
+    if role is None:
+        raise InvalidParameterError(
+            f"message {index}: role {message.role.value!r} has no Kimi equivalent "
+            "(use system, user, assistant or tool)",
+            param="messages",
+        )
+    texts: list[str] = []
+    parts: list[dict[str, Any]] = []
+    media = False
+    reasoning: list[str] = []
+    calls: list[dict[str, Any]] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+            parts.append({"type": "text", "text": block.text})
+        elif isinstance(block, ImageBlock):
+            parts.append(image_part(_image_url(block)))
+            media = True
+        elif isinstance(block, ThinkingBlock):
+            if block.content:
+                reasoning.append(block.content)
+        elif isinstance(block, ToolCallBlock):
+            calls.append(_block_tool_call(block, index))
+        elif isinstance(block, CachePoint):
+            continue  # Kimi caches context by itself; there is no cache marker to send.
+        else:
+            raise InvalidParameterError(
+                f"message {index}: {type(block).__name__} is not supported by Kimi (send text, "
+                "ImageBlock, ThinkingBlock or ToolCallBlock; upload documents with "
+                "KimiFileReader and send their text)",
+                param="messages",
+            )
+    wire: dict[str, Any] = {"role": role, "content": parts if media else "".join(texts)}
+    extra = message.additional_kwargs
+    if role == "assistant":
+        if not calls and extra.get("tool_calls"):
+            calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
+        if calls:
+            wire["tool_calls"] = calls
+            # Kimi's thinking models answer 400 when an earlier tool-call turn lacks its
+            # reasoning (kimi-api-facts.md, "Thinking"), so it always goes back with the calls.
+            text = "".join(reasoning) or extra.get("reasoning_content")
+            if text:
+                wire["reasoning_content"] = text
+    elif role == "tool":
+        call_id = extra.get("tool_call_id")
+        if not call_id:
+            raise InvalidParameterError(
+                f"message {index}: a tool message needs additional_kwargs['tool_call_id'] "
+                "(the id of the call it answers)",
+                param="messages",
+            )
+        wire["tool_call_id"] = call_id
+    name = extra.get("name")
+    if isinstance(name, str) and name:
+        wire["name"] = name
+    return wire
+
+
+def to_kimi_messages(messages: Sequence[ChatMessage]) -> tuple[list[dict[str, Any]], str | None]:
+    """Wire messages plus the partial-mode prefix (``None`` when not in partial mode).
+
+    A trailing assistant message without tool calls is a prefix to continue: it is sent with
+    ``partial: true`` and Kimi's reply does not repeat it (kimi-api-facts.md, "partial mode").
+    """
+    wire = [_to_kimi_message(message, i) for i, message in enumerate(messages)]
+    prefix: str | None = None
+    if wire:
+        last = wire[-1]
+        if last["role"] == "assistant" and "tool_calls" not in last:
+            last["partial"] = True
+            content = last["content"]
+            prefix = content if isinstance(content, str) else ""
+    return wire, prefix
+
+
+# --------------------------------------------------------------------------- inbound
+
+
+def pricing_model(response_model: str | None, requested_model: str | None) -> str | None:
+    """The catalog name to price a response with: the served model when the catalog knows it
+    (gateways answer with their own names, e.g. ``MaaS_Kimi_K2.5_20260127``), else the
+    requested one."""
+    if response_model is not None and get_model_info(response_model) is not None:
+        return response_model
+    return requested_model
+
+
+def usage_kwargs(usage: Mapping[str, Any] | None, model: str | None) -> dict[str, Any]:
+    """Token counts (the keys llama-index-llms-openai reports) and ``cost`` for a response."""
+    if not usage:
+        return {}
+    counts = normalize_usage(usage) or {}
+    result: dict[str, Any] = dict(counts)
+    if not result.get("cached_tokens"):
+        result.pop("cached_tokens", None)
+    cost = cost_of(usage, model)
+    if cost is not None:
+        result["cost"] = cost.as_dict()
+    return result
+
+
+def chat_response_from_completion(
+    completion: ChatCompletion, prefix: str | None, requested_model: str | None
+) -> ChatResponse:
+    """A validated non-streaming answer as a ``ChatResponse``.
+
+    ``raw`` is the answer as a dict with the usage at top-level ``usage`` (where
+    ``TokenCountingHandler`` reads it), whichever place the gateway used.
+    """
+    if not completion.choices:
+        raise MalformedResponseError("chat answer has no choices", body=str(completion)[:500])
+    choice = completion.choices[0]
+    message = choice.message
+    text = message.text
+    if prefix:
+        text = prefix + text
+    blocks: list[ContentBlock] = []
+    reasoning = message.reasoning_text
+    if reasoning:
+        blocks.append(ThinkingBlock(content=reasoning))
+    calls = message.tool_calls or []
+    if text or not calls:
+        blocks.append(TextBlock(text=text))
+    wire_calls: list[dict[str, Any]] = []
+    for call in calls:
+        function = call.function
+        name = (function.name if function is not None else None) or ""
+        arguments = (function.arguments if function is not None else None) or ""
+        blocks.append(ToolCallBlock(tool_call_id=call.id, tool_name=name, tool_kwargs=arguments))
+        wire_calls.append(
+            {
+                "id": call.id,
+                "type": call.type or "function",
+                "function": {"name": name, "arguments": arguments},
+            }
+        )
+    raw = completion.model_dump(exclude_unset=True)
+    usage = completion.usage_any
+    usage_dict = usage.model_dump(exclude_unset=True) if usage is not None else None
+    if usage_dict is not None and not raw.get("usage"):
+        raw["usage"] = usage_dict
+    additional = usage_kwargs(usage_dict, pricing_model(completion.model, requested_model))
+    if choice.finish_reason is not None:
+        additional["finish_reason"] = choice.finish_reason
+    return ChatResponse(
+        message=ChatMessage(
+            role=MessageRole.ASSISTANT,
+            blocks=blocks,
+            additional_kwargs={"tool_calls": wire_calls} if wire_calls else {},
+        ),
+        raw=raw,
+        additional_kwargs=additional,
+    )
+
+
+class StreamFolder:
+    """Folds streamed chunk dicts into cumulative ``ChatResponse``s.
+
+    Every response carries the whole message so far (thinking, text, every tool call
+    accumulated by ``index`` with its arguments so far) and ``delta`` only the new text; the
+    chunk's new reasoning goes to ``additional_kwargs["thinking_delta"]``, which
+    ``FunctionAgent`` forwards as ``AgentStream.thinking_delta``. Tool calls are read from the
+    core's ``StreamAccumulator``, which has already folded the chunk when it is handed over.
+    In partial mode the prefix is the first delta.
+    """
+
+    __slots__ = ("_model", "_pending", "_reasoning", "_state", "_text", "count")
+
+    def __init__(
+        self, state: StreamAccumulator, prefix: str | None, requested_model: str | None
+    ) -> None:
+        self._state = state
+        self._pending = prefix or ""
+        self._text = ""
+        self._reasoning = ""
+        self._model = requested_model
+        self.count = 0
+
+    def fold(self, chunk: Mapping[str, Any]) -> ChatResponse:
+        """The cumulative response after ``chunk`` (hot path: plain dict access)."""
+        self.count += 1
+        content = ""
+        reasoning = ""
+        finish = None
+        choices = chunk.get("choices")
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta")
+            if delta:
+                content = delta.get("content") or ""
+                reasoning = delta.get("reasoning_content") or ""
+            finish = choice.get("finish_reason")
+        if self._pending:
+            content = self._pending + content
+            self._pending = ""
+        if content:
+            self._text += content
+        if reasoning:
+            self._reasoning += reasoning
+        blocks: list[ContentBlock] = []
+        if self._reasoning:
+            blocks.append(ThinkingBlock(content=self._reasoning))
+        blocks.append(TextBlock(text=self._text))
+        message_kwargs: dict[str, Any] = {}
+        calls = self._state.tool_calls_by_index
+        if calls:
+            wire_calls = []
+            for index in sorted(calls):
+                call = calls[index]
+                function = call["function"]
+                name = function["name"]
+                arguments = function["arguments"]
+                blocks.append(
+                    ToolCallBlock(tool_call_id=call["id"], tool_name=name, tool_kwargs=arguments)
+                )
+                wire_calls.append(
+                    {
+                        "id": call["id"],
+                        "type": call["type"],
+                        "function": {"name": name, "arguments": arguments},
+                    }
+                )
+            message_kwargs["tool_calls"] = wire_calls
+        additional: dict[str, Any] = {}
+        if reasoning:
+            additional["thinking_delta"] = reasoning
+        usage = chunk.get("usage")
+        if usage:
+            additional.update(usage_kwargs(usage, pricing_model(chunk.get("model"), self._model)))
+        if finish:
+            additional["finish_reason"] = finish
+        return ChatResponse(
+            message=ChatMessage(
+                role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs
+            ),
+            delta=content,
+            raw=chunk,
+            additional_kwargs=additional,
+        )
+
+
+# --------------------------------------------------------------------------- tool calls
+
+
+def parse_tool_arguments(arguments: Any) -> dict[str, Any]:
+    """Tool-call arguments as a dict; partial JSON (mid-stream) is completed, and anything
+    that is not a JSON object becomes ``{}`` rather than an exception, as in
+    llama-index-llms-openai."""
+    if isinstance(arguments, dict):
+        return arguments
+    if not isinstance(arguments, str) or not arguments.strip():
+        return {}
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        try:
+            value = parse_partial_json(arguments)
+        except (ValueError, TypeError):
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+def tool_selections(message: ChatMessage) -> list[ToolSelection]:
+    """The tool calls of ``message``: its ``ToolCallBlock``s, else the older
+    ``additional_kwargs["tool_calls"]``; ids exactly as Kimi sent them."""
+    selections = [
+        ToolSelection(
+            tool_id=block.tool_call_id or "",
+            tool_name=block.tool_name,
+            tool_kwargs=parse_tool_arguments(block.tool_kwargs),
+        )
+        for block in message.blocks
+        if isinstance(block, ToolCallBlock)
+    ]
+    if selections:
+        return selections
+    for call in message.additional_kwargs.get("tool_calls") or ():
+        wire = _legacy_tool_call(call)
+        selections.append(
+            ToolSelection(
+                tool_id=wire["id"] or "",
+                tool_name=wire["function"]["name"],
+                tool_kwargs=parse_tool_arguments(wire["function"]["arguments"]),
+            )
+        )
+    return selections

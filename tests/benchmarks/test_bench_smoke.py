@@ -1,0 +1,109 @@
+"""The benchmark script runs end to end and prints its table (no timing is asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SUBJECT_ROWS = ("raw httpx", "ChatKimi", "Kimi (LlamaIndex)")
+# A measured cell: a number, then its ratio to the floor, e.g. "1,344 (1.00×)". The ratio is
+# left out only when the floor's own figure is 0 (possible for the tiny quick memory figure).
+CELL = r"[\d,]+(?:\.\d+)?(?: \(\d+\.\d\d×\))?(?:\s|$)"
+
+
+@pytest.fixture(scope="module")
+def quick_run() -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--quick",
+            "--quiet",
+            "--only",
+            "raw",
+            "ChatKimi",
+            "Kimi",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def table_rows(output: str) -> dict[str, str]:
+    """Table lines keyed by their subject name (the text before the first cell)."""
+    rows = {}
+    for line in output.splitlines():
+        for name in SUBJECT_ROWS:
+            if line.startswith(name + "  "):
+                rows[name] = line[len(name) :].strip()
+    return rows
+
+
+def test_quick_run_exits_cleanly(quick_run: subprocess.CompletedProcess[str]) -> None:
+    assert quick_run.returncode == 0, quick_run.stderr[-2000:]
+    assert quick_run.stderr == ""  # --quiet: no progress lines, and no warnings or tracebacks
+
+
+def test_prints_the_header_and_one_row_per_subject(
+    quick_run: subprocess.CompletedProcess[str],
+) -> None:
+    lines = quick_run.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("subject"))
+    assert re.split(r"\s{2,}", header) == [
+        "subject",
+        "invoke µs",
+        "stream-200 ms",
+        "20 async ms",
+        "import s",
+        "20 streams MiB",
+    ]
+    rows = table_rows(quick_run.stdout)
+    assert list(rows) == list(SUBJECT_ROWS)
+    assert lines[0].startswith("Machine: ")
+
+
+def test_every_figure_is_measured_for_every_subject(
+    quick_run: subprocess.CompletedProcess[str],
+) -> None:
+    for name, cells in table_rows(quick_run.stdout).items():
+        assert "n/a" not in cells, f"{name}: {cells}"
+        assert len(re.findall(CELL, cells)) == 5, f"{name}: {cells}"
+
+
+def test_the_floor_is_its_own_unit(quick_run: subprocess.CompletedProcess[str]) -> None:
+    floor = table_rows(quick_run.stdout)["raw httpx"]
+    ratios = re.findall(r"\((\d+\.\d\d)×\)", floor)
+    assert ratios[:4] == ["1.00"] * 4
+    assert ratios[4:] in ([], ["1.00"])
+
+
+def test_prints_a_verdict_for_each_selected_target(
+    quick_run: subprocess.CompletedProcess[str],
+) -> None:
+    verdicts = re.findall(r"^(PASS|FAIL|n/a)\s+(.+?):", quick_run.stdout, flags=re.MULTILINE)
+    labels = [label for _, label in verdicts]
+    assert len(labels) == 8  # the 9 targets less the kimi_core import, not selected here
+    assert "ChatKimi invoke ≤ 1.4× raw httpx" in labels
+    assert "Kimi (LlamaIndex) stream_chat ≤ 2.5× raw httpx" in labels
+    assert all(status in ("PASS", "FAIL") for status, _ in verdicts)
+
+
+def test_rejects_an_unknown_subject() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--only", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "unknown subject(s) ['nope']" in done.stderr

@@ -1,0 +1,54 @@
+"""``import llama_index_kimi`` stays light: no httpx (whose CLI drags in click/rich/pygments
+when they are installed), no other framework, no server. Asserts on the modules loaded, not on
+times; the clients, streams and Files API load on first use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+_PROBE = """
+import json, sys
+import llama_index_kimi
+print(json.dumps(sorted(sys.modules)))
+"""
+FORBIDDEN_ROOTS = {
+    "httpx",
+    "httpcore",
+    "langchain",
+    "langchain_core",
+    "langgraph",
+    "starlette",
+    "uvicorn",
+    "openai",
+}
+# The kimi_core modules that import httpx.
+FORBIDDEN_CORE = {"kimi_core.client", "kimi_core.stream", "kimi_core.files", "kimi_core.emulator"}
+
+
+def _modules(probe: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(json.loads(done.stdout))
+
+
+def test_import_loads_no_httpx_framework_or_server() -> None:
+    modules = _modules(_PROBE)
+    roots = {name.split(".")[0] for name in modules}
+    assert "llama_index_kimi" in roots
+    assert FORBIDDEN_ROOTS & roots == set()
+    assert {name for name in modules if name.startswith("langchain")} == set()
+    assert FORBIDDEN_CORE & modules == set()
+
+
+def test_httpx_loads_on_first_use() -> None:
+    """Building a ``Kimi`` is the first use: then the clients (and httpx) are there."""
+    modules = _modules(
+        _PROBE.replace(
+            "import llama_index_kimi",
+            "import llama_index_kimi\nllama_index_kimi.Kimi(api_key='sk-import-probe')",
+        )
+    )
+    assert {"httpx", "kimi_core.client"} <= modules

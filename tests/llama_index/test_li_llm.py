@@ -1,0 +1,468 @@
+"""``Kimi`` itself: construction, metadata, request building, the eight entry points,
+thinking, errors, secrets, instrumentation and rate limiters."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from li_helpers import API_KEY, chat_requests
+from llama_index.core.base.llms.types import ChatMessage, TextBlock, ThinkingBlock
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
+from llama_index.core.instrumentation.events.llm import (
+    LLMChatEndEvent,
+    LLMChatInProgressEvent,
+    LLMChatStartEvent,
+    LLMCompletionEndEvent,
+    LLMCompletionStartEvent,
+)
+from llama_index.core.rate_limiter import BaseRateLimiter
+
+from kimi_core import RateLimiter, RateLimits
+from kimi_core.emulator import KimiEmulator
+from kimi_core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    InvalidParameterError,
+    NotFoundError,
+    RateLimitError,
+    StreamInterruptedError,
+)
+from llama_index_kimi import Kimi
+
+HI = [ChatMessage(role="user", content="Hi")]
+
+
+# -- construction and metadata -------------------------------------------------------------
+
+
+def test_missing_key_fails_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MOONSHOT_API_KEY", raising=False)
+    monkeypatch.delenv("KIMI_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="MOONSHOT_API_KEY"):
+        Kimi()
+
+
+def test_key_from_environment_and_resolved_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOONSHOT_API_KEY", "sk-from-env")
+    llm = Kimi(gateway="moonshot-global")
+    assert llm.client.api_key.get_secret_value() == "sk-from-env"
+    assert llm.base_url == "https://api.moonshot.ai/v1"
+    assert llm.to_dict()["base_url"] == "https://api.moonshot.ai/v1"
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "context", "output", "tools"),
+    [
+        ("kimi-k2.5", {}, 262_144, 32_768, True),
+        ("kimi-k2-0711-preview", {}, 131_072, 16_384, True),
+        ("moonshot-v1-8k", {}, 8_192, 4_096, True),  # the window counts input + output
+        ("moonshot-v1-8k", {"max_tokens": 1000}, 8_192, 1_000, True),
+        ("kimi-k3-future", {}, 131_072, 8_192, True),
+        ("kimi-k3-future", {"context_window": 500_000}, 500_000, 8_192, True),
+    ],
+)
+def test_metadata_comes_from_the_catalog(
+    model: str, kwargs: dict[str, Any], context: int, output: int, tools: bool
+) -> None:
+    metadata = Kimi(model=model, api_key=API_KEY, **kwargs).metadata
+    assert metadata.context_window == context
+    assert metadata.num_output == output
+    assert metadata.is_chat_model is True
+    assert metadata.is_function_calling_model is tools
+    assert metadata.model_name == model
+
+
+def test_class_name_and_public_clients_are_pooled_once() -> None:
+    llm = Kimi(api_key=API_KEY)
+    assert Kimi.class_name() == "kimi_llm"
+    assert llm.client is llm.client
+    assert llm.async_client is llm.async_client
+
+
+# -- secrets -------------------------------------------------------------------------------
+
+SECRET = "sk-very-secret-0123456789"
+
+
+def test_key_never_in_repr_dict_json_or_payload() -> None:
+    llm = Kimi(api_key=SECRET, default_headers={"X-Team": "research"})
+    for text in (repr(llm), str(llm), str(llm.to_dict()), llm.to_json(), str(llm.to_payload())):
+        assert SECRET not in text
+    assert "api_key" not in llm.to_dict()
+    assert "default_headers" not in llm.to_dict()
+    assert SECRET not in repr(llm.client)
+
+
+def test_key_never_in_exceptions(make_llm: Callable[..., Kimi], kimi_emulator_factory: Any) -> None:
+    emu = kimi_emulator_factory(api_key="the-right-key")
+    llm = make_llm(api_key=SECRET, base_url=emu.base_url)
+    with pytest.raises(AuthenticationError) as info:
+        llm.chat(HI)
+    assert info.value.status == 401
+    for text in (str(info.value), repr(info.value), str(info.value.body), str(info.value.headers)):
+        assert SECRET not in text
+
+
+def test_round_trip_from_dict_keeps_settings_not_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    llm = Kimi(api_key=SECRET, model="kimi-k2-turbo-preview", temperature=0.3, thinking=False)
+    monkeypatch.setenv("MOONSHOT_API_KEY", "sk-other")
+    rebuilt = Kimi.from_dict(llm.to_dict())
+    assert (rebuilt.model, rebuilt.temperature, rebuilt.thinking) == (
+        "kimi-k2-turbo-preview",
+        0.3,
+        False,
+    )
+    assert rebuilt.client.api_key.get_secret_value() == "sk-other"
+
+
+def test_pickle_carries_settings_never_the_key(
+    monkeypatch: pytest.MonkeyPatch, emu: KimiEmulator
+) -> None:
+    llm = Kimi(api_key=SECRET, base_url=emu.base_url, thinking=False, max_tokens=99)
+    data = pickle.dumps(llm)
+    assert SECRET.encode() not in data
+    monkeypatch.setenv("MOONSHOT_API_KEY", "sk-in-the-worker")
+    copy = pickle.loads(data)
+    assert (copy.thinking, copy.max_tokens, copy.base_url) == (False, 99, emu.base_url)
+    assert copy.client.api_key.get_secret_value() == "sk-in-the-worker"
+    assert copy.chat(HI).message.content == "You said: Hi"
+    copy.close()
+    monkeypatch.delenv("MOONSHOT_API_KEY")
+    monkeypatch.delenv("KIMI_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError):
+        pickle.loads(data)
+
+
+# -- request building ----------------------------------------------------------------------
+
+
+def test_unset_sampling_values_are_not_sent(emu: KimiEmulator, llm: Kimi) -> None:
+    llm.chat(HI)
+    body = chat_requests(emu)[0]
+    assert body == {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "Hi"}]}
+
+
+def test_set_sampling_values_and_additional_kwargs_are_sent(
+    emu: KimiEmulator, make_llm: Callable[..., Kimi]
+) -> None:
+    llm = make_llm(
+        model="kimi-k2-turbo-preview",
+        temperature=0.3,
+        max_tokens=200,
+        top_p=0.9,
+        frequency_penalty=0.1,
+        presence_penalty=0.2,
+        stop=["END"],
+        additional_kwargs={"user": "u-1"},
+    )
+    llm.chat(HI)
+    body = chat_requests(emu)[0]
+    assert {k: v for k, v in body.items() if k != "messages"} == {
+        "model": "kimi-k2-turbo-preview",
+        "temperature": 0.3,
+        "max_tokens": 200,
+        "top_p": 0.9,
+        "frequency_penalty": 0.1,
+        "presence_penalty": 0.2,
+        "stop": ["END"],
+        "user": "u-1",
+    }
+
+
+def test_per_call_overrides_win(emu: KimiEmulator, make_llm: Callable[..., Kimi]) -> None:
+    llm = make_llm(model="kimi-k2-turbo-preview", temperature=0.3)
+    response = llm.chat(HI, model="kimi-k2-0905-preview", temperature=0.5, max_tokens=64)
+    body = chat_requests(emu)[0]
+    assert (body["model"], body["temperature"], body["max_tokens"]) == (
+        "kimi-k2-0905-preview",
+        0.5,
+        64,
+    )
+    assert response.raw["model"] == "kimi-k2-0905-preview"
+
+
+def test_forbidden_k25_sampling_value_fails_at_construction() -> None:
+    with pytest.raises(InvalidParameterError, match="temperature") as info:
+        Kimi(api_key=API_KEY, temperature=0.3)
+    assert info.value.param == "temperature"
+    with pytest.raises(InvalidParameterError, match="top_p"):
+        Kimi(api_key=API_KEY, top_p=0.5)
+    # The fixed values themselves are accepted (0.6 is k2.5's value with thinking off).
+    assert Kimi(api_key=API_KEY, temperature=0.6, thinking=False).temperature == 0.6
+
+
+async def test_forbidden_sampling_value_per_call_sends_nothing(
+    emu: KimiEmulator, llm: Kimi
+) -> None:
+    with pytest.raises(InvalidParameterError, match="temperature"):
+        llm.chat(HI, temperature=0.3)
+    with pytest.raises(InvalidParameterError, match="presence_penalty"):
+        llm.stream_chat(HI, presence_penalty=0.5)
+    with pytest.raises(InvalidParameterError, match="temperature"):
+        await llm.achat(HI, temperature=0.6)  # 0.6 is only allowed with thinking off
+    with pytest.raises(InvalidParameterError, match="top_p"):
+        await llm.astream_chat(HI, top_p=0.1)
+    with pytest.raises(InvalidParameterError, match="stop"):
+        llm.complete("Hi", stop=["a", "b", "c", "d", "e"])
+    assert emu.requests == []
+
+
+def test_thinking_default_is_not_sent_and_answer_has_thinking_block(
+    emu: KimiEmulator, llm: Kimi
+) -> None:
+    response = llm.chat(HI)
+    assert "thinking" not in chat_requests(emu)[0]
+    assert response.message.blocks == [
+        ThinkingBlock(content="Let me think about this."),
+        TextBlock(text="You said: Hi"),
+    ]
+
+
+def test_thinking_off_per_instance(emu: KimiEmulator, make_llm: Callable[..., Kimi]) -> None:
+    llm = make_llm(thinking=False)
+    response = llm.chat(HI)
+    assert chat_requests(emu)[0]["thinking"] == {"type": "disabled"}
+    assert response.message.blocks == [TextBlock(text="You said: Hi")]
+
+
+async def test_thinking_per_call_overrides_instance(
+    emu: KimiEmulator, make_llm: Callable[..., Kimi]
+) -> None:
+    llm = make_llm(thinking=True)
+    off = await llm.achat(HI, thinking=False)
+    on = llm.chat(HI)
+    bodies = chat_requests(emu)
+    assert bodies[0]["thinking"] == {"type": "disabled"}
+    assert bodies[1]["thinking"] == {"type": "enabled"}
+    assert [type(b).__name__ for b in off.message.blocks] == ["TextBlock"]
+    assert [type(b).__name__ for b in on.message.blocks] == ["ThinkingBlock", "TextBlock"]
+
+
+# -- the eight entry points ----------------------------------------------------------------
+
+
+def test_chat_and_stream_chat(llm: Kimi) -> None:
+    assert llm.chat(HI).message.content == "You said: Hi"
+    responses = list(llm.stream_chat(HI))
+    assert responses[-1].message.content == "You said: Hi"
+    assert "".join(r.delta or "" for r in responses) == "You said: Hi"
+
+
+async def test_achat_and_astream_chat(llm: Kimi) -> None:
+    assert (await llm.achat(HI)).message.content == "You said: Hi"
+    responses = [r async for r in await llm.astream_chat(HI)]
+    assert responses[-1].message.content == "You said: Hi"
+    assert "".join(r.delta or "" for r in responses) == "You said: Hi"
+
+
+def test_complete_and_stream_complete_are_built_on_chat(emu: KimiEmulator, llm: Kimi) -> None:
+    completion = llm.complete("Tell me")
+    assert completion.text == "You said: Tell me"
+    assert completion.raw["usage"]["prompt_tokens"] > 0
+    pieces = list(llm.stream_complete("Stream me"))
+    assert pieces[-1].text == "You said: Stream me"
+    assert "".join(p.delta or "" for p in pieces) == "You said: Stream me"
+    assert [r.path for r in emu.requests] == ["/v1/chat/completions"] * 2
+
+
+async def test_acomplete_and_astream_complete(llm: Kimi) -> None:
+    assert (await llm.acomplete("Tell me")).text == "You said: Tell me"
+    pieces = [p async for p in await llm.astream_complete("Stream me")]
+    assert pieces[-1].text == "You said: Stream me"
+    assert "".join(p.delta or "" for p in pieces) == "You said: Stream me"
+
+
+def test_async_calls_work_across_event_loops(llm: Kimi) -> None:
+    """A second ``asyncio.run`` gets a fresh pool instead of "Event loop is closed"."""
+    first = asyncio.run(llm.achat(HI))
+    second = asyncio.run(llm.acomplete("again"))
+    assert (first.message.content, second.text) == ("You said: Hi", "You said: again")
+
+
+def test_async_client_is_the_running_loops(llm: Kimi) -> None:
+    """Inside a coroutine ``async_client`` is the client the calls use: one per loop."""
+
+    async def used() -> tuple[object, object, str | None]:
+        before = llm.async_client  # already this loop's, before any call in it
+        response = await llm.achat(HI)
+        return before, llm.async_client, response.message.content
+
+    first = asyncio.run(used())
+    second = asyncio.run(used())
+    assert first[0] is first[1]
+    assert second[0] is second[1]
+    assert first[0] is not second[0]
+    assert (first[2], second[2]) == ("You said: Hi", "You said: Hi")
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def test_http_errors_are_the_cores_typed_errors(emu: KimiEmulator, llm: Kimi) -> None:
+    emu.fail_next(429)
+    with pytest.raises(RateLimitError) as info:
+        llm.chat(HI)
+    assert info.value.status == 429
+    with pytest.raises(NotFoundError, match="kimi-nope"):
+        llm.chat(HI, model="kimi-nope")
+    emu.fail_next(429)
+    with pytest.raises(RateLimitError):
+        llm.stream_chat(HI)  # raised when called: the request is sent right away
+
+
+def test_retries_come_from_the_core(emu: KimiEmulator, make_llm: Callable[..., Kimi]) -> None:
+    llm = make_llm(max_retries=1)
+    emu.fail_next(503, retry_after=0)
+    assert llm.chat(HI).message.content == "You said: Hi"
+    assert len(chat_requests(emu)) == 2
+
+
+def test_cut_stream_raises_with_text_so_far(
+    emu: KimiEmulator, make_llm: Callable[..., Kimi]
+) -> None:
+    llm = make_llm(thinking=False)
+    emu.cut_next_stream(after_events=3)
+    received: list[str] = []
+
+    def consume() -> None:
+        received.extend(response.delta or "" for response in llm.stream_chat(HI))
+
+    with pytest.raises(StreamInterruptedError) as info:
+        consume()
+    assert info.value.text == "You said: "
+    assert "".join(received) == "You said: "
+
+
+async def test_cut_async_stream_raises(emu: KimiEmulator, make_llm: Callable[..., Kimi]) -> None:
+    llm = make_llm(thinking=False)
+    emu.cut_next_stream(after_events=2, abort=True)
+    with pytest.raises(StreamInterruptedError) as info:
+        async for _ in await llm.astream_chat(HI):
+            pass
+    assert info.value.text == "You "
+
+
+# -- instrumentation, callbacks and rate limiters -------------------------------------------
+
+
+class _Events(BaseEventHandler):
+    seen: list[BaseEvent]
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.seen.append(event)
+
+
+@pytest.fixture
+def events() -> Iterator[list[BaseEvent]]:
+    handler = _Events(seen=[])
+    dispatcher = get_dispatcher()
+    dispatcher.add_event_handler(handler)
+    yield handler.seen
+    dispatcher.event_handlers.remove(handler)
+
+
+def test_instrumentation_events_for_chat_stream_and_complete(
+    llm: Kimi, events: list[BaseEvent]
+) -> None:
+    response = llm.chat(HI)
+    chat_events = [e for e in events if isinstance(e, LLMChatStartEvent | LLMChatEndEvent)]
+    assert [type(e) for e in chat_events] == [LLMChatStartEvent, LLMChatEndEvent]
+    assert chat_events[0].model_dict["model_name"] == "kimi-k2.5"
+    assert API_KEY not in str(chat_events[0].model_dict)
+    assert chat_events[1].response == response
+    events.clear()
+    streamed = list(llm.stream_chat(HI))
+    progress = [e for e in events if isinstance(e, LLMChatInProgressEvent)]
+    assert [e.response for e in progress] == streamed
+    end = [e for e in events if isinstance(e, LLMChatEndEvent)]
+    assert end[0].response == streamed[-1]
+    events.clear()
+    llm.complete("Hi")
+    kinds = [
+        type(e) for e in events if isinstance(e, LLMCompletionStartEvent | LLMCompletionEndEvent)
+    ]
+    assert kinds == [LLMCompletionStartEvent, LLMCompletionEndEvent]
+
+
+class _CountingLimiter(BaseRateLimiter):
+    def __init__(self) -> None:
+        self.sync = 0
+        self.asynchronous = 0
+
+    def acquire(self, num_tokens: int = 0) -> None:
+        self.sync += 1
+
+    async def async_acquire(self, num_tokens: int = 0) -> None:
+        self.asynchronous += 1
+
+
+async def test_llama_index_rate_limiter_is_applied_by_the_decorators(
+    make_llm: Callable[..., Kimi],
+) -> None:
+    limiter = _CountingLimiter()
+    llm = make_llm(rate_limiter=limiter)
+    llm.chat(HI)
+    list(llm.stream_chat(HI))
+    llm.complete("Hi")
+    list(llm.stream_complete("Hi"))
+    await llm.achat(HI)
+    [r async for r in await llm.astream_chat(HI)]
+    await llm.acomplete("Hi")
+    [r async for r in await llm.astream_complete("Hi")]
+    assert (limiter.sync, limiter.asynchronous) == (4, 4)
+
+
+def test_kimi_core_rate_limiter_goes_to_the_clients(make_llm: Callable[..., Kimi]) -> None:
+    limiter = RateLimiter(RateLimits(rpm=100))
+    llm = make_llm(rate_limiter=limiter)
+    assert llm.rate_limiter is None
+    assert llm.client.rate_limiter is limiter
+    assert llm.async_client.rate_limiter is limiter
+    assert llm.chat(HI).message.content == "You said: Hi"
+    preset = make_llm(rate_limits="tier1")
+    assert preset.client.rate_limiter is not None
+    assert preset.client.rate_limiter is preset.async_client.rate_limiter
+
+
+def test_cloudsway_gateway_may_omit_the_model(
+    kimi_emulator_factory: Any, make_llm: Callable[..., Kimi]
+) -> None:
+    emu = kimi_emulator_factory("cloudsway")
+    llm = make_llm(
+        model=None, gateway="cloudsway", endpoint_path="kimi-k2.5", base_url=emu.base_url
+    )
+    response = llm.chat(HI)
+    assert "model" not in chat_requests(emu)[0]
+    assert response.message.content == "You said: Hi"
+    assert llm.metadata.model_name == "kimi"
+    assert llm.metadata.context_window == 131_072
+
+
+def test_model_is_required_elsewhere(emu: KimiEmulator, make_llm: Callable[..., Kimi]) -> None:
+    llm = make_llm(model=None)
+    with pytest.raises(InvalidParameterError, match="model is required"):
+        llm.chat(HI)
+    assert emu.requests == []
+
+
+def test_user_supplied_async_http_client_is_reused_across_loops(
+    captures: Any, mock_llm: Callable[..., tuple[Kimi, Any]]
+) -> None:
+    body = captures.raw("acedata_hello.json")
+    llm, sent = mock_llm(
+        lambda request: httpx.Response(
+            200, content=body, headers={"content-type": "application/json"}
+        )
+    )
+    first = llm.async_client
+    asyncio.run(llm.achat(HI))
+    asyncio.run(llm.achat(HI))
+    assert llm.async_client is first  # theirs to manage: never replaced
+    assert len(sent.requests) == 2
