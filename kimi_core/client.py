@@ -79,13 +79,15 @@ def parse_completion(response: httpx.Response) -> ChatCompletion:
     if not isinstance(data, dict):
         raise MalformedResponseError("chat answer is not a JSON object", body=str(data)[:500])
     try:
-        return ChatCompletion.model_validate(data)
+        completion = ChatCompletion.model_validate(data)
     except ValidationError as exc:
         raise MalformedResponseError(
             f"chat answer does not match the wire format: {exc.errors()[0]['msg']}",
             body=response.text[:500],
             request_id=response.headers.get("msh-request-id"),
         ) from None
+    completion._wire = data  # adapters reuse the decoded dict instead of dumping the model
+    return completion
 
 
 def _usage_tokens(completion: ChatCompletion) -> int | None:
@@ -128,6 +130,7 @@ class _ClientBase:
             else httpx.Timeout(timeout)
         )
         self.retry_policy = RetryPolicy(max_retries=max_retries)
+        self._urls: dict[str, httpx.URL] = {}
         self.headers = {
             "Authorization": f"Bearer {self.api_key.get_secret_value()}",
             "Accept": "application/json",
@@ -185,10 +188,13 @@ class _ClientBase:
         kwargs: dict[str, Any],
         stream: bool,
     ) -> httpx.Request:
+        url = self._urls.get(path)
+        if url is None:  # parsing a URL costs ~10 µs: once per path, not once per call
+            url = self._urls[path] = httpx.URL(self.base_url + path)
         # A user-supplied http client does not carry our headers: send them per request.
         request = http.build_request(
             method,
-            self.base_url + path,
+            url,
             timeout=self.timeout,
             headers=None if self._owns_http else self.headers,
             **kwargs,

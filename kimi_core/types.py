@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 __all__ = [
     "Balance",
@@ -153,6 +153,24 @@ class ChatCompletion(WireModel):
     choices: list[Choice] = Field(default_factory=list)
     usage: Usage | None = None
     system_fingerprint: str | None = None
+    _wire: dict[str, Any] | None = PrivateAttr(default=None)
+
+    def wire_dict(self) -> dict[str, Any]:
+        """The answer as a JSON dict: the decoded body itself when parsed from the wire
+        (no copy, so do not mutate it), else a dump of the model."""
+        if self._wire is not None:
+            return self._wire
+        return self.model_dump(mode="json")
+
+    def __eq__(self, other: Any) -> bool:
+        # Equal when the answers are: the cached wire dict is not part of the value.
+        if not isinstance(other, ChatCompletion):
+            return NotImplemented
+        return bool(
+            self.__dict__ == other.__dict__ and self.__pydantic_extra__ == other.__pydantic_extra__
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable model, as BaseModel
 
     @property
     def message(self) -> Message:
