@@ -18,7 +18,7 @@ from langchain_core.messages import (
 
 from kimi_core.errors import InvalidParameterError
 from kimi_core.types import ChatCompletion
-from kimi_core.usage import add_usage, normalize_usage
+from kimi_core.usage import normalize_usage
 from langchain_kimi import _blocks
 from langchain_kimi._messages import (
     ChunkConverter,
@@ -378,19 +378,6 @@ def test_usage_shapes_of_every_gateway() -> None:
     }
     assert normalize_usage(None) is None
     assert normalize_usage({}) is None
-
-
-def test_usage_of_rounds_adds_up() -> None:
-    a = normalize_usage({"prompt_tokens": 10, "completion_tokens": 5, "cached_tokens": 4})
-    b = normalize_usage({"prompt_tokens": 20, "completion_tokens": 1})
-    assert add_usage(a, b) == {
-        "prompt_tokens": 30,
-        "completion_tokens": 6,
-        "total_tokens": 36,
-        "cached_tokens": 4,
-    }
-    assert add_usage(None, b) == b
-    assert add_usage(a, None) == a
 
 
 # -- stream chunks ----------------------------------------------------------------------------
