@@ -28,9 +28,11 @@ from ._errors import ToolLoopError
 from ._messages import (
     PROVIDER,
     ChunkConverter,
-    completion_choice_to_message,
     join_rounds,
     usage_metadata,
+    wire_choice_to_message,
+    wire_reasoning,
+    wire_text,
 )
 
 if TYPE_CHECKING:
@@ -110,49 +112,80 @@ def _name(call: Mapping[str, Any]) -> str | None:
 
 
 class Exchange(_Rounds):
-    """The invoke path: fold each answer in, then build the ``ChatResult``."""
+    """The invoke path: fold each answer in, then build the ``ChatResult``.
 
-    completion: ChatCompletion | None = None
+    Everything is read from the decoded wire dict the core validated the answer from
+    (``ChatCompletion.wire_dict()``, not copied, never mutated here): no ``model_dump`` per call.
+    """
+
+    _wire: dict[str, Any] | None = None  # the last answer, as decoded from the wire
 
     def add(self, completion: ChatCompletion) -> bool:
         """Fold in one answer; True when a builtin call was answered and Kimi must be asked
         again with ``self.payload``."""
-        if not completion.choices:
+        wire = completion.wire_dict()
+        choices = wire.get("choices")
+        if not choices:
             raise MalformedResponseError("chat answer has no choices", body=str(completion.id))
-        usage = completion.usage_any
-        self.usage = add_usage(
-            self.usage, normalize_usage(usage.model_dump() if usage is not None else None)
-        )
-        message = completion.choices[0].message
-        calls = [call.model_dump(exclude_none=True) for call in message.tool_calls or ()]
-        if self._follow_up(calls, message.text, message.reasoning_text):
-            return True
-        self.completion = completion
+        first = choices[0]
+        # ``ChatCompletion.usage_any``: the top-level usage, else the first choice's (Moonshot).
+        usage = wire.get("usage")
+        if usage is None:
+            usage = first.get("usage")
+        if usage is not None:
+            # An empty usage object validates to zero counts: keep reading it that way.
+            self.usage = add_usage(self.usage, normalize_usage(usage) or dict(_ZERO_USAGE))
+        message = first.get("message")
+        raw_calls = message.get("tool_calls") if message else None
+        if raw_calls and all(is_builtin_call(_name(call)) for call in raw_calls):
+            # Only builtin calls (rare): the follow-up payload gets the validated calls, as
+            # sent before (defaults filled, nulls dropped).
+            calls = [
+                call.model_dump(exclude_none=True)
+                for call in completion.choices[0].message.tool_calls or ()
+            ]
+            if self._follow_up(calls, wire_text(message), wire_reasoning(message)):
+                return True
+        self._wire = wire
         return False
 
     def result(self) -> ChatResult:
-        completion = self.completion
-        if completion is None:  # pragma: no cover - add() always ran first
+        wire = self._wire
+        if wire is None:  # pragma: no cover - add() always ran first
             raise RuntimeError("Exchange.result() before an answer was added")
-        requested = self.payload.get("model")
-        metadata = self._metadata(completion.model, requested)
+        model = wire.get("model")
+        completion_id = wire.get("id")
+        fingerprint = wire.get("system_fingerprint")
+        metadata = self._metadata(model, self.payload.get("model"))
         usage = usage_metadata(self.usage) if self.usage is not None else None
-        generations = []
-        for position, choice in enumerate(completion.choices):
-            first = position == 0
-            message = completion_choice_to_message(
+        choices = wire["choices"]
+        message = wire_choice_to_message(
+            choices[0],
+            model=model,
+            completion_id=completion_id,
+            system_fingerprint=fingerprint,
+            prefix=self.prefix,
+            reasoning_before=self.earlier_reasoning,
+            text_before=self.earlier_text,
+            usage=usage,
+            metadata=metadata,
+        )
+        generations = [ChatGeneration(message=message)]
+        for choice in choices[1:]:
+            # Usage covers every choice: it is counted once, on the first.
+            other = wire_choice_to_message(
                 choice,
-                completion,
+                model=model,
+                completion_id=completion_id,
+                system_fingerprint=fingerprint,
                 prefix=self.prefix,
-                reasoning_before=self.earlier_reasoning if first else "",
-                text_before=self.earlier_text if first else "",
-                # Usage covers every choice: count it once.
-                usage=usage if first else None,
-                metadata=metadata if first else {"model_provider": PROVIDER},
             )
-            generations.append(ChatGeneration(message=message))
-        llm_output = {"token_usage": metadata.get("token_usage"), "model_name": completion.model}
+            generations.append(ChatGeneration(message=other))
+        llm_output = {"token_usage": metadata.get("token_usage"), "model_name": model}
         return ChatResult(generations=generations, llm_output=llm_output)
+
+
+_ZERO_USAGE: UsageCounts = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
 class StreamExchange(_Rounds):
@@ -183,8 +216,9 @@ class StreamExchange(_Rounds):
         return ChatGenerationChunk(message=message)
 
     def convert(self, chunk: Mapping[str, Any]) -> ChatGenerationChunk | None:
-        message = self.converter.convert(chunk)
-        return None if message is None else ChatGenerationChunk(message=message)
+        """One chunk of the current round (the stream loops bind ``converter.generation``
+        directly: this is the same, one call less per chunk)."""
+        return self.converter.generation(chunk)
 
     def end_round(self, state: StreamAccumulator) -> None:
         """After a stream ended: either prepare the next round or mark the exchange done."""

@@ -1,8 +1,9 @@
 """LangChain messages <-> Kimi wire dicts, stream chunks -> ``AIMessageChunk``, usage.
 
 Everything here is plain dict work: requests are built as dicts (no per-call pydantic request
-validation) and stream chunks are read with plain dict access. The only pydantic objects are
-LangChain's own message classes and the core's validated ``ChatCompletion`` at the edge.
+validation), answers are read from the decoded dict the core validated them from
+(``ChatCompletion.wire_dict()``) and stream chunks are plain dicts. The only pydantic objects
+built here are LangChain's own message classes, given only the fields an answer has.
 
 Wire facts used (shared/kimi-api-facts.md):
 - assistant tool-call messages must carry their ``reasoning_content`` when thinking is on;
@@ -30,6 +31,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import ToolCall, ToolCallChunk
+from langchain_core.outputs import ChatGenerationChunk
 
 from kimi_core.builtin_tools import is_builtin_call
 from kimi_core.content import image_part, image_url_from_base64, text_part
@@ -47,6 +49,9 @@ __all__ = [
     "messages_to_wire",
     "partial_prefix",
     "usage_metadata",
+    "wire_choice_to_message",
+    "wire_reasoning",
+    "wire_text",
 ]
 
 PROVIDER = "kimi"
@@ -329,17 +334,88 @@ def parse_tool_calls(
     return calls, invalid
 
 
-def wire_tool_calls(choice: Choice) -> list[dict[str, Any]]:
-    """The choice's tool calls as plain wire dicts."""
-    return [call.model_dump(exclude_none=True) for call in choice.message.tool_calls or ()]
-
-
 ROUND_SEPARATOR = "\n\n"
 
 
 def join_rounds(before: str, now: str) -> str:
     """Text of successive builtin-tool rounds, separated by a blank line."""
     return before + ROUND_SEPARATOR + now if before and now else before + now
+
+
+_NO_MESSAGE: Mapping[str, Any] = {}  # a choice without a message (read-only)
+
+
+def wire_text(message: Mapping[str, Any]) -> str:
+    """The text of a wire message ("" when there is none), read as ``kimi_core``'s
+    ``Message.text`` reads it: a string, or the ``text`` parts of a part list."""
+    content = message.get("content")
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+
+
+def wire_reasoning(message: Mapping[str, Any]) -> str | None:
+    """The reasoning of a wire message, from whichever field the gateway used (AceData sends
+    the ``reasoning`` twin; as ``kimi_core``'s ``Message.reasoning_text``)."""
+    reasoning = message.get("reasoning_content")
+    return reasoning if reasoning is not None else message.get("reasoning")
+
+
+def wire_choice_to_message(
+    choice: Mapping[str, Any],
+    *,
+    model: str | None,
+    completion_id: str | None,
+    system_fingerprint: str | None,
+    prefix: str | None = None,
+    reasoning_before: str = "",
+    text_before: str = "",
+    usage: UsageMetadata | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> AIMessage:
+    """One choice of an answer, as the decoded wire dict, as an ``AIMessage``.
+
+    Plain dict reads (the dict the core validated the answer from: no ``model_dump``).
+    ``prefix`` is the partial-mode prefix (prepended: Kimi does not repeat it);
+    ``reasoning_before`` and ``text_before`` carry what earlier ``$web_search`` rounds
+    produced. Builtin tool calls are never shown to the user. Empty fields are left to their
+    defaults: fewer fields for pydantic to validate, the same message.
+    """
+    message = choice.get("message") or _NO_MESSAGE
+    text = join_rounds(text_before, wire_text(message))
+    if prefix:
+        text = prefix + text
+    thought = wire_reasoning(message)
+    if reasoning_before:
+        thought = join_rounds(reasoning_before, thought or "")
+    response_metadata: dict[str, Any] = {
+        "model_provider": PROVIDER,
+        "model_name": model,
+        "finish_reason": choice.get("finish_reason"),
+        "id": completion_id,
+        "system_fingerprint": system_fingerprint,
+    }
+    if metadata:
+        response_metadata.update(metadata)
+    fields: dict[str, Any] = {"response_metadata": response_metadata}
+    if thought is not None:
+        fields["additional_kwargs"] = {"reasoning_content": thought}
+    raw_calls = message.get("tool_calls")
+    if raw_calls:
+        calls, invalid = parse_tool_calls(
+            [c for c in raw_calls if not is_builtin_call(_call_name(c))]
+        )
+        if calls:
+            fields["tool_calls"] = calls
+        if invalid:
+            fields["invalid_tool_calls"] = invalid
+    if usage is not None:
+        fields["usage_metadata"] = usage
+    if completion_id is not None:
+        fields["id"] = completion_id
+    return AIMessage(content=text, **fields)
 
 
 def completion_choice_to_message(
@@ -352,38 +428,20 @@ def completion_choice_to_message(
     usage: UsageMetadata | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> AIMessage:
-    """One choice of a validated answer as an ``AIMessage``.
-
-    ``prefix`` is the partial-mode prefix (prepended: Kimi does not repeat it);
-    ``reasoning_before`` and ``text_before`` carry what earlier ``$web_search`` rounds
-    produced. Builtin tool calls are never shown to the user.
-    """
-    message = choice.message
-    text = (prefix or "") + join_rounds(text_before, message.text)
-    thought = message.reasoning_text
-    if reasoning_before:
-        thought = join_rounds(reasoning_before, thought or "")
-    additional_kwargs: dict[str, Any] = {}
-    if thought is not None:
-        additional_kwargs["reasoning_content"] = thought
-    raw_calls = [c for c in wire_tool_calls(choice) if not is_builtin_call(_call_name(c))]
-    calls, invalid = parse_tool_calls(raw_calls)
-    response_metadata: dict[str, Any] = {
-        "model_provider": PROVIDER,
-        "model_name": completion.model,
-        "finish_reason": choice.finish_reason,
-        "id": completion.id,
-        "system_fingerprint": completion.system_fingerprint,
-        **(metadata or {}),
-    }
-    return AIMessage(
-        content=text,
-        additional_kwargs=additional_kwargs,
-        tool_calls=calls,
-        invalid_tool_calls=invalid,
-        usage_metadata=usage,
-        response_metadata=response_metadata,
-        id=completion.id,
+    """One choice of a validated answer as an ``AIMessage`` (``wire_choice_to_message`` on
+    the choice's wire dict)."""
+    wire = completion.wire_dict()
+    position = completion.choices.index(choice)
+    return wire_choice_to_message(
+        wire["choices"][position],
+        model=wire.get("model"),
+        completion_id=wire.get("id"),
+        system_fingerprint=wire.get("system_fingerprint"),
+        prefix=prefix,
+        reasoning_before=reasoning_before,
+        text_before=text_before,
+        usage=usage,
+        metadata=metadata,
     )
 
 
@@ -393,55 +451,92 @@ def _call_name(call: Mapping[str, Any]) -> str | None:
 
 
 class ChunkConverter:
-    """Stream chunk dicts to ``AIMessageChunk``s, hiding builtin (``$web_search``) calls.
+    """Stream chunk dicts to ``ChatGenerationChunk``s, hiding builtin (``$web_search``) calls.
 
-    One instance per streamed round; the hot path is plain dict access. Returns ``None`` for
-    chunks that carry nothing the user sees (role-only first chunk, usage-only chunk, builtin
-    tool-call fragments).
+    One instance per streamed round. This runs once per streamed token, so it is plain dict
+    access, with the common chunks (only text, only reasoning) on their own short path, and it
+    passes ``AIMessageChunk`` only the fields the chunk has (each field given is one more for
+    pydantic to validate). Returns ``None`` for chunks that carry nothing the user sees
+    (role-only first chunk, usage-only chunk, builtin tool-call fragments).
     """
 
-    __slots__ = ("_builtin", "_reasoning_gap", "_response_metadata", "_text_gap")
+    __slots__ = ("_builtin", "_reasoning_gap", "_text_gap")
 
     def __init__(self, *, text_gap: bool = False, reasoning_gap: bool = False) -> None:
         self._builtin: set[int] = set()
-        self._response_metadata = {"model_provider": PROVIDER}
         # After earlier builtin rounds that said something: start this round's text /
         # reasoning with ROUND_SEPARATOR, as join_rounds does on the invoke path.
         self._text_gap = text_gap
         self._reasoning_gap = reasoning_gap
 
     def convert(self, chunk: Mapping[str, Any]) -> AIMessageChunk | None:
+        """The chunk's ``AIMessageChunk`` (None when it carries nothing to show)."""
+        generation = self.generation(chunk)
+        return None if generation is None else generation.message  # type: ignore[return-value]
+
+    def generation(self, chunk: Mapping[str, Any]) -> ChatGenerationChunk | None:
+        """The chunk as the ``ChatGenerationChunk`` LangChain's ``_stream`` yields."""
         choices = chunk.get("choices")
         if not choices:
             return None
         delta = choices[0].get("delta")
         if not delta:
             return None
-        content = delta.get("content") or ""
+        content = delta.get("content")
         reasoning = delta.get("reasoning_content")
-        raw_calls = delta.get("tool_calls")
+        if delta.get("tool_calls"):
+            message = self._with_tool_calls(content or "", reasoning, delta["tool_calls"])
+            if message is None:
+                return None
+        elif reasoning:
+            if self._reasoning_gap:
+                reasoning = ROUND_SEPARATOR + reasoning
+                self._reasoning_gap = False
+            if content and self._text_gap:
+                content = ROUND_SEPARATOR + content
+                self._text_gap = False
+            message = AIMessageChunk(
+                content=content or "",
+                additional_kwargs={"reasoning_content": reasoning},
+                response_metadata={"model_provider": PROVIDER},
+            )
+        elif content:
+            if self._text_gap:
+                content = ROUND_SEPARATOR + content
+                self._text_gap = False
+            message = AIMessageChunk(
+                content=content, response_metadata={"model_provider": PROVIDER}
+            )
+        else:
+            return None
+        return ChatGenerationChunk(message=message)
+
+    def _with_tool_calls(
+        self, content: str, reasoning: str | None, raw_calls: Sequence[Mapping[str, Any]]
+    ) -> AIMessageChunk | None:
+        """A chunk with tool-call fragments (builtin ones dropped), or None if nothing is left
+        to show."""
         tool_call_chunks: list[ToolCallChunk] = []
-        if raw_calls:
-            builtin = self._builtin
-            for position, raw in enumerate(raw_calls):
-                index = raw.get("index")
-                if index is None:
-                    index = position
-                function = raw.get("function") or {}
-                name = function.get("name")
-                if name and is_builtin_call(name):
-                    builtin.add(index)
-                if index in builtin:
-                    continue
-                tool_call_chunks.append(
-                    ToolCallChunk(
-                        type="tool_call_chunk",
-                        name=name,
-                        args=function.get("arguments"),
-                        id=raw.get("id"),
-                        index=index,
-                    )
+        builtin = self._builtin
+        for position, raw in enumerate(raw_calls):
+            index = raw.get("index")
+            if index is None:
+                index = position
+            function = raw.get("function") or {}
+            name = function.get("name")
+            if name and is_builtin_call(name):
+                builtin.add(index)
+            if index in builtin:
+                continue
+            tool_call_chunks.append(
+                ToolCallChunk(
+                    type="tool_call_chunk",
+                    name=name,
+                    args=function.get("arguments"),
+                    id=raw.get("id"),
+                    index=index,
                 )
+            )
         if not content and not reasoning and not tool_call_chunks:
             return None
         if content and self._text_gap:
@@ -450,9 +545,9 @@ class ChunkConverter:
         if reasoning and self._reasoning_gap:
             reasoning = ROUND_SEPARATOR + reasoning
             self._reasoning_gap = False
-        return AIMessageChunk(
-            content=content,
-            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
-            tool_call_chunks=tool_call_chunks,
-            response_metadata=dict(self._response_metadata),
-        )
+        fields: dict[str, Any] = {"response_metadata": {"model_provider": PROVIDER}}
+        if reasoning:
+            fields["additional_kwargs"] = {"reasoning_content": reasoning}
+        if tool_call_chunks:
+            fields["tool_call_chunks"] = tool_call_chunks
+        return AIMessageChunk(content=content, **fields)

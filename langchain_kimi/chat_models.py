@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -93,6 +94,8 @@ def _use_json_schema(payload: dict[str, Any]) -> None:
     """``response_format`` ``json_schema`` -> Kimi's ``json_object`` plus the schema in a
     system message (Kimi's JSON mode takes no schema; kimi-api-facts.md "JSON mode")."""
     response_format = payload.get("response_format")
+    if response_format is None:  # most calls: skip the Mapping (ABC) check
+        return
     if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
         return
     spec = response_format.get("json_schema") or {}
@@ -256,6 +259,15 @@ class ChatKimi(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, **self._default_params}
 
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """What ``BaseChatModel`` builds (identifying params, ``_type``, ``stop``, call
+        kwargs), without its detour through the deprecated ``dict()`` inside a
+        warnings-suppressing context (``_dict_for_compat``): 6 µs -> 1 µs on every call."""
+        params = {**self._identifying_params, "_type": self._llm_type, "stop": stop}
+        return {**params, **kwargs}
+
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
             ls_provider="kimi",
@@ -320,18 +332,23 @@ class ChatKimi(BaseChatModel):
             "allow_insecure": self.allow_insecure,
         }
 
+    # The clients are private attributes, read on every call. Pydantic serves ``self._x`` for
+    # a private attribute through ``BaseModel.__getattr__`` (1.7 µs a read in pydantic 2.14);
+    # ``__pydantic_private__`` (the documented dict that holds them) is a plain slot read.
     @property
     def client(self) -> KimiClient:
         """The instance's sync ``KimiClient`` (created once, on first use)."""
-        if self._client is None:
+        private = self._private()
+        client: KimiClient | None = private["_client"]
+        if client is None:
             from kimi_core.client import KimiClient
 
             with _CLIENT_LOCK:
-                if self._client is None:
-                    self._client = KimiClient(
+                client = private["_client"]
+                if client is None:
+                    client = private["_client"] = KimiClient(
                         http_client=self.http_client, **self._client_options()
                     )
-        client: KimiClient = self._client
         return client
 
     @property
@@ -342,14 +359,23 @@ class ChatKimi(BaseChatModel):
         which is always reused."""
         return self._loop_clients().get()
 
+    def _private(self) -> dict[str, Any]:
+        private = self.__pydantic_private__
+        if private is None:  # pragma: no cover - pydantic sets it in __init__
+            raise RuntimeError("ChatKimi was not initialised")
+        return private
+
     def _loop_clients(self) -> LoopBoundClient:
-        if self._aclients is None:
+        private = self._private()
+        clients: LoopBoundClient | None = private["_aclients"]
+        if clients is None:
             with _CLIENT_LOCK:
-                if self._aclients is None:
-                    self._aclients = LoopBoundClient(
+                clients = private["_aclients"]
+                if clients is None:
+                    clients = private["_aclients"] = LoopBoundClient(
                         self._new_async_client, rebuild=self.http_async_client is None
                     )
-        return self._aclients
+        return clients
 
     def _new_async_client(self) -> AsyncKimiClient:
         from kimi_core.client import AsyncKimiClient
@@ -466,8 +492,10 @@ class ChatKimi(BaseChatModel):
                         if run_manager:
                             run_manager.on_llm_new_token(generation.text, chunk=generation)
                         yield generation
+                    # Per token: one bound method, no attribute lookups.
+                    convert = exchange.converter.generation
                     for chunk in stream:
-                        generation = exchange.convert(chunk)
+                        generation = convert(chunk)
                         if generation is not None:
                             if run_manager:
                                 run_manager.on_llm_new_token(generation.text, chunk=generation)
@@ -495,8 +523,9 @@ class ChatKimi(BaseChatModel):
                         if run_manager:
                             await run_manager.on_llm_new_token(generation.text, chunk=generation)
                         yield generation
+                    convert = exchange.converter.generation
                     async for chunk in stream:
-                        generation = exchange.convert(chunk)
+                        generation = convert(chunk)
                         if generation is not None:
                             if run_manager:
                                 await run_manager.on_llm_new_token(
@@ -629,6 +658,16 @@ class ChatKimi(BaseChatModel):
         return RunnableMap(raw=llm) | parse.with_fallbacks(
             [no_parse], exception_key="parsing_error"
         )
+
+
+# langchain-core asks ``inspect.signature(self._generate)`` (and ``_agenerate``) on every call
+# to see whether they take ``run_manager`` (``_signature_parameters``, not cached): 13.5 µs per
+# call. A precomputed ``__signature__`` (PEP 362; the same signature) makes it 4 µs. Subclasses
+# that override these methods get the normal lookup.
+for _name in ("_generate", "_agenerate"):
+    _function = getattr(ChatKimi, _name)
+    _function.__signature__ = inspect.signature(_function)
+del _name, _function
 
 
 def _response_format(schema: Mapping[str, Any] | type) -> dict[str, Any]:

@@ -8,6 +8,8 @@ builder and the parsers; only the I/O call differs.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import pickle
 from collections.abc import AsyncGenerator, Generator, Sequence
@@ -33,7 +35,10 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.callbacks import CallbackManager
-from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
+from llama_index.core.instrumentation import (  # type: ignore[attr-defined]
+    DISPATCHER_SPAN_DECORATED_ATTR,
+    get_dispatcher,
+)
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
     LLMStructuredPredictStartEvent,
@@ -274,25 +279,18 @@ class Kimi(FunctionCallingLLM):
     @property
     def metadata(self) -> LLMMetadata:
         """Context window and output size from ``kimi_core.catalog``."""
-        info = get_model_info(self.model)
-        if info is None:
-            context = self.context_window or UNKNOWN_CONTEXT_WINDOW
-            output = self.max_tokens or UNKNOWN_NUM_OUTPUT
-            tools = True
-        else:
-            context = self.context_window or info.context_window
-            # moonshot-v1-8k's window counts input + output and equals its output limit, so
-            # reserving all of it would leave no room for the prompt: cap at half the window.
-            output = self.max_tokens or min(info.max_output_tokens, context // 2)
-            tools = info.tools
-        return LLMMetadata(
-            context_window=context,
-            num_output=output,
-            is_chat_model=True,
-            is_function_calling_model=tools,
-            model_name=self.model or "kimi",
-            system_role=MessageRole.SYSTEM,
-        )
+        return _metadata(self.model, self.context_window, self.max_tokens)
+
+    def to_payload(self) -> dict[str, Any]:
+        """``BaseLLM.to_payload`` (class name and metadata, no secrets), which LlamaIndex's
+        callback decorators put in the events of every call: the metadata dump is cached per
+        (model, context_window, max_tokens), as it depends on nothing else."""
+        if type(self).metadata is not Kimi.metadata:  # a subclass with its own metadata
+            return super().to_payload()
+        return {
+            "class_name": self.class_name(),
+            **_metadata_dump(self.model, self.context_window, self.max_tokens),
+        }
 
     @property
     def client(self) -> KimiClient:
@@ -580,18 +578,74 @@ class Kimi(FunctionCallingLLM):
 # -- module helpers (generators must not close over the pydantic instance) ---------------
 
 
+def _metadata(model: str | None, context_window: int | None, max_tokens: int | None) -> LLMMetadata:
+    """``Kimi.metadata`` for these settings."""
+    info = get_model_info(model)
+    if info is None:
+        context = context_window or UNKNOWN_CONTEXT_WINDOW
+        output = max_tokens or UNKNOWN_NUM_OUTPUT
+        tools = True
+    else:
+        context = context_window or info.context_window
+        # moonshot-v1-8k's window counts input + output and equals its output limit, so
+        # reserving all of it would leave no room for the prompt: cap at half the window.
+        output = max_tokens or min(info.max_output_tokens, context // 2)
+        tools = info.tools
+    return LLMMetadata(
+        context_window=context,
+        num_output=output,
+        is_chat_model=True,
+        is_function_calling_model=tools,
+        model_name=model or "kimi",
+        system_role=MessageRole.SYSTEM,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _metadata_dump(
+    model: str | None, context_window: int | None, max_tokens: int | None
+) -> dict[str, Any]:
+    """``_metadata(...).model_dump()``, built once per settings (callers copy it: only plain
+    values inside)."""
+    return _metadata(model, context_window, max_tokens).model_dump()
+
+
+def _cache_span_signatures(cls: type) -> None:
+    """Give each of ``cls``'s span-wrapped methods its ``__signature__``.
+
+    LlamaIndex's ``dispatcher.span`` (applied to ``chat``, ``achat``... by
+    ``DispatcherSpanMixin``) calls ``inspect.signature(method).bind(...)`` on every call, and
+    ``inspect.signature`` recomputes the signature each time (~10 µs) unless the function
+    carries ``__signature__``, which it returns as is. The value set is exactly what it would
+    compute, so span handlers see the same bound arguments.
+    """
+    for attribute in vars(cls).values():
+        inner = getattr(attribute, "__wrapped__", None)
+        if (
+            inspect.isfunction(inner)
+            and getattr(attribute, DISPATCHER_SPAN_DECORATED_ATTR, False)
+            and "__signature__" not in vars(inner)
+        ):
+            inner.__signature__ = inspect.signature(inner)  # type: ignore[attr-defined]
+
+
+_cache_span_signatures(Kimi)
+
+
 def _responses(stream: ChatStream, folder: StreamFolder) -> ChatResponseGen:
+    fold = folder.fold
     with stream:
         for chunk in stream:
-            yield folder.fold(chunk)
+            yield fold(chunk)
     if not folder.count:  # [DONE] without a chunk: still answer (with the partial prefix)
         yield folder.fold({})
 
 
 async def _aresponses(stream: AsyncChatStream, folder: StreamFolder) -> ChatResponseAsyncGen:
+    fold = folder.fold
     async with stream:
         async for chunk in stream:
-            yield folder.fold(chunk)
+            yield fold(chunk)
     if not folder.count:
         yield folder.fold({})
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llama_index.core.base.llms.types import (
     CachePoint,
@@ -27,6 +27,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
+from pydantic import BaseModel
 
 from kimi_core.catalog import get_model_info
 from kimi_core.content import image_part, image_url_from_base64
@@ -205,8 +206,7 @@ def usage_kwargs(usage: Mapping[str, Any] | None, model: str | None) -> dict[str
     """Token counts (the keys llama-index-llms-openai reports) and ``cost`` for a response."""
     if not usage:
         return {}
-    counts = normalize_usage(usage) or {}
-    result: dict[str, Any] = dict(counts)
+    result: dict[str, Any] = normalize_usage(usage) or {}  # a fresh dict: ours to extend
     if not result.get("cached_tokens"):
         result.pop("cached_tokens", None)
     cost = cost_of(usage, model)
@@ -215,13 +215,106 @@ def usage_kwargs(usage: Mapping[str, Any] | None, model: str | None) -> dict[str
     return result
 
 
+def _tool_call_block(call_id: str | None, name: str, arguments: str) -> ToolCallBlock:
+    return ToolCallBlock(tool_call_id=call_id, tool_name=name, tool_kwargs=arguments)
+
+
+def _wire_call(call_id: str | None, kind: str, name: str, arguments: str) -> dict[str, Any]:
+    return {"id": call_id, "type": kind, "function": {"name": name, "arguments": arguments}}
+
+
+# -- building the responses ---------------------------------------------------------------
+#
+# ``ChatMessage(...)`` costs ~2.7 µs and ``ChatResponse(...)`` ~1.3 µs (LlamaIndex's own
+# ``__init__``, a model validator that runs again when the message is validated into the
+# response, a copy of every list and dict), paid on every stream chunk. Their inputs here are
+# already valid (built from validated or core-normalised data), so they are built like
+# ``model_construct`` does it, minus its
+# per-field loop (~0.8 µs each): the resulting objects are equal to validated ones, field for
+# field, with the same ``model_fields_set`` (tests/llama_index/test_li_responses.py checks it).
+# The shortcut is taken only while both classes still have exactly the fields and validators
+# it accounts for (the one validator, ``legacy_additional_kwargs_image``, acts only on an
+# ``images`` key, never set here); otherwise validation builds them.
+
+
+def _plain_model(cls: type[Any], fields: tuple[str, ...], validators: set[str]) -> bool:
+    """Whether ``cls`` can be built by setting its ``__dict__``: these fields, no private
+    attributes, extras or post-init hook, and only these model validators."""
+    decorators = cls.__pydantic_decorators__
+    return (
+        tuple(cls.model_fields) == fields
+        and not cls.__private_attributes__
+        and cls.__pydantic_post_init__ is None
+        and cls.model_config.get("extra") in (None, "ignore")
+        and set(decorators.model_validators) == validators
+        and not (decorators.field_validators or decorators.validators)
+        and not decorators.root_validators
+    )
+
+
+_FAST_BUILD = _plain_model(
+    ChatMessage, ("role", "additional_kwargs", "blocks"), {"legacy_additional_kwargs_image"}
+) and _plain_model(
+    ChatResponse, ("message", "raw", "delta", "logprobs", "additional_kwargs"), set()
+)
+_Model = TypeVar("_Model", bound=BaseModel)
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _build(cls: type[_Model], values: dict[str, Any], fields_set: set[str]) -> _Model:
+    """A ``cls`` instance holding ``values`` (every field, in declaration order) unvalidated."""
+    instance: _Model = _new(cls)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", fields_set)
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+def _response(
+    blocks: list[ContentBlock],
+    message_kwargs: dict[str, Any],
+    raw: Any,
+    additional: dict[str, Any],
+    delta: str | None = None,
+) -> ChatResponse:
+    """The assistant ``ChatResponse`` both paths hand to LlamaIndex: what
+    ``ChatResponse(message=ChatMessage(role=ASSISTANT, blocks=..., additional_kwargs=...),
+    raw=..., additional_kwargs=...)`` builds, plus ``delta=...`` when it is not None."""
+    if not _FAST_BUILD:
+        message = ChatMessage(
+            role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs
+        )
+        if delta is None:
+            return ChatResponse(message=message, raw=raw, additional_kwargs=additional)
+        return ChatResponse(message=message, raw=raw, delta=delta, additional_kwargs=additional)
+    message = _build(
+        ChatMessage,
+        {"role": MessageRole.ASSISTANT, "additional_kwargs": message_kwargs, "blocks": blocks},
+        {"role", "additional_kwargs", "blocks"},
+    )
+    values = {
+        "message": message,
+        "raw": raw,
+        "delta": delta,
+        "logprobs": None,
+        "additional_kwargs": additional,
+    }
+    if delta is None:
+        return _build(ChatResponse, values, {"message", "raw", "additional_kwargs"})
+    return _build(ChatResponse, values, {"message", "raw", "delta", "additional_kwargs"})
+
+
 def chat_response_from_completion(
     completion: ChatCompletion, prefix: str | None, requested_model: str | None
 ) -> ChatResponse:
     """A validated non-streaming answer as a ``ChatResponse``.
 
-    ``raw`` is the answer as a dict with the usage at top-level ``usage`` (where
-    ``TokenCountingHandler`` reads it), whichever place the gateway used.
+    ``raw`` is the decoded answer itself (``ChatCompletion.wire_dict``, not a dump of the
+    model), with the usage at top-level ``usage`` (where ``TokenCountingHandler`` reads it)
+    whichever place the gateway used: a shallow copy is made only when the usage has to be
+    lifted there, so the core's dict is never changed.
     """
     if not completion.choices:
         raise MalformedResponseError("chat answer has no choices", body=str(completion)[:500])
@@ -234,39 +327,29 @@ def chat_response_from_completion(
     reasoning = message.reasoning_text
     if reasoning:
         blocks.append(ThinkingBlock(content=reasoning))
-    calls = message.tool_calls or []
+    calls = message.tool_calls
     if text or not calls:
         blocks.append(TextBlock(text=text))
-    wire_calls: list[dict[str, Any]] = []
-    for call in calls:
-        function = call.function
-        name = (function.name if function is not None else None) or ""
-        arguments = (function.arguments if function is not None else None) or ""
-        blocks.append(ToolCallBlock(tool_call_id=call.id, tool_name=name, tool_kwargs=arguments))
-        wire_calls.append(
-            {
-                "id": call.id,
-                "type": call.type or "function",
-                "function": {"name": name, "arguments": arguments},
-            }
-        )
-    raw = completion.model_dump(exclude_unset=True)
-    usage = completion.usage_any
-    usage_dict = usage.model_dump(exclude_unset=True) if usage is not None else None
-    if usage_dict is not None and not raw.get("usage"):
-        raw["usage"] = usage_dict
-    additional = usage_kwargs(usage_dict, pricing_model(completion.model, requested_model))
+    message_kwargs: dict[str, Any] = {}
+    if calls:
+        wire_calls = []
+        for call in calls:
+            function = call.function
+            name = (function.name if function is not None else None) or ""
+            arguments = (function.arguments if function is not None else None) or ""
+            blocks.append(_tool_call_block(call.id, name, arguments))
+            wire_calls.append(_wire_call(call.id, call.type or "function", name, arguments))
+        message_kwargs["tool_calls"] = wire_calls
+    raw = completion.wire_dict()
+    top = raw.get("usage")
+    # ``ChatCompletion.usage_any``, read from the dicts: top-level, else the first choice's.
+    usage = top if top is not None else raw["choices"][0].get("usage")
+    if usage is not top:  # lifted from the choice
+        raw = {**raw, "usage": usage}
+    additional = usage_kwargs(usage, pricing_model(completion.model, requested_model))
     if choice.finish_reason is not None:
         additional["finish_reason"] = choice.finish_reason
-    return ChatResponse(
-        message=ChatMessage(
-            role=MessageRole.ASSISTANT,
-            blocks=blocks,
-            additional_kwargs={"tool_calls": wire_calls} if wire_calls else {},
-        ),
-        raw=raw,
-        additional_kwargs=additional,
-    )
+    return _response(blocks, message_kwargs, raw, additional)
 
 
 class StreamFolder:
@@ -278,9 +361,26 @@ class StreamFolder:
     ``FunctionAgent`` forwards as ``AgentStream.thinking_delta``. Tool calls are read from the
     core's ``StreamAccumulator``, which has already folded the chunk when it is handed over.
     In partial mode the prefix is the first delta.
+
+    Per chunk only what the chunk changed is rebuilt (hot path: plain dict access): a block
+    whose content did not change is the same object in consecutive responses (the thinking
+    block while text streams, the tool-call blocks until a fragment of a call arrives), so a
+    response is never changed afterwards by later chunks; each response gets its own block
+    list and dicts.
     """
 
-    __slots__ = ("_model", "_pending", "_reasoning", "_state", "_text", "count")
+    __slots__ = (
+        "_calls",
+        "_model",
+        "_pending",
+        "_reasoning",
+        "_state",
+        "_text",
+        "_text_block",
+        "_thinking_block",
+        "_wire_calls",
+        "count",
+    )
 
     def __init__(
         self, state: StreamAccumulator, prefix: str | None, requested_model: str | None
@@ -290,13 +390,18 @@ class StreamFolder:
         self._text = ""
         self._reasoning = ""
         self._model = requested_model
+        self._text_block = TextBlock(text="")
+        self._thinking_block: ThinkingBlock | None = None
+        self._calls: list[ToolCallBlock] = []
+        self._wire_calls: list[dict[str, Any]] = []
         self.count = 0
 
     def fold(self, chunk: Mapping[str, Any]) -> ChatResponse:
-        """The cumulative response after ``chunk`` (hot path: plain dict access)."""
+        """The cumulative response after ``chunk``."""
         self.count += 1
         content = ""
         reasoning = ""
+        fragments = None
         finish = None
         choices = chunk.get("choices")
         if choices:
@@ -305,38 +410,27 @@ class StreamFolder:
             if delta:
                 content = delta.get("content") or ""
                 reasoning = delta.get("reasoning_content") or ""
+                fragments = delta.get("tool_calls")
             finish = choice.get("finish_reason")
         if self._pending:
             content = self._pending + content
             self._pending = ""
         if content:
             self._text += content
+            self._text_block = TextBlock(text=self._text)
         if reasoning:
             self._reasoning += reasoning
-        blocks: list[ContentBlock] = []
-        if self._reasoning:
-            blocks.append(ThinkingBlock(content=self._reasoning))
-        blocks.append(TextBlock(text=self._text))
+            self._thinking_block = ThinkingBlock(content=self._reasoning)
+        if fragments:
+            self._rebuild_calls()
+        thinking = self._thinking_block
+        blocks: list[ContentBlock] = (
+            [self._text_block] if thinking is None else [thinking, self._text_block]
+        )
         message_kwargs: dict[str, Any] = {}
-        calls = self._state.tool_calls_by_index
-        if calls:
-            wire_calls = []
-            for index in sorted(calls):
-                call = calls[index]
-                function = call["function"]
-                name = function["name"]
-                arguments = function["arguments"]
-                blocks.append(
-                    ToolCallBlock(tool_call_id=call["id"], tool_name=name, tool_kwargs=arguments)
-                )
-                wire_calls.append(
-                    {
-                        "id": call["id"],
-                        "type": call["type"],
-                        "function": {"name": name, "arguments": arguments},
-                    }
-                )
-            message_kwargs["tool_calls"] = wire_calls
+        if self._calls:
+            blocks.extend(self._calls)
+            message_kwargs["tool_calls"] = list(self._wire_calls)
         additional: dict[str, Any] = {}
         if reasoning:
             additional["thinking_delta"] = reasoning
@@ -345,14 +439,23 @@ class StreamFolder:
             additional.update(usage_kwargs(usage, pricing_model(chunk.get("model"), self._model)))
         if finish:
             additional["finish_reason"] = finish
-        return ChatResponse(
-            message=ChatMessage(
-                role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs
-            ),
-            delta=content,
-            raw=chunk,
-            additional_kwargs=additional,
-        )
+        return _response(blocks, message_kwargs, chunk, additional, content)
+
+    def _rebuild_calls(self) -> None:
+        """New blocks and wire dicts for the calls so far (a fragment of one just arrived);
+        the earlier responses keep the previous ones."""
+        calls = self._state.tool_calls_by_index
+        blocks = []
+        wire_calls = []
+        for index in sorted(calls):
+            call = calls[index]
+            function = call["function"]
+            name = function["name"]
+            arguments = function["arguments"]
+            blocks.append(_tool_call_block(call["id"], name, arguments))
+            wire_calls.append(_wire_call(call["id"], call["type"], name, arguments))
+        self._calls = blocks
+        self._wire_calls = wire_calls
 
 
 # --------------------------------------------------------------------------- tool calls

@@ -4,14 +4,17 @@ thinking, errors, secrets, instrumentation and rate limiters."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import pickle
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from li_helpers import API_KEY, chat_requests
-from llama_index.core.base.llms.types import ChatMessage, TextBlock, ThinkingBlock
+from llama_index.core.base.llms.base import BaseLLM
+from llama_index.core.base.llms.types import ChatMessage, LLMMetadata, TextBlock, ThinkingBlock
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
@@ -22,7 +25,10 @@ from llama_index.core.instrumentation.events.llm import (
     LLMCompletionEndEvent,
     LLMCompletionStartEvent,
 )
+from llama_index.core.instrumentation.span import SimpleSpan
+from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
 from llama_index.core.rate_limiter import BaseRateLimiter
+from pydantic import PrivateAttr
 
 from kimi_core import RateLimiter, RateLimits
 from kimi_core.emulator import KimiEmulator
@@ -77,6 +83,40 @@ def test_metadata_comes_from_the_catalog(
     assert metadata.is_chat_model is True
     assert metadata.is_function_calling_model is tools
     assert metadata.model_name == model
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs"),
+    [
+        ("kimi-k2.5", {}),
+        ("moonshot-v1-8k", {"max_tokens": 1000}),
+        ("kimi-k3-future", {"context_window": 500_000}),
+        (None, {}),
+    ],
+)
+def test_to_payload_is_the_base_payload_in_a_fresh_dict(
+    model: str | None, kwargs: dict[str, Any]
+) -> None:
+    """LlamaIndex puts ``to_payload()`` in every call's events; Kimi caches the metadata dump."""
+    llm = Kimi(model=model, api_key=API_KEY, **kwargs)
+    payload = llm.to_payload()
+    assert payload == BaseLLM.to_payload(llm)
+    payload["model_name"] = "changed by a handler"
+    assert llm.to_payload() == BaseLLM.to_payload(llm)
+    llm.max_tokens = 123  # settings are read on every call, not when first cached
+    assert llm.to_payload()["num_output"] == 123
+    assert llm.to_payload() == BaseLLM.to_payload(llm)
+
+
+def test_to_payload_of_a_subclass_with_its_own_metadata() -> None:
+    class Custom(Kimi):
+        @property
+        def metadata(self) -> LLMMetadata:
+            return LLMMetadata(model_name="custom", context_window=1_000)
+
+    payload = Custom(api_key=API_KEY).to_payload()
+    assert payload["model_name"] == "custom"
+    assert payload["context_window"] == 1_000
 
 
 def test_class_name_and_public_clients_are_pooled_once() -> None:
@@ -389,6 +429,59 @@ def test_instrumentation_events_for_chat_stream_and_complete(
         type(e) for e in events if isinstance(e, LLMCompletionStartEvent | LLMCompletionEndEvent)
     ]
     assert kinds == [LLMCompletionStartEvent, LLMCompletionEndEvent]
+
+
+class _Spans(SimpleSpanHandler):
+    """Records the bound arguments of every span, by method."""
+
+    _arguments: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def arguments(self) -> dict[str, dict[str, Any]]:
+        return self._arguments
+
+    def new_span(
+        self,
+        id_: str,
+        bound_args: inspect.BoundArguments,
+        instance: Any | None = None,
+        parent_span_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> SimpleSpan:
+        self._arguments[id_.rsplit("-", 5)[0]] = dict(bound_args.arguments)
+        return super().new_span(id_, bound_args, instance, parent_span_id, tags, **kwargs)
+
+
+def test_span_handlers_see_each_calls_bound_arguments(llm: Kimi) -> None:
+    handler = _Spans()
+    dispatcher = get_dispatcher()
+    dispatcher.add_span_handler(handler)
+    try:
+        llm.chat(HI, max_tokens=50)
+        list(llm.stream_chat(HI))
+        llm.complete("Hi", max_tokens=40)
+    finally:
+        dispatcher.span_handlers.remove(handler)
+    assert handler.arguments["Kimi.chat"] == {"messages": HI, "kwargs": {"max_tokens": 50}}
+    assert handler.arguments["Kimi.stream_chat"] == {"messages": HI}
+    assert handler.arguments["Kimi.complete"] == {"args": ("Hi",), "kwargs": {"max_tokens": 40}}
+
+
+@pytest.mark.parametrize(
+    "name", ["chat", "stream_chat", "achat", "astream_chat", "acomplete", "structured_predict"]
+)
+def test_span_signatures_are_cached_as_inspect_computes_them(name: str) -> None:
+    """``dispatcher.span`` binds every call's arguments with ``inspect.signature``; Kimi gives
+    its wrapped methods a ``__signature__`` so that is not recomputed per call."""
+    inner = vars(Kimi)[name].__wrapped__
+    fresh = types.FunctionType(
+        inner.__code__, inner.__globals__, inner.__name__, inner.__defaults__, inner.__closure__
+    )
+    fresh.__kwdefaults__ = inner.__kwdefaults__
+    fresh.__annotations__ = inner.__annotations__
+    assert "__signature__" not in vars(fresh)
+    assert vars(inner)["__signature__"] == inspect.signature(fresh)
 
 
 class _CountingLimiter(BaseRateLimiter):
