@@ -350,3 +350,30 @@ def test_sync_and_async_clients_of_one_key_share_a_limiter() -> None:
     assert other.rate_limiter is not first.rate_limiter
     first.close()
     other.close()
+
+
+def test_a_read_answer_leaves_no_reference_cycle_behind() -> None:
+    """httpx's body stream and the response point at each other; the core drops the read
+    stream so each call's objects are freed by reference counting, not by the GC."""
+    import gc
+    import json
+
+    import httpx
+
+    from kimi_core import KimiClient
+
+    body = json.dumps({"id": "c", "choices": [{"message": {"content": "hi"}}]}).encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    client = KimiClient(
+        api_key="k", base_url="https://kimi.test/v1", http_client=httpx.Client(transport=transport)
+    )
+    request = {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+    assert client.chat(request).message.content == "hi"
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(20):
+            assert client.chat(request).message.content == "hi"
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
