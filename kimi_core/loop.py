@@ -19,10 +19,12 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .client import AsyncKimiClient
+    import httpx
+
+    from .client import AsyncKimiClient, KimiClient
 
 __all__ = ["LoopBoundClient"]
 
@@ -51,6 +53,25 @@ class LoopBoundClient:
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         # Two threads asking at once must not build two clients (one would never be closed).
         self._lock = threading.Lock()
+
+    @classmethod
+    def mirroring(
+        cls,
+        client: KimiClient,
+        http_client: httpx.AsyncClient | None = None,
+        **options: Any,
+    ) -> LoopBoundClient:
+        """Async clients with ``client``'s key and base URL plus ``options``; rebuilt per loop
+        unless ``http_client`` (the caller's own pool, always reused) is given."""
+
+        def factory() -> AsyncKimiClient:
+            from .client import AsyncKimiClient
+
+            return AsyncKimiClient(
+                client.api_key, client.base_url, http_client=http_client, **options
+            )
+
+        return cls(factory, rebuild=http_client is None)
 
     def get(self) -> AsyncKimiClient:
         """The client for the running loop.

@@ -242,16 +242,11 @@ class Kimi(FunctionCallingLLM):
             "rate_limiter": core_limiter,
             "allow_insecure": allow_insecure,
         }
-        from kimi_core.client import AsyncKimiClient, KimiClient
+        from kimi_core.client import KimiClient
 
         client = KimiClient(api_key, base_url, http_client=http_client, **options)
         self._client = client
-        self._aclients = LoopBoundClient(
-            lambda: AsyncKimiClient(
-                client.api_key, client.base_url, http_client=async_http_client, **options
-            ),
-            rebuild=async_http_client is None,
-        )
+        self._aclients = LoopBoundClient.mirroring(client, async_http_client, **options)
         self.base_url = client.base_url
 
     def __getstate__(self) -> dict[str, Any]:

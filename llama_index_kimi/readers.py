@@ -90,7 +90,7 @@ class KimiFileReader(BaseReader):
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        from kimi_core.client import AsyncKimiClient, KimiClient
+        from kimi_core.client import KimiClient
 
         options: dict[str, Any] = {
             "gateway": gateway,
@@ -102,12 +102,7 @@ class KimiFileReader(BaseReader):
         self.delete_after = delete_after
         client = KimiClient(api_key, base_url, http_client=http_client, **options)
         self._client = client
-        self._aclients = LoopBoundClient(
-            lambda: AsyncKimiClient(
-                client.api_key, client.base_url, http_client=async_http_client, **options
-            ),
-            rebuild=async_http_client is None,
-        )
+        self._aclients = LoopBoundClient.mirroring(client, async_http_client, **options)
 
     def __repr__(self) -> str:
         return (
