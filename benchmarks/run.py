@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,6 +48,7 @@ class Plan:
     memory_chunks: int
     import_warmup: int
     import_runs: int
+    gc_freeze: bool = False
 
 
 # Each round is long enough to contain Python's periodic full garbage collections in due
@@ -65,7 +66,7 @@ FULL = Plan(
     async_calls=200,
     memory_streams=1000,
     memory_chunks=50,
-    import_warmup=0,
+    import_warmup=1,  # writes the bytecode caches of anything not yet imported since an edit
     import_runs=5,
 )
 QUICK = Plan(
@@ -148,8 +149,12 @@ class Worker:
         self._stderr.close()
 
 
-def worker_command(key: str, root: str, chunks: int, server_cpu: int | None) -> list[str]:
+def worker_command(
+    key: str, root: str, chunks: int, server_cpu: int | None, *, gc_freeze: bool = False
+) -> list[str]:
     command = [sys.executable, str(HERE / "worker.py"), key, root, "--chunks", str(chunks)]
+    if gc_freeze:
+        command.append("--gc-freeze")
     return command + (["--avoid-cpu", str(server_cpu)] if server_cpu is not None else [])
 
 
@@ -158,7 +163,10 @@ def timed_figures(
 ) -> None:
     """invoke, stream and async figures: warm-up, then rounds in rotating subject order."""
     log("starting one worker per subject")
-    started = [Worker(key, worker_command(key, root, plan.chunks, server_cpu)) for key in rows]
+    started = [
+        Worker(key, worker_command(key, root, plan.chunks, server_cpu, gc_freeze=plan.gc_freeze))
+        for key in rows
+    ]
     workers: list[Worker] = []
     for worker in started:
         error = worker.ready()
@@ -210,7 +218,9 @@ def memory_figure(
         if "subject" in row.errors:
             continue
         log(f"memory: {row.name}")
-        command = worker_command(key, root, plan.memory_chunks, server_cpu)
+        command = worker_command(
+            key, root, plan.memory_chunks, server_cpu, gc_freeze=plan.gc_freeze
+        )
         command += ["--memory", str(plan.memory_streams)]
         result: dict[str, Any]
         try:
@@ -231,11 +241,14 @@ def import_figure(rows: dict[str, Row], plan: Plan, log: Any) -> dict[str, float
     """Import time of each subject's package and of the framework baselines they compare to."""
     subjects = {key: SUBJECTS[key] for key in rows}
     baselines = {cls.import_baseline for cls in subjects.values() if cls.import_baseline}
-    statements = [cls.import_statement for cls in subjects.values()]
+    statements = [cls.import_statement for cls in subjects.values() if cls.import_statement]
     statements += [IMPORT_BASELINES[name] for name in sorted(baselines)]
     log(f"imports: {len(statements)} statements × {plan.import_runs} fresh processes")
     times = time_imports(statements, plan.import_runs, plan.import_warmup)
     for key, cls in subjects.items():
+        if not cls.import_statement:
+            rows[key].errors["import"] = "reference row"
+            continue
         value = times[cls.import_statement]
         if isinstance(value, str):
             rows[key].errors["import"] = value
@@ -275,12 +288,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is not met")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="every worker, the floor's too, calls gc.freeze() after its imports (the README's "
+        "tip for async services), so full collections skip the frameworks' imported objects",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    plan = replace(QUICK if args.quick else FULL, gc_freeze=args.gc_freeze)
     keys = select(args.only)
     started = time.perf_counter()
 
@@ -311,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in baselines.items()
     )
     mode = "quick" if args.quick else "full"
+    if plan.gc_freeze:
+        mode += ", gc.freeze() after imports in every worker"
     print(
         f"Run: {mode}, {plan.rounds} rounds (trimmed mean), {pinning}; "
         f"memory: {plan.memory_streams} concurrent async streams of {plan.memory_chunks} chunks; "

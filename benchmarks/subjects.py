@@ -135,6 +135,40 @@ class Raw(Subject):
         self.client.close()
 
 
+class RawWithFramework(Raw):
+    """The floor in a process that has also imported a framework (and used nothing of it).
+
+    A reference, not a client: Python's full garbage collections walk every tracked object,
+    and LangChain's or LlamaIndex's imports add 70–115k of them, so the same raw httpx calls
+    get slower just by sharing a process with a framework. An adapter's figure compared with
+    this row shows what the adapter itself adds; compared with the floor, what its users get.
+    """
+
+    framework_imports: tuple[str, ...] = ()
+    import_statement = ""  # nothing to time: its import is the framework baseline's
+
+    def __init__(self, base_url: str) -> None:
+        import importlib
+
+        for module in self.framework_imports:
+            importlib.import_module(module)
+        super().__init__(base_url)
+
+
+class RawWithLangChain(RawWithFramework):
+    name = "raw httpx + langchain_core loaded"
+    # What a chat model's calls load: the chat-model base, messages, callbacks and tracers.
+    framework_imports = (
+        "langchain_core.language_models.chat_models",
+        "langchain_core.tracers.langchain",
+    )
+
+
+class RawWithLlamaIndex(RawWithFramework):
+    name = "raw httpx + llama_index.core loaded"
+    framework_imports = ("llama_index.core", "llama_index.core.llms.function_calling")
+
+
 class KimiCore(Subject):
     """``kimi_core.KimiClient`` itself: what both adapters build on."""
 
@@ -312,6 +346,8 @@ class OpenAILikeSubject(_LlamaIndex):
 #: Keys are what ``--only`` accepts (case-insensitive); order is the table's row order.
 SUBJECTS: dict[str, type[Subject]] = {
     "raw": Raw,
+    "raw+langchain": RawWithLangChain,
+    "raw+llama_index": RawWithLlamaIndex,
     "kimi_core": KimiCore,
     "ChatKimi": ChatKimiSubject,
     "Kimi": KimiSubject,

@@ -29,6 +29,7 @@ from ._messages import (
     PROVIDER,
     ChunkConverter,
     join_rounds,
+    text_generation_chunk,
     usage_metadata,
     wire_choice_to_message,
     wire_reasoning,
@@ -210,10 +211,7 @@ class StreamExchange(_Rounds):
         """Partial mode: the prefix is the first chunk (Kimi does not repeat it)."""
         if self.rounds or not self.prefix:
             return None
-        message = AIMessageChunk(
-            content=self.prefix, response_metadata={"model_provider": PROVIDER}
-        )
-        return ChatGenerationChunk(message=message)
+        return text_generation_chunk(self.prefix, None)
 
     def convert(self, chunk: Mapping[str, Any]) -> ChatGenerationChunk | None:
         """One chunk of the current round (the stream loops bind ``converter.generation``

@@ -36,6 +36,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from kimi_core.builtin_tools import is_builtin_call
 from kimi_core.content import image_part, image_url_from_base64, text_part
 from kimi_core.errors import InvalidParameterError
+from kimi_core.unvalidated import is_plain_model, unvalidated_builder
 from kimi_core.usage import UsageCounts
 
 if TYPE_CHECKING:
@@ -450,14 +451,104 @@ def _call_name(call: Mapping[str, Any]) -> str | None:
     return function.get("name") if isinstance(function, Mapping) else None
 
 
+# -- text and reasoning chunks without re-validation ------------------------------------------
+#
+# A 2,000-token stream builds 2,000 ``AIMessageChunk``s and ``ChatGenerationChunk``s. Their
+# validated constructors cost about 5 µs per chunk (pydantic validation, LangChain's
+# ``AIMessage.__init__``, three model validators and ``set_text``), which was the largest share
+# of what this adapter added to a stream. For a chunk with only text and/or reasoning, every
+# one of those validators is a no-op (langchain-core 1.x, ``messages/ai.py``):
+# ``_backwards_compat_tool_calls`` acts on ``tool_calls`` / ``tool_call_chunks`` keys,
+# ``init_tool_calls`` on non-empty ``tool_call_chunks`` / ``tool_calls``,
+# ``init_server_tool_calls`` on list content with ``chunk_position="last"``; ``set_text`` copies
+# ``message.text``, which is read here the same way. So those chunks are built with
+# ``kimi_core.unvalidated.unvalidated_builder``: equal to validated ones field for field, with the
+# same ``model_fields_set`` (tests/langchain/unit_tests/test_lc_chunks.py compares them). The
+# shortcut is taken only while both classes have exactly the fields and validators accounted
+# for here; otherwise (another langchain-core) the validated constructors build them. Chunks
+# with tool-call fragments always go through validation.
+
+_FAST_CHUNKS = is_plain_model(
+    AIMessageChunk,
+    (
+        "content",
+        "additional_kwargs",
+        "response_metadata",
+        "type",
+        "name",
+        "id",
+        "tool_calls",
+        "invalid_tool_calls",
+        "usage_metadata",
+        "tool_call_chunks",
+        "chunk_position",
+    ),
+    {"_backwards_compat_tool_calls", "init_tool_calls", "init_server_tool_calls"},
+) and is_plain_model(
+    ChatGenerationChunk, ("text", "generation_info", "type", "message"), {"set_text"}
+)
+_build_message_chunk = unvalidated_builder(AIMessageChunk)
+_build_generation_chunk = unvalidated_builder(ChatGenerationChunk)
+
+
+def text_generation_chunk(
+    content: str, additional_kwargs: dict[str, Any] | None
+) -> ChatGenerationChunk:
+    """``ChatGenerationChunk(message=AIMessageChunk(content=content,
+    additional_kwargs=additional_kwargs, response_metadata={"model_provider": PROVIDER}))``
+    (``additional_kwargs`` left out when None), built without re-validation when allowed."""
+    if not _FAST_CHUNKS:
+        if additional_kwargs is None:
+            message = AIMessageChunk(
+                content=content, response_metadata={"model_provider": PROVIDER}
+            )
+        else:
+            message = AIMessageChunk(
+                content=content,
+                additional_kwargs=additional_kwargs,
+                response_metadata={"model_provider": PROVIDER},
+            )
+        return ChatGenerationChunk(message=message)
+    if additional_kwargs is None:
+        additional_kwargs = {}
+        message_set = {"content", "response_metadata"}
+    else:
+        message_set = {"content", "additional_kwargs", "response_metadata"}
+    message = _build_message_chunk(
+        {
+            "content": content,
+            "additional_kwargs": additional_kwargs,
+            "response_metadata": {"model_provider": PROVIDER},
+            "type": "AIMessageChunk",
+            "name": None,
+            "id": None,
+            "tool_calls": [],
+            "invalid_tool_calls": [],
+            "usage_metadata": None,
+            "tool_call_chunks": [],
+            "chunk_position": None,
+        },
+        message_set,
+    )
+    return _build_generation_chunk(
+        {
+            "text": message.text,  # what set_text gives: a str subclass (TextAccessor)
+            "generation_info": None,
+            "type": "ChatGenerationChunk",
+            "message": message,
+        },
+        {"text", "message"},
+    )
+
+
 class ChunkConverter:
     """Stream chunk dicts to ``ChatGenerationChunk``s, hiding builtin (``$web_search``) calls.
 
     One instance per streamed round. This runs once per streamed token, so it is plain dict
-    access, with the common chunks (only text, only reasoning) on their own short path, and it
-    passes ``AIMessageChunk`` only the fields the chunk has (each field given is one more for
-    pydantic to validate). Returns ``None`` for chunks that carry nothing the user sees
-    (role-only first chunk, usage-only chunk, builtin tool-call fragments).
+    access, with the common chunks (only text, only reasoning) on their own short path that
+    builds them without re-validation (``text_generation_chunk``). Returns ``None`` for chunks
+    that carry nothing the user sees (role-only first chunk, usage-only chunk, builtin
+    tool-call fragments).
     """
 
     __slots__ = ("_builtin", "_reasoning_gap", "_text_gap")
@@ -486,30 +577,21 @@ class ChunkConverter:
         reasoning = delta.get("reasoning_content")
         if delta.get("tool_calls"):
             message = self._with_tool_calls(content or "", reasoning, delta["tool_calls"])
-            if message is None:
-                return None
-        elif reasoning:
+            return None if message is None else ChatGenerationChunk(message=message)
+        if reasoning:
             if self._reasoning_gap:
                 reasoning = ROUND_SEPARATOR + reasoning
                 self._reasoning_gap = False
             if content and self._text_gap:
                 content = ROUND_SEPARATOR + content
                 self._text_gap = False
-            message = AIMessageChunk(
-                content=content or "",
-                additional_kwargs={"reasoning_content": reasoning},
-                response_metadata={"model_provider": PROVIDER},
-            )
-        elif content:
+            return text_generation_chunk(content or "", {"reasoning_content": reasoning})
+        if content:
             if self._text_gap:
                 content = ROUND_SEPARATOR + content
                 self._text_gap = False
-            message = AIMessageChunk(
-                content=content, response_metadata={"model_provider": PROVIDER}
-            )
-        else:
-            return None
-        return ChatGenerationChunk(message=message)
+            return text_generation_chunk(content, None)
+        return None
 
     def _with_tool_calls(
         self, content: str, reasoning: str | None, raw_calls: Sequence[Mapping[str, Any]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
     CachePoint,
@@ -27,12 +27,12 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
-from pydantic import BaseModel
 
 from kimi_core.catalog import get_model_info
 from kimi_core.content import image_part, image_url_from_base64
 from kimi_core.cost import cost_of
 from kimi_core.errors import InvalidParameterError, MalformedResponseError
+from kimi_core.unvalidated import is_plain_model, unvalidated_builder
 from kimi_core.usage import normalize_usage
 
 if TYPE_CHECKING:
@@ -228,48 +228,20 @@ def _wire_call(call_id: str | None, kind: str, name: str, arguments: str) -> dic
 # ``ChatMessage(...)`` costs ~2.7 µs and ``ChatResponse(...)`` ~1.3 µs (LlamaIndex's own
 # ``__init__``, a model validator that runs again when the message is validated into the
 # response, a copy of every list and dict), paid on every stream chunk. Their inputs here are
-# already valid (built from validated or core-normalised data), so they are built like
-# ``model_construct`` does it, minus its
-# per-field loop (~0.8 µs each): the resulting objects are equal to validated ones, field for
-# field, with the same ``model_fields_set`` (tests/llama_index/test_li_responses.py checks it).
-# The shortcut is taken only while both classes still have exactly the fields and validators
-# it accounts for (the one validator, ``legacy_additional_kwargs_image``, acts only on an
+# already valid (built from validated or core-normalised data), so they are built with
+# ``kimi_core.unvalidated.unvalidated_builder``: equal to validated ones, field for field, with
+# the same ``model_fields_set`` (tests/llama_index/test_li_responses.py checks it). The
+# shortcut is taken only while both classes still have exactly the fields and validators it
+# accounts for (the one validator, ``legacy_additional_kwargs_image``, acts only on an
 # ``images`` key, never set here); otherwise validation builds them.
 
-
-def _plain_model(cls: type[Any], fields: tuple[str, ...], validators: set[str]) -> bool:
-    """Whether ``cls`` can be built by setting its ``__dict__``: these fields, no private
-    attributes, extras or post-init hook, and only these model validators."""
-    decorators = cls.__pydantic_decorators__
-    return (
-        tuple(cls.model_fields) == fields
-        and not cls.__private_attributes__
-        and cls.__pydantic_post_init__ is None
-        and cls.model_config.get("extra") in (None, "ignore")
-        and set(decorators.model_validators) == validators
-        and not (decorators.field_validators or decorators.validators)
-        and not decorators.root_validators
-    )
-
-
-_FAST_BUILD = _plain_model(
+_FAST_BUILD = is_plain_model(
     ChatMessage, ("role", "additional_kwargs", "blocks"), {"legacy_additional_kwargs_image"}
-) and _plain_model(
+) and is_plain_model(
     ChatResponse, ("message", "raw", "delta", "logprobs", "additional_kwargs"), set()
 )
-_Model = TypeVar("_Model", bound=BaseModel)
-_new = object.__new__
-_set = object.__setattr__
-
-
-def _build(cls: type[_Model], values: dict[str, Any], fields_set: set[str]) -> _Model:
-    """A ``cls`` instance holding ``values`` (every field, in declaration order) unvalidated."""
-    instance: _Model = _new(cls)
-    _set(instance, "__dict__", values)
-    _set(instance, "__pydantic_fields_set__", fields_set)
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
-    return instance
+_build_message = unvalidated_builder(ChatMessage)
+_build_response = unvalidated_builder(ChatResponse)
 
 
 def _response(
@@ -289,8 +261,7 @@ def _response(
         if delta is None:
             return ChatResponse(message=message, raw=raw, additional_kwargs=additional)
         return ChatResponse(message=message, raw=raw, delta=delta, additional_kwargs=additional)
-    message = _build(
-        ChatMessage,
+    message = _build_message(
         {"role": MessageRole.ASSISTANT, "additional_kwargs": message_kwargs, "blocks": blocks},
         {"role", "additional_kwargs", "blocks"},
     )
@@ -302,8 +273,8 @@ def _response(
         "additional_kwargs": additional,
     }
     if delta is None:
-        return _build(ChatResponse, values, {"message", "raw", "additional_kwargs"})
-    return _build(ChatResponse, values, {"message", "raw", "delta", "additional_kwargs"})
+        return _build_response(values, {"message", "raw", "additional_kwargs"})
+    return _build_response(values, {"message", "raw", "delta", "additional_kwargs"})
 
 
 def chat_response_from_completion(

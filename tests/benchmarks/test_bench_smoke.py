@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBJECT_ROWS = ("raw httpx", "ChatKimi", "Kimi (LlamaIndex)")
+SUBJECT_ROWS = ("raw httpx", "raw httpx + langchain_core loaded", "ChatKimi", "Kimi (LlamaIndex)")
+REFERENCE_ROWS = {"raw httpx + langchain_core loaded"}
 # A measured cell: a number, then its ratio to the floor, e.g. "1,344 (1.00×)". The ratio is
 # left out only when the floor's own figure is 0 (possible for the tiny quick memory figure).
 CELL = r"[\d,]+(?:\.\d+)?(?: \(\d+\.\d\d×\))?(?:\s|$)"
@@ -26,6 +27,7 @@ def quick_run() -> subprocess.CompletedProcess[str]:
             "--quiet",
             "--only",
             "raw",
+            "raw+langchain",
             "ChatKimi",
             "Kimi",
         ],
@@ -74,8 +76,31 @@ def test_every_figure_is_measured_for_every_subject(
     quick_run: subprocess.CompletedProcess[str],
 ) -> None:
     for name, cells in table_rows(quick_run.stdout).items():
+        if name in REFERENCE_ROWS:  # no import figure of its own
+            assert cells.count("n/a (reference row)") == 1, f"{name}: {cells}"
+            assert len(re.findall(CELL, cells.replace("n/a (reference row)", ""))) == 4, cells
+            continue
         assert "n/a" not in cells, f"{name}: {cells}"
         assert len(re.findall(CELL, cells)) == 5, f"{name}: {cells}"
+
+
+def test_gc_freeze_mode_runs_and_says_so() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            *("--quick", "--quiet", "--gc-freeze", "--only", "raw"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    run_line = next(line for line in done.stdout.splitlines() if line.startswith("Run: "))
+    assert "gc.freeze() after imports in every worker" in run_line
+    assert "n/a" not in table_rows(done.stdout)["raw httpx"]
 
 
 def test_the_floor_is_its_own_unit(quick_run: subprocess.CompletedProcess[str]) -> None:

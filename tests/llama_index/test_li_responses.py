@@ -29,6 +29,7 @@ from llama_index.core.base.llms.types import (
 from kimi_core.client import parse_completion
 from kimi_core.stream import StreamAccumulator
 from kimi_core.types import ChatCompletion
+from kimi_core.unvalidated import is_plain_model
 from llama_index_kimi import utils
 from llama_index_kimi.utils import (
     StreamFolder,
@@ -133,13 +134,13 @@ def test_fast_build_is_refused_for_a_class_with_other_fields_or_validators() -> 
     class Tagged(ChatMessage):
         tag: str = ""
 
-    assert utils._plain_model(
+    assert is_plain_model(
         ChatMessage, ("role", "additional_kwargs", "blocks"), {"legacy_additional_kwargs_image"}
     )
-    assert not utils._plain_model(
+    assert not is_plain_model(
         Tagged, ("role", "additional_kwargs", "blocks"), {"legacy_additional_kwargs_image"}
     )
-    assert not utils._plain_model(ChatMessage, ("role", "additional_kwargs", "blocks"), set())
+    assert not is_plain_model(ChatMessage, ("role", "additional_kwargs", "blocks"), set())
 
 
 @pytest.mark.parametrize("name", CAPTURES)

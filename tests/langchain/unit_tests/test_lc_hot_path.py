@@ -23,9 +23,10 @@ from lc_support import json_response, mock_llm
 
 from kimi_core.client import parse_completion
 from kimi_core.types import ChatCompletion
+from kimi_core.unvalidated import is_plain_model
 from kimi_core.usage import normalize_usage
-from langchain_kimi import ChatKimi
-from langchain_kimi._exchange import Exchange
+from langchain_kimi import ChatKimi, _messages
+from langchain_kimi._exchange import Exchange, StreamExchange
 from langchain_kimi._messages import ChunkConverter, usage_metadata
 
 ANSWER: dict[str, Any] = {
@@ -197,10 +198,40 @@ def _chunk(delta: dict[str, Any]) -> dict[str, Any]:
     return {"id": "c", "choices": [{"index": 0, "delta": delta}]}
 
 
+@pytest.fixture(params=[True, False], ids=["unvalidated-build", "validated-build"])
+def fast_chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Run a test with text chunks built without re-validation and with the fallback."""
+    monkeypatch.setattr(_messages, "_FAST_CHUNKS", request.param)
+    return bool(request.param)
+
+
+def _same_chunk(actual: ChatGenerationChunk | None, expected: ChatGenerationChunk) -> None:
+    """Equal field for field, with the same fields marked as set, dumping and serializing the
+    same, and as independent of other chunks as a validated one."""
+    assert actual is not None
+    assert actual == expected
+    assert type(actual.message) is type(expected.message)
+    assert actual.model_fields_set == expected.model_fields_set
+    assert actual.message.model_fields_set == expected.message.model_fields_set
+    assert actual.message.__pydantic_extra__ == expected.message.__pydantic_extra__
+    assert actual.message.__pydantic_private__ == expected.message.__pydantic_private__
+    assert actual.model_dump() == expected.model_dump()
+    assert actual.message.model_dump_json() == expected.message.model_dump_json()
+    assert actual.message.to_json() == expected.message.to_json()
+    assert repr(actual) == repr(expected)
+    assert type(actual.text) is type(expected.text)
+    assert actual.message.text == expected.message.text
+    # LangChain's stream() assigns the run id and metadata on each chunk it gets.
+    actual.message.id = expected.message.id = "lc_run--1"
+    assert actual.message.model_fields_set == expected.message.model_fields_set
+    assert (actual + actual) == (expected + expected)
+
+
 @pytest.mark.parametrize(
     ("delta", "expected"),
     [
         ({"content": " the"}, AIMessageChunk(content=" the")),
+        ({"content": "\u4f60\u597d\n"}, AIMessageChunk(content="\u4f60\u597d\n")),
         (
             {"reasoning_content": " hm"},
             AIMessageChunk(content="", additional_kwargs={"reasoning_content": " hm"}),
@@ -208,6 +239,10 @@ def _chunk(delta: dict[str, Any]) -> dict[str, Any]:
         (
             {"content": "a", "reasoning_content": "b"},
             AIMessageChunk(content="a", additional_kwargs={"reasoning_content": "b"}),
+        ),
+        (
+            {"role": "assistant", "content": "x", "reasoning_content": None},
+            AIMessageChunk(content="x"),
         ),
         (
             {
@@ -223,14 +258,48 @@ def _chunk(delta: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_stream_chunks_are_the_validated_ones(
-    delta: dict[str, Any], expected: AIMessageChunk
+    delta: dict[str, Any], expected: AIMessageChunk, fast_chunks: bool
 ) -> None:
+    expected = expected.model_copy(deep=True)  # the parameter is shared between runs
     expected.response_metadata = {"model_provider": "kimi"}
-    generation = ChunkConverter().generation(_chunk(delta))
-    assert generation == ChatGenerationChunk(message=expected)
-    assert generation is not None
-    assert generation.text == expected.content
-    assert type(generation.text) is type(ChatGenerationChunk(message=expected).text)
+    expected_generation = ChatGenerationChunk(message=expected)
+    _same_chunk(ChunkConverter().generation(_chunk(delta)), expected_generation)
+
+
+def test_unvalidated_chunks_do_not_share_mutable_fields() -> None:
+    convert = ChunkConverter().generation
+    first, second = convert(_chunk({"content": "a"})), convert(_chunk({"content": "b"}))
+    assert first is not None
+    assert second is not None
+    for name in ("additional_kwargs", "response_metadata", "tool_calls", "tool_call_chunks"):
+        assert getattr(first.message, name) is not getattr(second.message, name), name
+    assert first.message.model_fields_set is not second.message.model_fields_set
+    first.message.response_metadata["extra"] = 1
+    assert second.message.response_metadata == {"model_provider": "kimi"}
+
+
+def test_unvalidated_chunks_are_used_with_the_installed_langchain() -> None:
+    """Otherwise the shortcut the tests above compare would silently never run."""
+    assert _messages._FAST_CHUNKS is True
+
+
+def test_unvalidated_chunks_are_refused_for_other_fields_or_validators() -> None:
+    class Tagged(AIMessageChunk):
+        tag: str = ""
+
+    fields = tuple(AIMessageChunk.model_fields)
+    validators = {"_backwards_compat_tool_calls", "init_tool_calls", "init_server_tool_calls"}
+    assert is_plain_model(AIMessageChunk, fields, validators)
+    assert not is_plain_model(Tagged, fields, validators)
+    assert not is_plain_model(AIMessageChunk, fields, validators - {"init_tool_calls"})
+
+
+def test_partial_mode_opening_chunk_is_the_validated_one(fast_chunks: bool) -> None:
+    exchange = StreamExchange(
+        {"model": "kimi-k2.5", "messages": []}, prefix="Once", max_rounds=8, stream_usage=True
+    )
+    expected = AIMessageChunk(content="Once", response_metadata={"model_provider": "kimi"})
+    _same_chunk(exchange.opening(), ChatGenerationChunk(message=expected))
 
 
 def test_chunks_without_anything_to_show_are_skipped() -> None:
