@@ -254,6 +254,18 @@ class ChatKimiSubject(_LangChain):
         self.llm = ChatKimi(model=canned.MODEL, api_key=API_KEY, base_url=base_url, max_retries=0)
 
 
+class MinimalLangChainSubject(_LangChain):
+    """Reference: the least a LangChain adapter can do on kimi_core (minimal_adapters.py)."""
+
+    name = "LangChain floor (minimal adapter)"
+    import_statement = ""
+
+    def __init__(self, base_url: str) -> None:
+        from minimal_adapters import MinimalChatModel
+
+        self.llm = MinimalChatModel(model=canned.MODEL, api_key=API_KEY, base_url=base_url)
+
+
 class ChatOpenAISubject(_LangChain):
     name = "ChatOpenAI"
     import_statement = "from langchain_openai import ChatOpenAI"
@@ -326,6 +338,19 @@ class KimiSubject(_LlamaIndex):
         self.llm = Kimi(model=canned.MODEL, api_key=API_KEY, base_url=base_url, max_retries=0)
 
 
+class MinimalLlamaIndexSubject(_LlamaIndex):
+    """Reference: the least a LlamaIndex adapter can do on kimi_core (minimal_adapters.py)."""
+
+    name = "LlamaIndex floor (minimal adapter)"
+    import_statement = ""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        from minimal_adapters import MinimalLLM
+
+        self.llm = MinimalLLM(model=canned.MODEL, api_key=API_KEY, base_url=base_url)
+
+
 class OpenAILikeSubject(_LlamaIndex):
     name = "OpenAILike"
     import_statement = "from llama_index.llms.openai_like import OpenAILike"
@@ -349,7 +374,9 @@ SUBJECTS: dict[str, type[Subject]] = {
     "raw+langchain": RawWithLangChain,
     "raw+llama_index": RawWithLlamaIndex,
     "kimi_core": KimiCore,
+    "lc-floor": MinimalLangChainSubject,
     "ChatKimi": ChatKimiSubject,
+    "li-floor": MinimalLlamaIndexSubject,
     "Kimi": KimiSubject,
     "ChatOpenAI": ChatOpenAISubject,
     "OpenAILike": OpenAILikeSubject,

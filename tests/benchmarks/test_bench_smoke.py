@@ -10,8 +10,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBJECT_ROWS = ("raw httpx", "raw httpx + langchain_core loaded", "ChatKimi", "Kimi (LlamaIndex)")
-REFERENCE_ROWS = {"raw httpx + langchain_core loaded"}
+SUBJECT_ROWS = (
+    "raw httpx",
+    "raw httpx + langchain_core loaded",
+    "LangChain floor (minimal adapter)",
+    "ChatKimi",
+    "LlamaIndex floor (minimal adapter)",
+    "Kimi (LlamaIndex)",
+)
+REFERENCE_ROWS = {
+    "raw httpx + langchain_core loaded",
+    "LangChain floor (minimal adapter)",
+    "LlamaIndex floor (minimal adapter)",
+}
 # A measured cell: a number, then its ratio to the floor, e.g. "1,344 (1.00×)". The ratio is
 # left out only when the floor's own figure is 0 (possible for the tiny quick memory figure).
 CELL = r"[\d,]+(?:\.\d+)?(?: \(\d+\.\d\d×\))?(?:\s|$)"
@@ -28,7 +39,9 @@ def quick_run() -> subprocess.CompletedProcess[str]:
             "--only",
             "raw",
             "raw+langchain",
+            "lc-floor",
             "ChatKimi",
+            "li-floor",
             "Kimi",
         ],
         capture_output=True,
