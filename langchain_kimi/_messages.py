@@ -3,7 +3,8 @@
 Everything here is plain dict work: requests are built as dicts (no per-call pydantic request
 validation), answers are read from the decoded dict the core validated them from
 (``ChatCompletion.wire_dict()``) and stream chunks are plain dicts. The only pydantic objects
-built here are LangChain's own message classes, given only the fields an answer has.
+built here are LangChain's own message classes, given only the fields an answer has; text and
+reasoning stream chunks skip their no-op validation (``text_generation_chunk``).
 
 Wire facts used (shared/kimi-api-facts.md):
 - assistant tool-call messages must carry their ``reasoning_content`` when thinking is on;

@@ -1,7 +1,8 @@
 """The per-call and per-chunk fast paths give exactly what the plain, validated route gives.
 
-ChatKimi reads answers from the decoded wire dict (no ``model_dump``), passes LangChain's
-classes only the fields a chunk has, computes LangChain's invocation params without its
+ChatKimi reads answers from the decoded wire dict (no ``model_dump``), builds text and
+reasoning stream chunks without re-validation (and passes LangChain's classes only the fields
+a tool-call chunk has), computes LangChain's invocation params without its
 deprecated detour, and precomputes the signatures LangChain inspects on every call. Each test
 here pins one of those shortcuts to the result of the slow way, so a shortcut that drifts from
 LangChain's behaviour (or from the core's reading of an answer) fails.
