@@ -27,6 +27,7 @@ from .errors import (
 from .files import AsyncFiles, Files
 from .gateways import Gateway, get_gateway, resolve_api_key, resolve_base_url
 from .payload import prepare_chat_payload
+from .pool import fix_connection_pool
 from .ratelimit import (
     LeaseLike,
     Limiter,
@@ -42,7 +43,8 @@ __all__ = ["DEFAULT_TIMEOUT", "AsyncKimiClient", "KimiClient"]
 
 # Thinking answers can take minutes; connecting should not.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
-# Sized so a few hundred concurrent calls never queue for a connection.
+# Sized so a few hundred concurrent calls never queue for a connection; the pool itself is
+# swapped for one that survives bursts on warm connections (kimi_core/pool.py).
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
 
 ChatInput = ChatRequest | Mapping[str, Any]
@@ -234,9 +236,12 @@ class KimiClient(_ClientBase):
     ) -> None:
         super().__init__(api_key, base_url, **options)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self.headers
-        )
+        if http_client is None:
+            http_client = httpx.Client(
+                timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self.headers
+            )
+            fix_connection_pool(http_client)
+        self._http = http_client
         self.files = Files(self._send)
 
     # -- I/O ------------------------------------------------------------------------------
@@ -337,9 +342,12 @@ class AsyncKimiClient(_ClientBase):
     ) -> None:
         super().__init__(api_key, base_url, **options)
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self.headers
-        )
+        if http_client is None:
+            http_client = httpx.AsyncClient(
+                timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self.headers
+            )
+            fix_connection_pool(http_client)
+        self._http = http_client
         self.files = AsyncFiles(self._send)
 
     async def _send(
