@@ -40,7 +40,7 @@ from kimi_core.errors import (
     QuotaExceededError,
     StreamInterruptedError,
 )
-from langchain_kimi import ChatKimi
+from langchain_kimi import ChatKimi, _messages
 from langchain_kimi._errors import ToolLoopError
 
 MakeLLM = Callable[..., ChatKimi]
@@ -223,6 +223,29 @@ def test_thinking_stream_v1_blocks_keep_reasoning_and_tool_calls_apart(make_llm:
             "args": {"city": "<city>"},
         },
     ]
+
+
+@pytest.mark.parametrize("output_version", ["v0", "v1"])
+def test_stream_is_the_same_with_chunks_built_without_revalidation(
+    make_llm: MakeLLM, output_version: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole streams (reasoning, text, LangChain's own per-chunk edits, the v1 block
+    conversion, the folded message) through both builds of text chunks."""
+
+    def dump(message: AIMessageChunk) -> dict[str, Any]:
+        """The message without the ids that differ per request (run and completion ids)."""
+        data = message.model_dump(exclude={"id"})
+        data["response_metadata"].pop("id", None)
+        return data
+
+    def stream(fast: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        monkeypatch.setattr(_messages, "_FAST_CHUNKS", fast)
+        chunks = list(make_llm(output_version=output_version).stream("hello there"))
+        return [dump(chunk) for chunk in chunks], dump(fold(chunks))
+
+    fast, validated = stream(True), stream(False)
+    assert fast == validated
+    assert len(fast[0]) > 3  # role chunk skipped; reasoning, text and the final chunk
 
 
 def test_streamed_tool_calls_with_index_and_exact_ids(make_llm: MakeLLM, emu: KimiEmulator) -> None:
