@@ -48,6 +48,26 @@ def _deltas(chunk: dict[str, Any]) -> tuple[str | None, str | None]:
     return delta.get("content"), delta.get("reasoning_content")
 
 
+def _reply(text: str) -> ChatResponse:
+    return ChatResponse(message=ChatMessage(role="assistant", content=text))
+
+
+class _TextSoFar:
+    """A LlamaIndex stream's cumulative text: one response per reasoning or content delta."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def fold(self, chunk: dict[str, Any]) -> ChatResponse | None:
+        content, reasoning = _deltas(chunk)
+        if not (content or reasoning):
+            return None
+        self.text += content or ""
+        return ChatResponse(
+            message=ChatMessage(role="assistant", content=self.text), delta=content or ""
+        )
+
+
 class _CoreClients(BaseModel):
     """The fields and the two kimi_core clients both minimal adapters are built with."""
 
@@ -127,26 +147,22 @@ class MinimalLLM(_CoreClients, LLM):
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        text = self._client.chat(self._payload(messages)).choices[0].message.text
-        return ChatResponse(message=ChatMessage(role="assistant", content=text))
+        return _reply(self._client.chat(self._payload(messages)).choices[0].message.text)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         completion = await self._aclient.chat(self._payload(messages))
-        text = completion.choices[0].message.text
-        return ChatResponse(message=ChatMessage(role="assistant", content=text))
+        return _reply(completion.choices[0].message.text)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         def responses() -> ChatResponseGen:
-            text = ""
+            fold = _TextSoFar().fold
             with self._client.chat_stream(self._payload(messages)) as stream:
                 for chunk in stream:
-                    content, reasoning = _deltas(chunk)
-                    if content or reasoning:
-                        text += content or ""
-                        message = ChatMessage(role="assistant", content=text)
-                        yield ChatResponse(message=message, delta=content or "")
+                    response = fold(chunk)
+                    if response is not None:
+                        yield response
 
         return responses()
 
@@ -155,14 +171,12 @@ class MinimalLLM(_CoreClients, LLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         async def responses() -> ChatResponseAsyncGen:
-            text = ""
+            fold = _TextSoFar().fold
             async with await self._aclient.chat_stream(self._payload(messages)) as stream:
                 async for chunk in stream:
-                    content, reasoning = _deltas(chunk)
-                    if content or reasoning:
-                        text += content or ""
-                        message = ChatMessage(role="assistant", content=text)
-                        yield ChatResponse(message=message, delta=content or "")
+                    response = fold(chunk)
+                    if response is not None:
+                        yield response
 
         return responses()
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import SecretStr, ValidationError
@@ -48,6 +48,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
 
 ChatInput = ChatRequest | Mapping[str, Any]
+_HTTP = TypeVar("_HTTP", httpx.Client, httpx.AsyncClient)
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:
@@ -192,6 +193,13 @@ class _ClientBase:
             return self.retry_policy.delay(error, attempt)
         return None
 
+    def _own_http(self, factory: Callable[..., _HTTP]) -> _HTTP:
+        """The httpx client built when the caller passes none: this client's timeout and
+        headers, ``DEFAULT_LIMITS``, and the burst-safe pool (``kimi_core/pool.py``)."""
+        http = factory(timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self.headers)
+        fix_connection_pool(http)
+        return http
+
     def _build_request(
         self,
         http: httpx.Client | httpx.AsyncClient,
@@ -236,12 +244,7 @@ class KimiClient(_ClientBase):
     ) -> None:
         super().__init__(api_key, base_url, **options)
         self._owns_http = http_client is None
-        if http_client is None:
-            http_client = httpx.Client(
-                timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self.headers
-            )
-            fix_connection_pool(http_client)
-        self._http = http_client
+        self._http = http_client if http_client is not None else self._own_http(httpx.Client)
         self.files = Files(self._send)
 
     # -- I/O ------------------------------------------------------------------------------
@@ -342,12 +345,7 @@ class AsyncKimiClient(_ClientBase):
     ) -> None:
         super().__init__(api_key, base_url, **options)
         self._owns_http = http_client is None
-        if http_client is None:
-            http_client = httpx.AsyncClient(
-                timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self.headers
-            )
-            fix_connection_pool(http_client)
-        self._http = http_client
+        self._http = http_client if http_client is not None else self._own_http(httpx.AsyncClient)
         self.files = AsyncFiles(self._send)
 
     async def _send(

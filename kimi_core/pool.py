@@ -97,14 +97,19 @@ def _assign_requests_to_connections(self: Any) -> list[Any]:
     return closing
 
 
-class _ConnectionPool(httpcore.ConnectionPool):
+class _BurstSafeAssignment:
+    """What both pool subclasses replace (the method body is the same for sync and async)."""
+
     _next_expiry_scan = 0.0
     _assign_requests_to_connections = _assign_requests_to_connections
 
 
-class _AsyncConnectionPool(httpcore.AsyncConnectionPool):
-    _next_expiry_scan = 0.0
-    _assign_requests_to_connections = _assign_requests_to_connections
+class _ConnectionPool(_BurstSafeAssignment, httpcore.ConnectionPool):
+    pass
+
+
+class _AsyncConnectionPool(_BurstSafeAssignment, httpcore.AsyncConnectionPool):
+    pass
 
 
 _FIXED: dict[type[Any], type[Any]] = {

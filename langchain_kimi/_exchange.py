@@ -213,11 +213,6 @@ class StreamExchange(_Rounds):
             return None
         return text_generation_chunk(self.prefix, None)
 
-    def convert(self, chunk: Mapping[str, Any]) -> ChatGenerationChunk | None:
-        """One chunk of the current round (the stream loops bind ``converter.generation``
-        directly: this is the same, one call less per chunk)."""
-        return self.converter.generation(chunk)
-
     def end_round(self, state: StreamAccumulator) -> None:
         """After a stream ended: either prepare the next round or mark the exchange done."""
         self.usage = add_usage(self.usage, normalize_usage(state.usage_dict))

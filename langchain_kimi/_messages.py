@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.messages import (
     AIMessage,
@@ -40,12 +40,8 @@ from kimi_core.errors import InvalidParameterError
 from kimi_core.unvalidated import is_plain_model, unvalidated_builder
 from kimi_core.usage import UsageCounts
 
-if TYPE_CHECKING:
-    from kimi_core.types import ChatCompletion, Choice
-
 __all__ = [
     "PROVIDER",
-    "completion_choice_to_message",
     "join_rounds",
     "message_to_wire",
     "messages_to_wire",
@@ -420,33 +416,6 @@ def wire_choice_to_message(
     return AIMessage(content=text, **fields)
 
 
-def completion_choice_to_message(
-    choice: Choice,
-    completion: ChatCompletion,
-    *,
-    prefix: str | None = None,
-    reasoning_before: str = "",
-    text_before: str = "",
-    usage: UsageMetadata | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> AIMessage:
-    """One choice of a validated answer as an ``AIMessage`` (``wire_choice_to_message`` on
-    the choice's wire dict)."""
-    wire = completion.wire_dict()
-    position = completion.choices.index(choice)
-    return wire_choice_to_message(
-        wire["choices"][position],
-        model=wire.get("model"),
-        completion_id=wire.get("id"),
-        system_fingerprint=wire.get("system_fingerprint"),
-        prefix=prefix,
-        reasoning_before=reasoning_before,
-        text_before=text_before,
-        usage=usage,
-        metadata=metadata,
-    )
-
-
 def _call_name(call: Mapping[str, Any]) -> str | None:
     function = call.get("function")
     return function.get("name") if isinstance(function, Mapping) else None
@@ -464,7 +433,7 @@ def _call_name(call: Mapping[str, Any]) -> str | None:
 # ``init_server_tool_calls`` on list content with ``chunk_position="last"``; ``set_text`` copies
 # ``message.text``, which is read here the same way. So those chunks are built with
 # ``kimi_core.unvalidated.unvalidated_builder``: equal to validated ones field for field, with the
-# same ``model_fields_set`` (tests/langchain/unit_tests/test_lc_chunks.py compares them). The
+# same ``model_fields_set`` (tests/langchain/unit_tests/test_lc_hot_path.py compares them). The
 # shortcut is taken only while both classes have exactly the fields and validators accounted
 # for here; otherwise (another langchain-core) the validated constructors build them. Chunks
 # with tool-call fragments always go through validation.
@@ -499,17 +468,10 @@ def text_generation_chunk(
     additional_kwargs=additional_kwargs, response_metadata={"model_provider": PROVIDER}))``
     (``additional_kwargs`` left out when None), built without re-validation when allowed."""
     if not _FAST_CHUNKS:
-        if additional_kwargs is None:
-            message = AIMessageChunk(
-                content=content, response_metadata={"model_provider": PROVIDER}
-            )
-        else:
-            message = AIMessageChunk(
-                content=content,
-                additional_kwargs=additional_kwargs,
-                response_metadata={"model_provider": PROVIDER},
-            )
-        return ChatGenerationChunk(message=message)
+        fields: dict[str, Any] = {"response_metadata": {"model_provider": PROVIDER}}
+        if additional_kwargs is not None:
+            fields["additional_kwargs"] = additional_kwargs
+        return ChatGenerationChunk(message=AIMessageChunk(content=content, **fields))
     if additional_kwargs is None:
         additional_kwargs = {}
         message_set = {"content", "response_metadata"}
@@ -560,11 +522,6 @@ class ChunkConverter:
         # reasoning with ROUND_SEPARATOR, as join_rounds does on the invoke path.
         self._text_gap = text_gap
         self._reasoning_gap = reasoning_gap
-
-    def convert(self, chunk: Mapping[str, Any]) -> AIMessageChunk | None:
-        """The chunk's ``AIMessageChunk`` (None when it carries nothing to show)."""
-        generation = self.generation(chunk)
-        return None if generation is None else generation.message  # type: ignore[return-value]
 
     def generation(self, chunk: Mapping[str, Any]) -> ChatGenerationChunk | None:
         """The chunk as the ``ChatGenerationChunk`` LangChain's ``_stream`` yields."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,11 +23,11 @@ from kimi_core.usage import normalize_usage
 from langchain_kimi import _blocks
 from langchain_kimi._messages import (
     ChunkConverter,
-    completion_choice_to_message,
     messages_to_wire,
     parse_tool_calls,
     partial_prefix,
     usage_metadata,
+    wire_choice_to_message,
 )
 
 PNG = "iVBORw0KGgo="
@@ -256,6 +257,29 @@ def _completion(message: dict[str, Any], **extra: Any) -> ChatCompletion:
     )
 
 
+def _choice_message(completion: ChatCompletion, **options: Any) -> AIMessage:
+    """The first choice of ``completion`` as ChatKimi's invoke path builds it."""
+    wire = completion.wire_dict()
+    return wire_choice_to_message(
+        wire["choices"][0],
+        model=wire.get("model"),
+        completion_id=wire.get("id"),
+        system_fingerprint=wire.get("system_fingerprint"),
+        **options,
+    )
+
+
+def _converter(**gaps: bool) -> Callable[[dict[str, Any]], AIMessageChunk | None]:
+    """A fresh ``ChunkConverter``'s chunks as ``AIMessageChunk``s (None when skipped)."""
+    generation = ChunkConverter(**gaps).generation
+
+    def convert(chunk: dict[str, Any]) -> AIMessageChunk | None:
+        result = generation(chunk)
+        return None if result is None else result.message  # type: ignore[return-value]
+
+    return convert
+
+
 def test_answer_with_reasoning_calls_and_invalid_arguments() -> None:
     completion = _completion(
         {
@@ -287,7 +311,7 @@ def test_answer_with_reasoning_calls_and_invalid_arguments() -> None:
             ],
         }
     )
-    message = completion_choice_to_message(completion.choices[0], completion, prefix="P: ")
+    message = _choice_message(completion, prefix="P: ")
     assert message.content == "P: ok"
     assert message.additional_kwargs == {"reasoning_content": "Because."}
     assert message.tool_calls == [
@@ -311,15 +335,13 @@ def test_answer_with_reasoning_calls_and_invalid_arguments() -> None:
 
 def test_acedata_reasoning_twin_is_read() -> None:
     completion = _completion({"role": "assistant", "content": "x", "reasoning": "Twin."})
-    message = completion_choice_to_message(completion.choices[0], completion)
+    message = _choice_message(completion)
     assert message.additional_kwargs == {"reasoning_content": "Twin."}
 
 
 def test_earlier_builtin_rounds_are_joined_with_a_blank_line() -> None:
     completion = _completion({"role": "assistant", "content": "Answer", "reasoning_content": "B"})
-    message = completion_choice_to_message(
-        completion.choices[0], completion, reasoning_before="A", text_before="Searching."
-    )
+    message = _choice_message(completion, reasoning_before="A", text_before="Searching.")
     assert message.content == "Searching.\n\nAnswer"
     assert message.additional_kwargs["reasoning_content"] == "A\n\nB"
 
@@ -388,7 +410,7 @@ def _chunk(delta: dict[str, Any], **choice: Any) -> dict[str, Any]:
 
 
 def test_chunk_conversion_reasoning_text_and_tool_call_chunks() -> None:
-    convert = ChunkConverter().convert
+    convert = _converter()
     assert convert(_chunk({"role": "assistant", "content": ""})) is None
     assert convert({"choices": [], "usage": {"prompt_tokens": 1}}) is None
     reasoning = convert(_chunk({"reasoning_content": "Hm"}))
@@ -426,7 +448,7 @@ def test_chunk_conversion_reasoning_text_and_tool_call_chunks() -> None:
 
 
 def test_builtin_tool_call_fragments_are_hidden() -> None:
-    convert = ChunkConverter().convert
+    convert = _converter()
     start = {
         "index": 0,
         "id": "$web_search:0",
@@ -438,7 +460,7 @@ def test_builtin_tool_call_fragments_are_hidden() -> None:
 
 
 def test_chunks_of_a_later_round_start_with_a_blank_line() -> None:
-    convert = ChunkConverter(text_gap=True, reasoning_gap=True).convert
+    convert = _converter(text_gap=True, reasoning_gap=True)
     first = convert(_chunk({"reasoning_content": "B", "content": "Answer"}))
     assert first is not None
     assert first.additional_kwargs["reasoning_content"] == "\n\nB"
@@ -449,7 +471,7 @@ def test_chunks_of_a_later_round_start_with_a_blank_line() -> None:
 
 
 def test_invalid_streamed_arguments_end_as_invalid_tool_calls() -> None:
-    convert = ChunkConverter().convert
+    convert = _converter()
     part = convert(
         _chunk(
             {
@@ -504,7 +526,7 @@ def test_translator_keeps_block_content_and_does_not_repeat_calls() -> None:
 
 
 def test_streamed_blocks_have_distinct_indices_per_kind() -> None:
-    convert = ChunkConverter().convert
+    convert = _converter()
     chunks = [
         convert(_chunk({"reasoning_content": "I should call f."})),
         convert(_chunk({"content": "Calling."})),
