@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from kimi_core import AsyncKimiClient, KimiClient
+from kimi_core.emulator import KimiEmulator
 from kimi_core.pool import fix_connection_pool, pool_fix_applies
 
 ANSWER = {
@@ -176,6 +177,24 @@ def test_an_async_burst_on_a_warm_pool_reuses_each_idle_connection_once(base_url
     counts = _async_warm_burst(base_url, fixed=True)
     assert counts.created == 0  # every request of the second burst got an idle connection
     assert counts.passes <= 3 * BURST  # about one on arrival and one on release per request
+
+
+def test_a_warm_burst_against_the_emulator_reuses_each_idle_connection_once(
+    kimi_emulator: KimiEmulator,
+) -> None:
+    """The same over the Kimi emulator: real chat answers, the emulator's own HTTP server."""
+
+    async def run() -> _Counts:
+        async with AsyncKimiClient("sk-test", kimi_emulator.base_url, max_retries=0) as client:
+            first = await asyncio.gather(*(client.chat(REQUEST) for _ in range(BURST)))
+            counts = _Counts(_pool(client))
+            second = await asyncio.gather(*(client.chat(REQUEST) for _ in range(BURST)))
+        assert [a.choices[0].message.text for a in first + second] == ["You said: hi"] * (2 * BURST)
+        return counts
+
+    counts = asyncio.run(run())
+    assert counts.created == 0
+    assert counts.passes <= 3 * BURST
 
 
 def test_the_stock_pool_shows_the_stall_this_avoids(base_url: str) -> None:
