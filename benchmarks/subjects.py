@@ -255,13 +255,13 @@ class ChatKimiSubject(_LangChain):
 
 
 class MinimalLangChainSubject(_LangChain):
-    """Reference: the least a LangChain adapter can do on kimi_core (minimal_adapters.py)."""
+    """Reference: the least a LangChain adapter can do on kimi_core (minimal_langchain.py)."""
 
     name = "LangChain floor (minimal adapter)"
     import_statement = ""
 
     def __init__(self, base_url: str) -> None:
-        from minimal_adapters import MinimalChatModel
+        from minimal_langchain import MinimalChatModel
 
         self.llm = MinimalChatModel(model=canned.MODEL, api_key=API_KEY, base_url=base_url)
 
@@ -339,14 +339,14 @@ class KimiSubject(_LlamaIndex):
 
 
 class MinimalLlamaIndexSubject(_LlamaIndex):
-    """Reference: the least a LlamaIndex adapter can do on kimi_core (minimal_adapters.py)."""
+    """Reference: the least a LlamaIndex adapter can do on kimi_core (minimal_llama_index.py)."""
 
     name = "LlamaIndex floor (minimal adapter)"
     import_statement = ""
 
     def __init__(self, base_url: str) -> None:
         super().__init__()
-        from minimal_adapters import MinimalLLM
+        from minimal_llama_index import MinimalLLM
 
         self.llm = MinimalLLM(model=canned.MODEL, api_key=API_KEY, base_url=base_url)
 

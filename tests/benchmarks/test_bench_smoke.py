@@ -145,3 +145,39 @@ def test_rejects_an_unknown_subject() -> None:
     )
     assert done.returncode != 0
     assert "unknown subject(s) ['nope']" in done.stderr
+
+
+# Which framework a subject's process may load. Full garbage collections walk every tracked
+# object in the process, so a reference row that also loaded the other framework's 100k+ objects
+# would be slower than the adapter it is the reference for.
+FRAMEWORKS_LOADED = {
+    "raw": set(),
+    "kimi_core": set(),
+    "raw+langchain": {"langchain_core"},
+    "lc-floor": {"langchain_core"},
+    "ChatKimi": {"langchain_core"},
+    "raw+llama_index": {"llama_index"},
+    "li-floor": {"llama_index"},
+    "Kimi": {"llama_index"},
+}
+SHOW_FRAMEWORKS = """
+import sys
+sys.path.insert(0, "benchmarks")
+from subjects import SUBJECTS
+SUBJECTS[sys.argv[1]]("http://127.0.0.1:9/bench/4/v1")
+loaded = {name.split(".")[0] for name in sys.modules}
+print(" ".join(sorted(loaded & {"langchain_core", "llama_index"})))
+"""
+
+
+@pytest.mark.parametrize("subject", sorted(FRAMEWORKS_LOADED))
+def test_a_subject_loads_only_its_own_framework(subject: str) -> None:
+    built = subprocess.run(
+        [sys.executable, "-c", SHOW_FRAMEWORKS, subject],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=True,
+    )
+    assert set(built.stdout.split()) == FRAMEWORKS_LOADED[subject]
