@@ -48,8 +48,16 @@ class Plan:
     memory_chunks: int
     import_warmup: int
     import_runs: int
-    gc_freeze: bool = False
+    #: What every worker does to Python's garbage collector once its subject is built:
+    #: "default" (nothing), "freeze" (``gc.freeze()``) or "off" (``gc.disable()``).
+    gc: str = "default"
 
+
+GC_MODES = {
+    "default": "",
+    "freeze": ", gc.freeze() after imports in every worker",
+    "off": ", gc.disable() after imports in every worker (diagnostic: no collections at all)",
+}
 
 # Each round is long enough to contain Python's periodic full garbage collections in due
 # proportion (a subject that keeps every chunk alive, as LangChain's stream does, pays one
@@ -150,11 +158,10 @@ class Worker:
 
 
 def worker_command(
-    key: str, root: str, chunks: int, server_cpu: int | None, *, gc_freeze: bool = False
+    key: str, root: str, chunks: int, server_cpu: int | None, *, gc: str = "default"
 ) -> list[str]:
     command = [sys.executable, str(HERE / "worker.py"), key, root, "--chunks", str(chunks)]
-    if gc_freeze:
-        command.append("--gc-freeze")
+    command += ["--gc", gc]
     return command + (["--avoid-cpu", str(server_cpu)] if server_cpu is not None else [])
 
 
@@ -164,8 +171,7 @@ def timed_figures(
     """invoke, stream and async figures: warm-up, then rounds in rotating subject order."""
     log("starting one worker per subject")
     started = [
-        Worker(key, worker_command(key, root, plan.chunks, server_cpu, gc_freeze=plan.gc_freeze))
-        for key in rows
+        Worker(key, worker_command(key, root, plan.chunks, server_cpu, gc=plan.gc)) for key in rows
     ]
     workers: list[Worker] = []
     for worker in started:
@@ -218,9 +224,7 @@ def memory_figure(
         if "subject" in row.errors:
             continue
         log(f"memory: {row.name}")
-        command = worker_command(
-            key, root, plan.memory_chunks, server_cpu, gc_freeze=plan.gc_freeze
-        )
+        command = worker_command(key, root, plan.memory_chunks, server_cpu, gc=plan.gc)
         command += ["--memory", str(plan.memory_streams)]
         result: dict[str, Any]
         try:
@@ -288,18 +292,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to CPUs")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is not met")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    parser.add_argument(
+    gc_modes = parser.add_mutually_exclusive_group()
+    gc_modes.add_argument(
         "--gc-freeze",
-        action="store_true",
+        action="store_const",
+        dest="gc",
+        const="freeze",
+        default="default",
         help="every worker, the floor's too, calls gc.freeze() after its imports (the README's "
         "tip for async services), so full collections skip the frameworks' imported objects",
+    )
+    gc_modes.add_argument(
+        "--gc-off",
+        action="store_const",
+        dest="gc",
+        const="off",
+        help="diagnostic: every worker calls gc.disable() after its imports, so the figures are "
+        "the clients' own CPU without any collection (memory then includes uncollected cycles)",
     )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    plan = replace(QUICK if args.quick else FULL, gc_freeze=args.gc_freeze)
+    plan = replace(QUICK if args.quick else FULL, gc=args.gc)
     keys = select(args.only)
     started = time.perf_counter()
 
@@ -330,8 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in baselines.items()
     )
     mode = "quick" if args.quick else "full"
-    if plan.gc_freeze:
-        mode += ", gc.freeze() after imports in every worker"
+    mode += GC_MODES[plan.gc]
     print(
         f"Run: {mode}, {plan.rounds} rounds (trimmed mean), {pinning}; "
         f"memory: {plan.memory_streams} concurrent async streams of {plan.memory_chunks} chunks; "

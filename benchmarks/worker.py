@@ -202,7 +202,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory", type=int, metavar="STREAMS", default=None)
     parser.add_argument("--avoid-cpu", type=int, default=None, help="the server's CPU")
     parser.add_argument(
-        "--gc-freeze", action="store_true", help="gc.freeze() once the subject is built"
+        "--gc",
+        choices=("default", "freeze", "off"),
+        default="default",
+        help="once the subject is built: leave the collector alone, gc.freeze(), or gc.disable()",
     )
     args = parser.parse_args(argv)
     raise_fd_limit()
@@ -214,12 +217,15 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         print(json.dumps({"error": describe(exc)}), flush=True)
         return
-    if args.gc_freeze:
+    if args.gc == "freeze":
         # The application-level tip from the README: everything imported so far (the
         # frameworks' modules, classes and caches) moves to the permanent generation, so full
         # collections stop walking it.
         gc.collect()
         gc.freeze()
+    elif args.gc == "off":
+        # Diagnostic: the clients' own CPU, with no collection at all (cycles pile up).
+        gc.disable()
     avoid_cpu(args.avoid_cpu)
     if args.memory is not None:
         try:

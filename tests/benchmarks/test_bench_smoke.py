@@ -97,12 +97,19 @@ def test_every_figure_is_measured_for_every_subject(
         assert len(re.findall(CELL, cells)) == 5, f"{name}: {cells}"
 
 
-def test_gc_freeze_mode_runs_and_says_so() -> None:
+@pytest.mark.parametrize(
+    ("flag", "said"),
+    [
+        ("--gc-freeze", "gc.freeze() after imports in every worker"),
+        ("--gc-off", "gc.disable() after imports in every worker"),
+    ],
+)
+def test_gc_modes_run_and_say_so(flag: str, said: str) -> None:
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "benchmarks" / "run.py"),
-            *("--quick", "--quiet", "--gc-freeze", "--only", "raw"),
+            *("--quick", "--quiet", flag, "--only", "raw"),
         ],
         capture_output=True,
         text=True,
@@ -112,7 +119,7 @@ def test_gc_freeze_mode_runs_and_says_so() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     run_line = next(line for line in done.stdout.splitlines() if line.startswith("Run: "))
-    assert "gc.freeze() after imports in every worker" in run_line
+    assert said in run_line
     assert "n/a" not in table_rows(done.stdout)["raw httpx"]
 
 
