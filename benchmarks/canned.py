@@ -3,7 +3,7 @@
 Shared by ``server.py`` (which sends the bytes) and ``subjects.py`` (which checks that every
 subject really consumed the whole answer), so the two can never disagree.
 
-Shapes follow Moonshot's own API (``/work/shared/kimi-api-facts.md``, "Streaming"): the first
+Shapes follow Moonshot's own API (``docs/kimi-api/chat.md``, "Streaming"): the first
 chunk carries ``role``, reasoning (``delta.reasoning_content``) streams before content, and the
 last chunk has an empty delta, ``finish_reason`` and the usage *inside* ``choices[0]``; then
 ``data: [DONE]``. JSON is compact, as Moonshot prints it.

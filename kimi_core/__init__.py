@@ -32,18 +32,29 @@ from .errors import (
     QuotaExceededError,
     RateLimitError,
     StreamInterruptedError,
+    ToolLoopError,
 )
 
 if TYPE_CHECKING:
-    from .catalog import CATALOG, ModelInfo, Price, check_sampling, get_model_info, thinking_enabled
+    from .catalog import (
+        CATALOG,
+        DEFAULT_MODEL,
+        ModelInfo,
+        Price,
+        check_sampling,
+        get_model_info,
+        thinking_enabled,
+    )
     from .client import AsyncKimiClient, KimiClient
     from .cost import Cost, cost_of
     from .emulator import KimiEmulator
     from .files import ExtractedFile
     from .gateways import GATEWAYS, Gateway, get_gateway
+    from .lifecycle import KimiClients
     from .loop import LoopBoundClient
-    from .payload import prepare_chat_payload, thinking_param
+    from .options import KimiOptions
     from .ratelimit import PRESETS, Lease, RateLimiter, RateLimits, shared_rate_limiter
+    from .request import prepare_chat_payload, thinking_param
     from .retry import RetryPolicy
     from .stream import AsyncChatStream, ChatStream, StreamAccumulator
     from .types import (
@@ -61,6 +72,7 @@ if TYPE_CHECKING:
 # Imported on first access (see the module docstring): name -> submodule.
 _LAZY = {
     "CATALOG": "catalog",
+    "DEFAULT_MODEL": "catalog",
     "ModelInfo": "catalog",
     "Price": "catalog",
     "check_sampling": "catalog",
@@ -71,8 +83,10 @@ _LAZY = {
     "GATEWAYS": "gateways",
     "Gateway": "gateways",
     "get_gateway": "gateways",
-    "prepare_chat_payload": "payload",
-    "thinking_param": "payload",
+    "prepare_chat_payload": "request",
+    "thinking_param": "request",
+    "KimiOptions": "options",
+    "KimiClients": "lifecycle",
     "RetryPolicy": "retry",
     "Balance": "types",
     "ChatCompletion": "types",
@@ -100,6 +114,7 @@ _LAZY = {
 
 __all__ = [
     "CATALOG",
+    "DEFAULT_MODEL",
     "GATEWAYS",
     "PRESETS",
     "APIConnectionError",
@@ -126,8 +141,10 @@ __all__ = [
     "InternalServerError",
     "InvalidParameterError",
     "KimiClient",
+    "KimiClients",
     "KimiEmulator",
     "KimiError",
+    "KimiOptions",
     "Lease",
     "LoopBoundClient",
     "MalformedResponseError",
@@ -145,6 +162,7 @@ __all__ = [
     "StreamAccumulator",
     "StreamInterruptedError",
     "ToolCall",
+    "ToolLoopError",
     "Usage",
     "__version__",
     "check_sampling",

@@ -1,8 +1,9 @@
 """What each Kimi model can do, what it costs, and which sampling values it fixes.
 
 Sources (kept next to each fact so a reader can re-check them):
-- seed 002 (Moonshot API summary): kimi-k2 and moonshot-v1-* context sizes and CNY prices.
-- shared/kimi-api-facts.md (Moonshot docs): k2.5 / k2 preview context windows, global USD
+- docs/kimi-api/gateways.md (a Chinese API summary page): kimi-k2 and moonshot-v1-* context
+  sizes and CNY prices.
+- docs/kimi-api/models.md (Moonshot docs): k2.5 / k2 preview context windows, global USD
   prices, k2.5's fixed sampling values, thinking behaviour.
 - Output limits and prices not in those two: the public model table of big-AGI
   (src/modules/llms/server/openai/models/moonshot.models.ts, "updated 2026-01-26", quoting
@@ -21,6 +22,8 @@ from .errors import InvalidParameterError
 
 __all__ = [
     "CATALOG",
+    "DEFAULT_MODEL",
+    "SAMPLING_FIELDS",
     "ModelInfo",
     "Price",
     "ThinkingMode",
@@ -30,6 +33,21 @@ __all__ = [
 ]
 
 ThinkingMode = Literal["always", "optional", "never"]
+
+DEFAULT_MODEL = "kimi-k2.5"
+"""The model every entry point uses when none is given."""
+
+SAMPLING_FIELDS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+    "user",
+)
+"""Request fields an adapter may set per instance; sent only when set (never a default)."""
 
 
 @dataclass(frozen=True)
@@ -67,11 +85,11 @@ def _usd(inp: str, out: str, cached: str | None, source: str) -> Price:
     return Price(Decimal(inp), Decimal(out), "USD", Decimal(cached) if cached else None, source)
 
 
-def _cny(inp: str, out: str, source: str = "seed 002") -> Price:
+def _cny(inp: str, out: str, source: str = "docs/kimi-api/gateways.md") -> Price:
     return Price(Decimal(inp), Decimal(out), "CNY", None, source)
 
 
-_FACTS = "kimi-api-facts.md (platform.moonshot.ai pricing)"
+_FACTS = "docs/kimi-api/models.md (platform.moonshot.ai pricing)"
 _BIGAGI = "platform.moonshot.ai pricing via big-AGI model table (2026-01-26)"
 
 # kimi-k2.5 (facts: "temperature 1.0 with thinking / 0.6 without, top_p 0.95, n 1, presence and
@@ -113,9 +131,10 @@ _MODELS = [
         thinking="always",
         price=_usd("1.15", "8.00", "0.15", _BIGAGI),
     ),
-    # Seed 002: "kimi-k2 | 128K | 8K", "¥12/1M input, ¥36/1M output".
+    # The summary page (docs/kimi-api/gateways.md): "kimi-k2 | 128K | 8K", "¥12/1M input,
+    # ¥36/1M output".
     ModelInfo("kimi-k2", 131_072, 8_192, price=_cny("12", "36")),
-    # Seed 002: moonshot-v1-* context sizes count input + output; CNY prices per 1M tokens.
+    # The same page: moonshot-v1-* context sizes count input + output; CNY prices per 1M tokens.
     ModelInfo("moonshot-v1-8k", 8_192, 8_192, price=_cny("4", "12")),
     ModelInfo("moonshot-v1-32k", 32_768, 8_192, price=_cny("6", "18")),
     ModelInfo("moonshot-v1-128k", 131_072, 8_192, price=_cny("14", "42")),

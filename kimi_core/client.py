@@ -15,26 +15,21 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from ._fastpath import fix_connection_pool
 from ._version import __version__
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    ConfigurationError,
     MalformedResponseError,
     error_from_body,
     error_from_response,
 )
 from .files import AsyncFiles, Files
-from .gateways import Gateway, get_gateway, resolve_api_key, resolve_base_url
-from .payload import prepare_chat_payload
-from .pool import fix_connection_pool
-from .ratelimit import (
-    LeaseLike,
-    Limiter,
-    RateLimits,
-    estimate_request_tokens,
-    shared_rate_limiter,
-)
+from .options import KimiOptions
+from .ratelimit import LeaseLike, Limiter, estimate_request_tokens
+from .request import prepare_chat_payload
 from .retry import RetryPolicy
 from .stream import AsyncChatStream, ChatStream
 from .types import Balance, ChatCompletion, ChatRequest, ModelCard
@@ -44,7 +39,7 @@ __all__ = ["DEFAULT_TIMEOUT", "AsyncKimiClient", "KimiClient"]
 # Thinking answers can take minutes; connecting should not.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 # Sized so a few hundred concurrent calls never queue for a connection; the pool itself is
-# swapped for one that survives bursts on warm connections (kimi_core/pool.py).
+# swapped for one that survives bursts on warm connections (kimi_core._fastpath).
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
 
 ChatInput = ChatRequest | Mapping[str, Any]
@@ -82,14 +77,13 @@ def parse_completion(response: httpx.Response) -> ChatCompletion:
     if not isinstance(data, dict):
         raise MalformedResponseError("chat answer is not a JSON object", body=str(data)[:500])
     try:
-        completion = ChatCompletion.model_validate(data)
+        completion = ChatCompletion.from_wire(data)
     except ValidationError as exc:
         raise MalformedResponseError(
             f"chat answer does not match the wire format: {exc.errors()[0]['msg']}",
             body=response.text[:500],
             request_id=response.headers.get("msh-request-id"),
         ) from None
-    completion._wire = data  # adapters reuse the decoded dict instead of dumping the model
     return completion
 
 
@@ -118,23 +112,25 @@ class _ClientBase:
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
         *,
-        gateway: str | Gateway | None = None,
-        endpoint_path: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 2,
-        default_headers: Mapping[str, str] | None = None,
-        rate_limits: RateLimits | str | Mapping[str, int | None] | Limiter | None = None,
-        rate_limiter: Limiter | None = None,
-        allow_insecure: bool = False,
+        options: KimiOptions | None = None,
+        **settings: Any,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
-        self.api_key = resolve_api_key(api_key)
-        self.base_url = resolve_base_url(
-            base_url, gateway, endpoint_path=endpoint_path, allow_insecure=allow_insecure
-        )
-        self.gateway = get_gateway(gateway) if gateway is not None else None
-        self.model_optional = bool(self.gateway and self.gateway.model_optional)
+        """``options``: settings already resolved (``KimiOptions.resolve``), as the adapters
+        pass them; else the keyword arguments are resolved here (``gateway``,
+        ``endpoint_path``, ``timeout``, ``max_retries``, ``default_headers``,
+        ``rate_limits``, ``rate_limiter``, ``allow_insecure``)."""
+        if options is None:
+            options = KimiOptions.resolve(api_key, base_url, **settings)
+        elif api_key is not None or base_url is not None or settings:
+            raise ConfigurationError(
+                "pass either options= or the settings it resolves, not both", param="options"
+            )
+        self.options = options
+        self.api_key = options.api_key
+        self.base_url = options.base_url
+        self.gateway = options.gateway
+        self.model_optional = options.model_optional
+        timeout = options.timeout
         self.timeout = (
             DEFAULT_TIMEOUT
             if timeout is None
@@ -142,22 +138,15 @@ class _ClientBase:
             if isinstance(timeout, httpx.Timeout)
             else httpx.Timeout(timeout)
         )
-        self.retry_policy = RetryPolicy(max_retries=max_retries)
+        self.retry_policy = RetryPolicy(max_retries=options.max_retries)
         self._urls: dict[str, httpx.URL] = {}
         self.headers = {
             "Authorization": f"Bearer {self.api_key.get_secret_value()}",
             "Accept": "application/json",
             "User-Agent": f"kimi-integrations/{__version__}",
-            **(default_headers or {}),
+            **options.default_headers,
         }
-        if rate_limiter is None and rate_limits is not None:
-            # A limiter object (e.g. a RedisRateLimiter) is used as given; limits are shared by
-            # every client of this key in the process.
-            if isinstance(rate_limits, RateLimits | str | Mapping):
-                rate_limiter = shared_rate_limiter(self.api_key.get_secret_value(), rate_limits)
-            else:
-                rate_limiter = rate_limits
-        self.rate_limiter: Limiter | None = rate_limiter
+        self.rate_limiter: Limiter | None = options.rate_limiter
 
     def __repr__(self) -> str:
         return (
@@ -209,7 +198,7 @@ class _ClientBase:
         stream: bool,
     ) -> httpx.Request:
         url = self._urls.get(path)
-        if url is None:  # parsing a URL costs ~10 µs: once per path, not once per call
+        if url is None:  # parsed once per path, not once per call (benchmarks/README.md)
             url = self._urls[path] = httpx.URL(self.base_url + path)
         # A user-supplied http client does not carry our headers: send them per request.
         request = http.build_request(
@@ -240,9 +229,11 @@ class KimiClient(_ClientBase):
         base_url: str | None = None,
         *,
         http_client: httpx.Client | None = None,
-        **options: Any,
+        options: KimiOptions | None = None,
+        **settings: Any,
     ) -> None:
-        super().__init__(api_key, base_url, **options)
+        super().__init__(api_key, base_url, options=options, **settings)
+        http_client = http_client or self.options.http_client
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._own_http(httpx.Client)
         self.files = Files(self._send)
@@ -341,9 +332,11 @@ class AsyncKimiClient(_ClientBase):
         base_url: str | None = None,
         *,
         http_client: httpx.AsyncClient | None = None,
-        **options: Any,
+        options: KimiOptions | None = None,
+        **settings: Any,
     ) -> None:
-        super().__init__(api_key, base_url, **options)
+        super().__init__(api_key, base_url, options=options, **settings)
+        http_client = http_client or self.options.async_http_client
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._own_http(httpx.AsyncClient)
         self.files = AsyncFiles(self._send)

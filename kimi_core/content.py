@@ -1,7 +1,8 @@
 """Message content parts Kimi accepts: text and images (base64 data URLs or ``ms://`` ids).
 
-kimi-api-facts.md ("Files"): "Images: base64 data URLs or ms://<file_id>; plain http image URLs
-are not supported" — so a remote URL is rejected here, before any request.
+``docs/kimi-api/files.md`` ("Images and video in messages"): base64 data URLs or
+``ms://<file_id>``; plain http image URLs are not fetched, so a remote URL is rejected here,
+before any request.
 """
 
 from __future__ import annotations

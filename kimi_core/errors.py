@@ -30,6 +30,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "StreamInterruptedError",
+    "ToolLoopError",
     "error_from_body",
     "error_from_response",
 ]
@@ -37,10 +38,6 @@ __all__ = [
 
 class KimiError(Exception):
     """Base class of every error raised by ``kimi_core`` and the adapters."""
-
-
-class ConfigurationError(KimiError, ValueError):
-    """A client was configured wrongly (no key, bad base URL...); raised at construction."""
 
 
 class InvalidParameterError(KimiError, ValueError):
@@ -52,6 +49,12 @@ class InvalidParameterError(KimiError, ValueError):
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param
+
+
+class ConfigurationError(InvalidParameterError):
+    """A client, model or loader was configured wrongly (no key, a bad base URL, negative
+    retries...); raised once, at construction, by ``kimi_core.options``. ``param`` names the
+    option."""
 
 
 class FileTooLargeError(InvalidParameterError):
@@ -111,6 +114,11 @@ class StreamInterruptedError(APIError):
         self.text = text
         self.reasoning = reasoning
         self.events = events
+
+
+class ToolLoopError(APIError):
+    """The model kept calling a builtin tool (``$web_search``) past the round limit the
+    client allows (``max_builtin_tool_rounds``); nothing more is sent."""
 
 
 class APIStatusError(APIError):
@@ -293,9 +301,9 @@ def error_from_response(
 
 
 # The HTTP status each documented error kind comes with, for error bodies that arrive with a
-# 2xx status or inside a stream: AceData's codes (seed 001, "錯誤處理": 400 token_mismatched,
+# 2xx status or inside a stream: AceData's codes (docs/kimi-api/gateways.md: 400 token_mismatched,
 # 400 api_not_implemented, 401 invalid_token, 429 too_many_requests, 500 api_error) and
-# Moonshot's types (kimi-api-facts.md, "Errors").
+# Moonshot's types (docs/kimi-api/errors-and-limits.md).
 _STATUS_BY_KIND = {
     "token_mismatched": 400,
     "api_not_implemented": 400,

@@ -2,7 +2,7 @@
 
 ``Files`` and ``AsyncFiles`` share request building and answer parsing; only the I/O call
 differs. Inputs are checked before anything is sent: a path that is not a regular file, a file
-over 100 MB (kimi-api-facts.md, "Files": "100 MB per file") or an unknown purpose is a clear
+over 100 MB (``docs/kimi-api/files.md``: 100 MB per file) or an unknown purpose is a clear
 ``InvalidParameterError``.
 
 ``extract`` is what document loaders do: upload with purpose ``file-extract``, read the
@@ -88,7 +88,7 @@ def _json(response: httpx.Response) -> Any:
 
 def parse_content(response: httpx.Response) -> str:
     """The extracted text: JSON ``{"content": ...}`` on some deployments, plain text on others
-    (kimi-api-facts.md: "accept both")."""
+    (``docs/kimi-api/files.md``: accept both)."""
     if "json" in response.headers.get("content-type", ""):
         body = _json(response)
         content = body.get("content") if isinstance(body, dict) else None

@@ -70,7 +70,7 @@ GATEWAYS: dict[str, Gateway] = {
         "moonshot",
         description="Moonshot open platform, global (platform.moonshot.ai)",
     ),
-    # Seed 000: POST https://genaiapi.cloudsway.net/v1/ai/{endpointPath}/chat/completions;
+    # docs/kimi-api/gateways.md (Cloudsway): POST https://genaiapi.cloudsway.net/v1/ai/{endpointPath}/chat/completions;
     # the endpoint path selects the deployed model, so "model" may be omitted.
     "cloudsway": Gateway(
         "cloudsway",
@@ -79,7 +79,7 @@ GATEWAYS: dict[str, Gateway] = {
         model_optional=True,
         description="Cloudsway MaaS",
     ),
-    # Seed 001: POST https://api.acedata.cloud/kimi/chat/completions.
+    # docs/kimi-api/gateways.md (AceData): POST https://api.acedata.cloud/kimi/chat/completions.
     "acedata": Gateway(
         "acedata",
         "https://api.acedata.cloud/kimi",

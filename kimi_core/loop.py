@@ -5,7 +5,7 @@ another loop (a second ``asyncio.run``, LlamaIndex's ``asyncio_run`` helpers, a 
 pytest-asyncio loop) it fails with "Event loop is closed". ``LoopBoundClient`` keeps one pooled
 async client and builds a fresh one only when the running loop changes, unless the caller
 supplied the ``httpx.AsyncClient`` (``rebuild=False``: that pool is the caller's to manage and
-is always reused). The first client is built lazily: an httpx client costs ~20 ms (its TLS
+is always reused). The first client is built lazily: an httpx client is costly to build (its TLS
 context), which sync-only users never pay.
 
 One loop at a time: a pool left behind by a finished loop cannot be closed from the new one
@@ -19,12 +19,10 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import httpx
-
-    from .client import AsyncKimiClient, KimiClient
+    from .client import AsyncKimiClient
 
 __all__ = ["LoopBoundClient"]
 
@@ -53,25 +51,6 @@ class LoopBoundClient:
         self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         # Two threads asking at once must not build two clients (one would never be closed).
         self._lock = threading.Lock()
-
-    @classmethod
-    def mirroring(
-        cls,
-        client: KimiClient,
-        http_client: httpx.AsyncClient | None = None,
-        **options: Any,
-    ) -> LoopBoundClient:
-        """Async clients with ``client``'s key and base URL plus ``options``; rebuilt per loop
-        unless ``http_client`` (the caller's own pool, always reused) is given."""
-
-        def factory() -> AsyncKimiClient:
-            from .client import AsyncKimiClient
-
-            return AsyncKimiClient(
-                client.api_key, client.base_url, http_client=http_client, **options
-            )
-
-        return cls(factory, rebuild=http_client is None)
 
     def get(self) -> AsyncKimiClient:
         """The client for the running loop.

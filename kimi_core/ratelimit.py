@@ -1,10 +1,10 @@
 """Client-side rate limiting: requests per minute, tokens per minute, concurrent requests.
 
-Moonshot limits each account (kimi-api-facts.md, "Rate limits"), so every client of the same
-key in a process shares one limiter (``shared_rate_limiter``). Off unless configured. A
-limiter is thread-safe and serves sync and async callers alike; ``acquire``/``aacquire``
-return a ``Lease`` that frees the concurrency slot and corrects the token estimate with the
-real usage when released.
+Moonshot limits each account (``docs/kimi-api/errors-and-limits.md``, "Rate-limit tiers"), so
+every client of the same key in a process shares one limiter (``shared_rate_limiter``). Off
+unless configured. A limiter is thread-safe and serves sync and async callers alike;
+``acquire``/``aacquire`` return a ``Lease`` that frees the concurrency slot and corrects the
+token estimate with the real usage when released.
 """
 
 from __future__ import annotations
@@ -47,14 +47,14 @@ class RateLimits:
 
 
 PRESETS: dict[str, RateLimits] = {
-    # Moonshot's account tiers by cumulative top-up (kimi-api-facts.md "Rate limits").
+    # Moonshot's account tiers by cumulative top-up (docs/kimi-api/errors-and-limits.md).
     "tier0": RateLimits(rpm=3, tpm=500_000, concurrency=1),
     "tier1": RateLimits(rpm=200, tpm=2_000_000, concurrency=50),
     "tier2": RateLimits(rpm=500, tpm=3_000_000, concurrency=100),
     "tier3": RateLimits(rpm=5_000, tpm=3_000_000, concurrency=200),
     "tier4": RateLimits(rpm=5_000, tpm=4_000_000, concurrency=400),
     "tier5": RateLimits(rpm=10_000, tpm=5_000_000, concurrency=1_000),
-    # Seed 002's per-model table (an older tier).
+    # The per-model table of an older tier (the Chinese summary page in docs/kimi-api/gateways.md).
     "moonshot-v1-8k": RateLimits(rpm=30, tpm=300_000, concurrency=5),
     "moonshot-v1-32k": RateLimits(rpm=30, tpm=300_000, concurrency=5),
     "moonshot-v1-128k": RateLimits(rpm=10, tpm=300_000, concurrency=3),

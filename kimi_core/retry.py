@@ -4,7 +4,7 @@ Retried: 429 (except ``exceeded_current_quota_error``), 500/502/503/504, connect
 timeouts. Never other 4xx, and never once a stream has handed an event to the caller (the
 client only retries before the response body is read). ``Retry-After`` (seconds or an HTTP
 date) wins over the backoff, capped at ``max_retry_after``; Moonshot's docs do not promise the
-header (kimi-api-facts.md: "unconfirmed; honour them when present").
+header (``docs/kimi-api/errors-and-limits.md``, "Headers": honour them when present).
 """
 
 from __future__ import annotations

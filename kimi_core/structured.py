@@ -1,8 +1,9 @@
 """JSON mode for structured output: tell the model the schema, then check the answer.
 
 Kimi's ``response_format: {"type": "json_object"}`` guarantees a JSON object but takes no
-schema (kimi-api-facts.md, "JSON mode": "describe the fields in the prompt"), so the schema goes
-into a system message written here once for both adapters.
+schema (``docs/kimi-api/chat.md``, "JSON mode": describe the fields in the prompt), so the
+schema goes into a system message written here once for both adapters. The adapters ask with
+OpenAI's shape (``json_schema_format``); ``kimi_core.request`` turns it into JSON mode.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from typing import Any
 
 from .errors import MalformedResponseError
 
-__all__ = ["JSON_OBJECT", "json_schema_instruction", "parse_json_object"]
+__all__ = ["JSON_OBJECT", "json_schema_format", "json_schema_instruction", "parse_json_object"]
 
 JSON_OBJECT: dict[str, str] = {"type": "json_object"}
+
+
+def json_schema_format(schema: Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
+    """A ``response_format`` asking for one object matching ``schema`` (OpenAI's shape)."""
+    title = name or schema.get("title") or "answer"
+    return {"type": "json_schema", "json_schema": {"name": title, "schema": dict(schema)}}
 
 
 def json_schema_instruction(schema: Mapping[str, Any], name: str | None = None) -> str:

@@ -1,39 +1,256 @@
-"""Kimi's builtin tools, answered by the client itself (``$web_search``).
+"""The builtin-tool loop (``$web_search``) the client runs itself, as a state machine.
 
-Per Moonshot's docs (kimi-api-facts.md, "Builtin web search"): declare
+Per Moonshot's docs (``docs/kimi-api/chat.md``, "Builtin web search"): declare
 ``{"type": "builtin_function", "function": {"name": "$web_search"}}``; the model answers with
-``finish_reason: tool_calls`` and a call of that tool; the client appends the assistant message,
-then a tool message whose content is the call's arguments unchanged, and asks again. The
-search runs on Moonshot's side and its results count as input tokens.
+``finish_reason: tool_calls`` and a call of that tool; the client appends the assistant
+message (with its ``reasoning_content``), then a tool message whose content is the call's
+arguments unchanged, and asks again. The search runs on Moonshot's side and its results count
+as input tokens. Moonshot calls this path legacy ("being updated, not recommended"); the
+official tools (``docs/kimi-api/official-tools.md``) replace it.
+
+``BuiltinToolLoop`` holds everything about that loop that is not I/O, so both adapters drive
+the same machine: send ``loop.payload``, hand the answer to ``add`` (or the finished stream's
+state to ``add_stream``), and send ``loop.payload`` again while it returns True. It sums the
+usage of every round, enforces the round limit, hides builtin calls from the user, and joins
+what earlier rounds said to the final answer (streamed, it has already been shown, so the
+invoke path keeps it too and both give the same message).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "WEB_SEARCH",
-    "WEB_SEARCH_TOOL",
-    "builtin_tool_message",
-    "is_builtin_call",
-    "is_builtin_tool",
-]
+from .answer import (
+    ROUND_SEPARATOR,
+    Answer,
+    answer_choices,
+    completion_usage,
+    cost_for,
+    join_rounds,
+    message_reasoning,
+    message_text,
+)
+from .errors import MalformedResponseError, ToolLoopError
+from .tools import builtin_tool_message, is_builtin_call, tool_name
+from .usage import UsageCounts, add_usage, normalize_usage
 
-WEB_SEARCH = "$web_search"
-WEB_SEARCH_TOOL: dict[str, Any] = {"type": "builtin_function", "function": {"name": WEB_SEARCH}}
+if TYPE_CHECKING:
+    from .cost import Cost
+    from .stream import StreamAccumulator
+    from .types import ChatCompletion
+
+__all__ = ["DEFAULT_MAX_ROUNDS", "BuiltinToolLoop", "RoundReader"]
+
+DEFAULT_MAX_ROUNDS = 8
+
+_ZERO_USAGE: UsageCounts = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
-def is_builtin_tool(tool: Mapping[str, Any]) -> bool:
-    """A tool definition of Kimi's builtin kind (``{"type": "builtin_function", ...}``)."""
-    return tool.get("type") == "builtin_function"
+class RoundReader:
+    """Reads the chunks of one streamed round as the user sees them.
+
+    ``read(chunk)`` returns ``(content, reasoning, tool_call_fragments, finish_reason,
+    usage)``: strings ``""`` when absent, fragments ``None`` when no user-visible call
+    fragment came (builtin calls, tracked by ``builtin`` indices, are dropped). After an
+    earlier round that said something, this round's first text / reasoning starts with a
+    blank line, as ``join_rounds`` joins them on the invoke path. Runs once per streamed
+    token: plain dict reads only.
+    """
+
+    __slots__ = ("_reasoning_gap", "_text_gap", "builtin")
+
+    def __init__(self, *, text_gap: bool = False, reasoning_gap: bool = False) -> None:
+        self.builtin: set[int] = set()
+        self._text_gap = text_gap
+        self._reasoning_gap = reasoning_gap
+
+    def read(
+        self, chunk: Mapping[str, Any]
+    ) -> tuple[str, str, list[dict[str, Any]] | None, str | None, Any]:
+        usage = chunk.get("usage")
+        choices = chunk.get("choices")
+        if not choices:
+            return "", "", None, None, usage
+        choice = choices[0]
+        finish = choice.get("finish_reason")
+        delta = choice.get("delta")
+        if not delta:
+            return "", "", None, finish, usage
+        content = delta.get("content") or ""
+        reasoning = delta.get("reasoning_content") or ""
+        fragments = delta.get("tool_calls")
+        if fragments:
+            fragments = self._visible(fragments)
+        if content and self._text_gap:
+            content = ROUND_SEPARATOR + content
+            self._text_gap = False
+        if reasoning and self._reasoning_gap:
+            reasoning = ROUND_SEPARATOR + reasoning
+            self._reasoning_gap = False
+        return content, reasoning, fragments or None, finish, usage
+
+    def _visible(self, fragments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        visible = []
+        builtin = self.builtin
+        for position, fragment in enumerate(fragments):
+            index = fragment.get("index")
+            if index is None:
+                index = position
+            name = tool_name(fragment)
+            if name and is_builtin_call(name):
+                builtin.add(index)
+            if index not in builtin:
+                visible.append(fragment if "index" in fragment else {**fragment, "index": index})
+        return visible
+
+    def only_builtin_calls(self, state: StreamAccumulator) -> bool:
+        """Whether this round's calls so far are all builtin ones (then another round
+        follows once it ends)."""
+        return bool(self.builtin) and all(i in self.builtin for i in state.tool_calls_by_index)
+
+    def visible_calls(self, state: StreamAccumulator) -> list[dict[str, Any]]:
+        """The user's calls accumulated so far in this round (builtin ones left out)."""
+        calls = state.tool_calls_by_index
+        return [calls[i] for i in sorted(calls) if i not in self.builtin]
 
 
-def is_builtin_call(name: str | None) -> bool:
-    """A tool call the client answers itself: builtin names start with ``$``."""
-    return name is not None and name.startswith("$")
+class BuiltinToolLoop:
+    """One answer of the model over as many builtin-tool rounds as it takes (module doc)."""
 
+    def __init__(
+        self,
+        payload: dict[str, Any],
+        *,
+        prefix: str | None = None,
+        max_rounds: int = DEFAULT_MAX_ROUNDS,
+    ) -> None:
+        self.payload = payload
+        self.prefix = prefix
+        self.max_rounds = max_rounds
+        self.requested_model: str | None = payload.get("model")
+        self.rounds = 0
+        self.usage: UsageCounts | None = None
+        self.earlier_text = ""
+        self.earlier_reasoning = ""
+        self.done = False
+        self.wire: Mapping[str, Any] | None = None
+        """The last answer as decoded from the wire (invoke path; never mutated here)."""
+        self.stream_state: StreamAccumulator | None = None
+        """The last round's accumulated stream (stream path)."""
 
-def builtin_tool_message(call_id: str, name: str, arguments: str) -> dict[str, Any]:
-    """The tool message answering a builtin call: its arguments, unchanged."""
-    return {"role": "tool", "tool_call_id": call_id, "name": name, "content": arguments}
+    # -- driving ---------------------------------------------------------------------------
+
+    def add(self, completion: ChatCompletion) -> bool:
+        """Fold in one answer; True when builtin calls were answered and ``payload`` must be
+        sent again."""
+        wire = completion.wire_dict()
+        choices = wire.get("choices")
+        if not choices:
+            raise MalformedResponseError("chat answer has no choices", body=str(wire.get("id")))
+        usage = completion_usage(wire)
+        if usage is not None:
+            # An empty usage object validates to zero counts: keep reading it that way.
+            self.usage = add_usage(self.usage, normalize_usage(usage) or dict(_ZERO_USAGE))
+        message = choices[0].get("message")
+        raw_calls = message.get("tool_calls") if message else None
+        if raw_calls and all(is_builtin_call(tool_name(call)) for call in raw_calls):
+            # Only builtin calls (rare): the follow-up payload gets the validated calls, as
+            # sent before (defaults filled, nulls dropped).
+            calls = [
+                call.model_dump(exclude_none=True)
+                for call in completion.choices[0].message.tool_calls or ()
+            ]
+            if self._follow_up(calls, message_text(message), message_reasoning(message)):
+                return True
+        self.wire = wire
+        self.done = True
+        return False
+
+    def add_stream(self, state: StreamAccumulator) -> bool:
+        """After a streamed round ended: True when the next round must be streamed."""
+        self.usage = add_usage(self.usage, normalize_usage(state.usage_dict))
+        if self._follow_up(state.tool_calls, state.text, state.reasoning or None):
+            return True
+        self.stream_state = state
+        self.done = True
+        return False
+
+    def _follow_up(self, calls: list[dict[str, Any]], text: str, reasoning: str | None) -> bool:
+        """If every call is a builtin one, add their answers to the payload and return True."""
+        if not calls or not all(is_builtin_call(tool_name(call)) for call in calls):
+            return False
+        if self.rounds >= self.max_rounds:
+            raise ToolLoopError(
+                f"the model called builtin tools in {self.rounds + 1} rounds in a row; "
+                f"the client stops after max_builtin_tool_rounds={self.max_rounds}"
+            )
+        self.rounds += 1
+        assistant: dict[str, Any] = {
+            "role": "assistant",
+            "content": text,
+            "tool_calls": [
+                {
+                    "id": call.get("id"),
+                    "type": call.get("type") or "function",
+                    "function": call["function"],
+                }
+                for call in calls
+            ],
+        }
+        if reasoning is not None:
+            # Thinking models answer 400 without it, builtin calls included.
+            assistant["reasoning_content"] = reasoning
+        answers = [
+            builtin_tool_message(
+                str(call.get("id")),
+                str(tool_name(call)),
+                call["function"].get("arguments") or "",
+            )
+            for call in calls
+        ]
+        messages = list(self.payload["messages"])
+        # A partial-mode prefix must stay the last message.
+        at = len(messages) - 1 if messages and messages[-1].get("partial") else len(messages)
+        messages[at:at] = [assistant, *answers]
+        self.payload = {**self.payload, "messages": messages}
+        self.earlier_text = join_rounds(self.earlier_text, text)
+        self.earlier_reasoning = join_rounds(self.earlier_reasoning, reasoning or "")
+        return True
+
+    # -- streams -----------------------------------------------------------------------------
+
+    def opening(self) -> str | None:
+        """Partial mode: the prefix, streamed first (Kimi does not repeat it); only once."""
+        if self.rounds or not self.prefix:
+            return None
+        return self.prefix
+
+    def round_reader(self) -> RoundReader:
+        """The reader for the round about to be streamed."""
+        return RoundReader(
+            text_gap=bool(self.earlier_text), reasoning_gap=bool(self.earlier_reasoning)
+        )
+
+    # -- results ---------------------------------------------------------------------------
+
+    def answers(self) -> list[Answer]:
+        """Every choice of the final answer (invoke path), earlier rounds joined to the first."""
+        if self.wire is None:
+            raise RuntimeError("BuiltinToolLoop.answers() before the final answer was added")
+        return answer_choices(
+            self.wire,
+            prefix=self.prefix,
+            text_before=self.earlier_text,
+            reasoning_before=self.earlier_reasoning,
+        )
+
+    def served_model(self) -> str | None:
+        """The model the final answer names (a gateway's own name, possibly)."""
+        if self.wire is not None:
+            return self.wire.get("model")
+        return self.stream_state.model if self.stream_state is not None else None
+
+    def cost(self) -> Cost | None:
+        """What every round together cost, at the catalog price (None when unknown)."""
+        return cost_for(self.usage, self.served_model(), self.requested_model)

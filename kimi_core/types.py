@@ -2,8 +2,9 @@
 
 Every model keeps unknown fields (``extra="allow"``) and accepts ``null`` anywhere: gateways add
 fields (``native_finish_reason``, ``reasoning_details``, ``gemini_cache_tokens_details``...) and
-the real captures in the seeds must parse as they are. These types are used at the edges
-(validating a request, parsing a final response); streaming chunks stay plain dicts.
+the real captures (``tests/fixtures/captures/``) must parse as they are. These types are used
+at the edges (validating a request, parsing a final response); streaming chunks stay plain
+dicts.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from ._fastpath import private_value
+from .answer import message_reasoning, message_text
 
 __all__ = [
     "Balance",
@@ -99,7 +103,8 @@ class Message(WireModel):
     """A chat message as sent or received.
 
     ``reasoning_content`` is Kimi's thinking; some gateways send the same text as
-    ``reasoning`` too (seed 001). ``partial`` marks a prefix to continue (partial mode).
+    ``reasoning`` too (AceData, ``docs/kimi-api/gateways.md``). ``partial`` marks a prefix to
+    continue (partial mode).
     """
 
     role: str | None = "assistant"
@@ -116,17 +121,12 @@ class Message(WireModel):
     @property
     def reasoning_text(self) -> str | None:
         """The reasoning, from whichever field the gateway used."""
-        return self.reasoning_content if self.reasoning_content is not None else self.reasoning
+        return message_reasoning(self.__dict__)
 
     @property
     def text(self) -> str:
         """The text content ("" when there is none)."""
-        content = self.content
-        if content is None:
-            return ""
-        if isinstance(content, str):
-            return content
-        return "".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+        return message_text(self.__dict__)
 
 
 class RequestMessage(Message):
@@ -155,12 +155,18 @@ class ChatCompletion(WireModel):
     system_fingerprint: str | None = None
     _wire: dict[str, Any] | None = PrivateAttr(default=None)
 
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> ChatCompletion:
+        """Validate a decoded answer and keep the decoded dict itself, which ``wire_dict``
+        then returns (the adapters read it instead of dumping the model again)."""
+        completion = cls.model_validate(data)
+        completion._wire = data
+        return completion
+
     def wire_dict(self) -> dict[str, Any]:
-        """The answer as a JSON dict: the decoded body itself when parsed from the wire
+        """The answer as a JSON dict: the decoded body itself when built by ``from_wire``
         (no copy, so do not mutate it), else a dump of the model."""
-        # One plain dict read: pydantic's __getattr__ for private attributes costs ~1.7 µs.
-        private = self.__pydantic_private__
-        wire = private.get("_wire") if private else None
+        wire = private_value(self, "_wire")
         if wire is not None:
             return wire  # type: ignore[no-any-return]
         return self.model_dump(mode="json")

@@ -1,7 +1,7 @@
 """Token usage as plain dicts: every gateway's shape read once, cheaply, for both adapters.
 
 Moonshot reports cache hits as top-level ``usage.cached_tokens``; OpenAI-style gateways as
-``prompt_tokens_details.cached_tokens`` (kimi-api-facts.md, "Streaming"). Reasoning tokens
+``prompt_tokens_details.cached_tokens`` (``docs/kimi-api/chat.md``, "Streaming"). Reasoning tokens
 come, where given, as ``completion_tokens_details.reasoning_tokens``. No pydantic here: this
 runs on every answer.
 """

@@ -1,14 +1,9 @@
-"""One answer of the model, possibly over several rounds of builtin tool calls.
+"""ChatKimi's side of one answer: ``kimi_core``'s builtin-tool loop, read out as LangChain.
 
-Kimi's builtin ``$web_search`` is answered by the client (kimi-api-facts.md, "Builtin web
-search"): when the model calls it, the client appends the assistant message (with its
-``reasoning_content``) and a tool message whose content is the call's arguments unchanged, and
-asks again. ``Exchange`` (invoke) and ``StreamExchange`` (stream) hold everything about that
-loop that is not I/O: the payload of the next round, the usage summed over all rounds, the
-round limit and the final message. ``ChatKimi`` only sends and receives.
-
-What earlier rounds said (usually nothing but reasoning) is kept: streamed, it has already
-been shown, so invoke keeps it too and both paths give the same message.
+``kimi_core.tool_loop.BuiltinToolLoop`` does the work (what to send next after a
+``$web_search`` round, usage summed over rounds, the round limit, which calls the user sees);
+``Exchange`` (invoke) and ``StreamExchange`` (stream) drive it and build the ``ChatResult``,
+the stream chunks and the last chunk with the summed usage and response metadata.
 """
 
 from __future__ import annotations
@@ -17,179 +12,134 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessageChunk
+from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from kimi_core.builtin_tools import builtin_tool_message, is_builtin_call
-from kimi_core.cost import cost_of
-from kimi_core.errors import MalformedResponseError
-from kimi_core.usage import UsageCounts, add_usage, normalize_usage
+from kimi_core.tool_loop import BuiltinToolLoop, RoundReader
 
-from ._errors import ToolLoopError
-from ._messages import (
-    PROVIDER,
-    ChunkConverter,
-    join_rounds,
-    text_generation_chunk,
-    usage_metadata,
-    wire_choice_to_message,
-    wire_reasoning,
-    wire_text,
-)
+from ._fastpath import text_generation_chunk
+from ._messages import PROVIDER, answer_to_message, usage_metadata
 
 if TYPE_CHECKING:
     from kimi_core.stream import StreamAccumulator
     from kimi_core.types import ChatCompletion
 
-__all__ = ["Exchange", "StreamExchange"]
+__all__ = ["ChunkConverter", "Exchange", "StreamExchange"]
 
 
-class _Rounds:
-    """The builtin-tool loop's state, shared by the invoke and stream paths."""
+def _metadata(loop: BuiltinToolLoop) -> dict[str, Any]:
+    """Response metadata every path adds: provider, summed token usage and cost."""
+    metadata: dict[str, Any] = {"model_provider": PROVIDER}
+    if loop.usage is not None:
+        metadata["token_usage"] = dict(loop.usage)
+        cost = loop.cost()
+        if cost is not None:
+            metadata["cost"] = cost.as_dict()
+    return metadata
+
+
+class Exchange:
+    """The invoke path: send ``payload`` while ``add`` says so, then ``result()``."""
 
     def __init__(self, payload: dict[str, Any], *, prefix: str | None, max_rounds: int) -> None:
-        self.payload = payload
-        self.prefix = prefix
-        self.max_rounds = max_rounds
-        self.rounds = 0
-        self.usage: UsageCounts | None = None
-        self.earlier_text = ""
-        self.earlier_reasoning = ""
+        self.loop = BuiltinToolLoop(payload, prefix=prefix, max_rounds=max_rounds)
 
-    def _follow_up(self, calls: list[dict[str, Any]], text: str, reasoning: str | None) -> bool:
-        """If every call is a builtin one, add their answers to the payload and return True."""
-        if not calls or not all(is_builtin_call(_name(call)) for call in calls):
-            return False
-        if self.rounds >= self.max_rounds:
-            raise ToolLoopError(
-                f"the model called builtin tools in {self.rounds + 1} rounds in a row; "
-                f"ChatKimi stops after max_builtin_tool_rounds={self.max_rounds}"
-            )
-        self.rounds += 1
-        assistant: dict[str, Any] = {
-            "role": "assistant",
-            "content": text,
-            "tool_calls": [
-                {
-                    "id": call.get("id"),
-                    "type": call.get("type") or "function",
-                    "function": call["function"],
-                }
-                for call in calls
-            ],
-        }
-        if reasoning is not None:
-            # Thinking models answer 400 without it, builtin calls included.
-            assistant["reasoning_content"] = reasoning
-        answers = [
-            builtin_tool_message(
-                str(call.get("id")), str(_name(call)), call["function"].get("arguments") or ""
-            )
-            for call in calls
-        ]
-        messages = list(self.payload["messages"])
-        # A partial-mode prefix must stay the last message.
-        at = len(messages) - 1 if messages and messages[-1].get("partial") else len(messages)
-        messages[at:at] = [assistant, *answers]
-        self.payload = {**self.payload, "messages": messages}
-        self.earlier_text = join_rounds(self.earlier_text, text)
-        self.earlier_reasoning = join_rounds(self.earlier_reasoning, reasoning or "")
-        return True
-
-    def _metadata(self, model: str | None, requested: str | None) -> dict[str, Any]:
-        """Response metadata every path adds: provider, summed token usage and cost."""
-        metadata: dict[str, Any] = {"model_provider": PROVIDER}
-        usage = self.usage
-        if usage is not None:
-            metadata["token_usage"] = dict(usage)
-            cost = cost_of(usage, model) or cost_of(usage, requested)
-            if cost is not None:
-                metadata["cost"] = cost.as_dict()
-        return metadata
-
-
-def _name(call: Mapping[str, Any]) -> str | None:
-    function = call.get("function")
-    return function.get("name") if isinstance(function, Mapping) else None
-
-
-class Exchange(_Rounds):
-    """The invoke path: fold each answer in, then build the ``ChatResult``.
-
-    Everything is read from the decoded wire dict the core validated the answer from
-    (``ChatCompletion.wire_dict()``, not copied, never mutated here): no ``model_dump`` per call.
-    """
-
-    _wire: dict[str, Any] | None = None  # the last answer, as decoded from the wire
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.loop.payload
 
     def add(self, completion: ChatCompletion) -> bool:
-        """Fold in one answer; True when a builtin call was answered and Kimi must be asked
-        again with ``self.payload``."""
-        wire = completion.wire_dict()
-        choices = wire.get("choices")
-        if not choices:
-            raise MalformedResponseError("chat answer has no choices", body=str(completion.id))
-        first = choices[0]
-        # ``ChatCompletion.usage_any``: the top-level usage, else the first choice's (Moonshot).
-        usage = wire.get("usage")
-        if usage is None:
-            usage = first.get("usage")
-        if usage is not None:
-            # An empty usage object validates to zero counts: keep reading it that way.
-            self.usage = add_usage(self.usage, normalize_usage(usage) or dict(_ZERO_USAGE))
-        message = first.get("message")
-        raw_calls = message.get("tool_calls") if message else None
-        if raw_calls and all(is_builtin_call(_name(call)) for call in raw_calls):
-            # Only builtin calls (rare): the follow-up payload gets the validated calls, as
-            # sent before (defaults filled, nulls dropped).
-            calls = [
-                call.model_dump(exclude_none=True)
-                for call in completion.choices[0].message.tool_calls or ()
-            ]
-            if self._follow_up(calls, wire_text(message), wire_reasoning(message)):
-                return True
-        self._wire = wire
-        return False
+        """Fold in one answer; True when Kimi must be asked again with ``payload``."""
+        return self.loop.add(completion)
 
     def result(self) -> ChatResult:
-        wire = self._wire
-        if wire is None:  # pragma: no cover - add() always ran first
-            raise RuntimeError("Exchange.result() before an answer was added")
+        loop = self.loop
+        wire = loop.wire or {}
         model = wire.get("model")
         completion_id = wire.get("id")
         fingerprint = wire.get("system_fingerprint")
-        metadata = self._metadata(model, self.payload.get("model"))
-        usage = usage_metadata(self.usage) if self.usage is not None else None
-        choices = wire["choices"]
-        message = wire_choice_to_message(
-            choices[0],
-            model=model,
-            completion_id=completion_id,
-            system_fingerprint=fingerprint,
-            prefix=self.prefix,
-            reasoning_before=self.earlier_reasoning,
-            text_before=self.earlier_text,
-            usage=usage,
-            metadata=metadata,
-        )
-        generations = [ChatGeneration(message=message)]
-        for choice in choices[1:]:
-            # Usage covers every choice: it is counted once, on the first.
-            other = wire_choice_to_message(
-                choice,
-                model=model,
-                completion_id=completion_id,
-                system_fingerprint=fingerprint,
-                prefix=self.prefix,
+        metadata = _metadata(loop)
+        usage = usage_metadata(loop.usage) if loop.usage is not None else None
+        first, *others = loop.answers()
+        generations = [
+            ChatGeneration(
+                message=answer_to_message(
+                    first,
+                    model=model,
+                    completion_id=completion_id,
+                    system_fingerprint=fingerprint,
+                    usage=usage,
+                    metadata=metadata,
+                )
             )
-            generations.append(ChatGeneration(message=other))
+        ]
+        # Usage covers every choice: it is counted once, on the first.
+        generations.extend(
+            ChatGeneration(
+                message=answer_to_message(
+                    answer, model=model, completion_id=completion_id, system_fingerprint=fingerprint
+                )
+            )
+            for answer in others
+        )
         llm_output = {"token_usage": metadata.get("token_usage"), "model_name": model}
         return ChatResult(generations=generations, llm_output=llm_output)
 
 
-_ZERO_USAGE: UsageCounts = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+class ChunkConverter:
+    """Stream chunk dicts to ``ChatGenerationChunk``s for one streamed round.
+
+    The core's ``RoundReader`` reads each chunk (builtin calls hidden, round separators
+    added); this builds the LangChain chunk: text and reasoning chunks without
+    re-validation where allowed (``_fastpath.text_generation_chunk``). Returns ``None`` for
+    chunks that carry nothing the user sees (role-only, usage-only, builtin fragments).
+    """
+
+    __slots__ = ("_read",)
+
+    def __init__(
+        self,
+        reader: RoundReader | None = None,
+        *,
+        text_gap: bool = False,
+        reasoning_gap: bool = False,
+    ) -> None:
+        if reader is None:
+            reader = RoundReader(text_gap=text_gap, reasoning_gap=reasoning_gap)
+        self._read = reader.read
+
+    def generation(self, chunk: Mapping[str, Any]) -> ChatGenerationChunk | None:
+        """The chunk as the ``ChatGenerationChunk`` LangChain's ``_stream`` yields."""
+        content, reasoning, fragments, _, _ = self._read(chunk)
+        if fragments:
+            return ChatGenerationChunk(message=_tool_call_chunk(content, reasoning, fragments))
+        if reasoning:
+            return text_generation_chunk(content, {"reasoning_content": reasoning})
+        if content:
+            return text_generation_chunk(content, None)
+        return None
 
 
-class StreamExchange(_Rounds):
+def _tool_call_chunk(
+    content: str, reasoning: str, fragments: list[dict[str, Any]]
+) -> AIMessageChunk:
+    fields: dict[str, Any] = {"response_metadata": {"model_provider": PROVIDER}}
+    if reasoning:
+        fields["additional_kwargs"] = {"reasoning_content": reasoning}
+    fields["tool_call_chunks"] = [
+        ToolCallChunk(
+            type="tool_call_chunk",
+            name=(fragment.get("function") or {}).get("name"),
+            args=(fragment.get("function") or {}).get("arguments"),
+            id=fragment.get("id"),
+            index=fragment["index"],
+        )
+        for fragment in fragments
+    ]
+    return AIMessageChunk(content=content, **fields)
+
+
+class StreamExchange:
     """The stream path: convert chunks, loop over builtin rounds, end with one chunk that
     carries the summed usage (unless ``stream_usage`` is off) and the response metadata."""
 
@@ -201,34 +151,34 @@ class StreamExchange(_Rounds):
         max_rounds: int,
         stream_usage: bool,
     ) -> None:
-        super().__init__(payload, prefix=prefix, max_rounds=max_rounds)
+        self.loop = BuiltinToolLoop(payload, prefix=prefix, max_rounds=max_rounds)
         self.stream_usage = stream_usage
-        self.converter = ChunkConverter()
-        self.done = False
-        self._last: StreamAccumulator | None = None
+        self.converter = ChunkConverter(self.loop.round_reader())
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.loop.payload
+
+    @property
+    def done(self) -> bool:
+        return self.loop.done
 
     def opening(self) -> ChatGenerationChunk | None:
         """Partial mode: the prefix is the first chunk (Kimi does not repeat it)."""
-        if self.rounds or not self.prefix:
-            return None
-        return text_generation_chunk(self.prefix, None)
+        prefix = self.loop.opening()
+        return None if prefix is None else text_generation_chunk(prefix, None)
 
     def end_round(self, state: StreamAccumulator) -> None:
         """After a stream ended: either prepare the next round or mark the exchange done."""
-        self.usage = add_usage(self.usage, normalize_usage(state.usage_dict))
-        if self._follow_up(state.tool_calls, state.text, state.reasoning or None):
-            self.converter = ChunkConverter(
-                text_gap=bool(self.earlier_text), reasoning_gap=bool(self.earlier_reasoning)
-            )
-            return
-        self._last = state
-        self.done = True
+        if self.loop.add_stream(state):
+            self.converter = ChunkConverter(self.loop.round_reader())
 
     def final(self) -> ChatGenerationChunk:
-        state = self._last
+        loop = self.loop
+        state = loop.stream_state
         if state is None:  # pragma: no cover - end_round() always ran first
             raise RuntimeError("StreamExchange.final() before the stream ended")
-        metadata = self._metadata(state.model, self.payload.get("model"))
+        metadata = _metadata(loop)
         metadata.update(
             model_name=state.model,
             finish_reason=state.finish_reason,
@@ -236,8 +186,8 @@ class StreamExchange(_Rounds):
             system_fingerprint=state.system_fingerprint,
         )
         usage = None
-        if self.stream_usage and self.usage is not None:
-            usage = usage_metadata(self.usage)
+        if self.stream_usage and loop.usage is not None:
+            usage = usage_metadata(loop.usage)
         else:
             metadata.pop("token_usage", None)
         message = AIMessageChunk(

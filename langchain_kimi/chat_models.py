@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
 import json
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,17 +19,20 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
-from kimi_core.builtin_tools import is_builtin_tool
-from kimi_core.catalog import get_model_info
+from kimi_core._fastpath import private_value
+from kimi_core.catalog import DEFAULT_MODEL, get_model_info
 from kimi_core.errors import InvalidParameterError
-from kimi_core.gateways import resolve_api_key, resolve_base_url
-from kimi_core.loop import LoopBoundClient
-from kimi_core.structured import JSON_OBJECT, json_schema_instruction
+from kimi_core.lifecycle import KimiClients
+from kimi_core.options import KimiOptions
+from kimi_core.request import build_chat_request, check_tool_choice, sampling_values
+from kimi_core.structured import JSON_OBJECT, json_schema_format
+from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS
+from kimi_core.tools import is_builtin_tool, tool_name
 
-from . import _blocks
+from . import _blocks, _fastpath
 from ._errors import translated_errors
 from ._exchange import Exchange, StreamExchange
-from ._messages import messages_to_wire, partial_prefix
+from ._messages import messages_to_wire, request_messages
 
 if TYPE_CHECKING:
     # The clients pull in httpx: imported on first use, so `import langchain_kimi` stays light.
@@ -41,19 +42,6 @@ __all__ = ["ChatKimi"]
 
 _blocks.register()
 
-DEFAULT_MODEL = "kimi-k2.5"
-_SAMPLING = (
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "n",
-    "presence_penalty",
-    "frequency_penalty",
-    "user",
-)
-_TOOL_CHOICE_WORDS = ("auto", "none", "any", "required")
-_CLIENT_LOCK = threading.Lock()
-
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
 
 
@@ -62,52 +50,6 @@ def _format_tool(tool: ToolLike) -> dict[str, Any]:
     if isinstance(tool, Mapping) and is_builtin_tool(tool):
         return dict(tool)
     return convert_to_openai_tool(tool)
-
-
-def _tool_names(tools: Sequence[Mapping[str, Any]]) -> list[str]:
-    return [str(t.get("function", {}).get("name")) for t in tools]
-
-
-def _normalize_tool_choice(
-    choice: str | bool | Mapping[str, Any] | None, names: Sequence[str]
-) -> str | bool | dict[str, Any] | None:
-    """Check ``tool_choice`` at bind time; the core turns forced choices into what Kimi takes."""
-    if choice is None or isinstance(choice, bool):
-        return choice
-    if isinstance(choice, str):
-        if choice in _TOOL_CHOICE_WORDS or choice in names:
-            return choice
-        raise InvalidParameterError(
-            f"tool_choice={choice!r} is neither one of {', '.join(_TOOL_CHOICE_WORDS)} nor a "
-            f"bound tool ({', '.join(names) or 'none bound'})",
-            param="tool_choice",
-        )
-    if isinstance(choice, Mapping):
-        return dict(choice)
-    raise InvalidParameterError(
-        f"tool_choice must be a string, a bool or a dict, got {type(choice).__name__}",
-        param="tool_choice",
-    )
-
-
-def _use_json_schema(payload: dict[str, Any]) -> None:
-    """``response_format`` ``json_schema`` -> Kimi's ``json_object`` plus the schema in a
-    system message (Kimi's JSON mode takes no schema; kimi-api-facts.md "JSON mode")."""
-    response_format = payload.get("response_format")
-    if response_format is None:  # most calls: skip the Mapping (ABC) check
-        return
-    if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
-        return
-    spec = response_format.get("json_schema") or {}
-    payload["response_format"] = dict(JSON_OBJECT)
-    schema = spec.get("schema")
-    if isinstance(schema, Mapping):
-        messages = payload["messages"]
-        at = 0
-        while at < len(messages) and messages[at].get("role") == "system":
-            at += 1
-        text = json_schema_instruction(schema, spec.get("name"))
-        messages.insert(at, {"role": "system", "content": text})
 
 
 class ChatKimi(BaseChatModel):
@@ -203,28 +145,34 @@ class ChatKimi(BaseChatModel):
     """Client-side limits enforced by ``kimi_core`` (``"tier1"``, a dict or ``RateLimits``)."""
     allow_insecure: bool = False
     """Allow a plain ``http://`` base URL that is not loopback."""
-    max_builtin_tool_rounds: int = Field(default=8, ge=0)
+    max_builtin_tool_rounds: int = Field(default=DEFAULT_MAX_ROUNDS, ge=0)
     """How many ``$web_search`` rounds ChatKimi answers before raising ``ToolLoopError``."""
 
-    _client: Any = PrivateAttr(default=None)
-    # One AsyncKimiClient per event loop (kimi_core.loop): a pool cannot outlive its loop.
-    _aclients: LoopBoundClient | None = PrivateAttr(default=None)
+    # The core's client lifecycle (a sync client and one async client per event loop, built
+    # on first use) for the options resolved once in __init__.
+    _clients: KimiClients = PrivateAttr()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # Checked here (not in a validator) so the core's typed ConfigurationError is what
         # callers see, before any request.
-        self.api_key = resolve_api_key(self.api_key)
-        resolve_base_url(
+        options = KimiOptions.resolve(
+            self.api_key,
             self.base_url,
-            self.gateway,
+            gateway=self.gateway,
             endpoint_path=self.endpoint_path,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+            rate_limits=self.rate_limits,
             allow_insecure=self.allow_insecure,
+            http_client=self.http_client,
+            async_http_client=self.http_async_client,
+            model=self.model_name,
+            thinking=self.thinking,
         )
-        if self.max_retries < 0:
-            raise InvalidParameterError(
-                f"max_retries must be >= 0, got {self.max_retries}", param="max_retries"
-            )
+        self.api_key = options.api_key
+        self._clients = KimiClients(options)
 
     # -- LangChain plumbing ------------------------------------------------------------------
     @property
@@ -245,11 +193,8 @@ class ChatKimi(BaseChatModel):
 
     @property
     def _default_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": self.model_name}
-        for name in _SAMPLING:
-            value = getattr(self, name)
-            if value is not None:
-                params[name] = value
+        params: dict[str, Any] = {"model": self.model_name, **sampling_values(self)}
+        params.pop("stop", None)  # per call: the ``stop`` argument, else ``self.stop``
         if self.thinking is not None:
             params["thinking"] = self.thinking
         params.update(self.model_kwargs)
@@ -258,15 +203,6 @@ class ChatKimi(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, **self._default_params}
-
-    def _get_invocation_params(
-        self, stop: list[str] | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        """What ``BaseChatModel`` builds (identifying params, ``_type``, ``stop``, call
-        kwargs), without its detour through the deprecated ``dict()`` inside a
-        warnings-suppressing context (``_dict_for_compat``): 6 µs -> 1 µs on every call."""
-        params = {**self._identifying_params, "_type": self._llm_type, "stop": stop}
-        return {**params, **kwargs}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = LangSmithParams(
@@ -319,37 +255,11 @@ class ChatKimi(BaseChatModel):
         return {"token_usage": total, "model_name": model_name or self.model_name}
 
     # -- clients -----------------------------------------------------------------------------
-    def _client_options(self) -> dict[str, Any]:
-        return {
-            "api_key": self.api_key,
-            "base_url": self.base_url,
-            "gateway": self.gateway,
-            "endpoint_path": self.endpoint_path,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "rate_limits": self.rate_limits,
-            "allow_insecure": self.allow_insecure,
-        }
-
-    # The clients are private attributes, read on every call. Pydantic serves ``self._x`` for
-    # a private attribute through ``BaseModel.__getattr__`` (1.7 µs a read in pydantic 2.14);
-    # ``__pydantic_private__`` (the documented dict that holds them) is a plain slot read.
     @property
     def client(self) -> KimiClient:
         """The instance's sync ``KimiClient`` (created once, on first use)."""
-        private = self._private()
-        client: KimiClient | None = private["_client"]
-        if client is None:
-            from kimi_core.client import KimiClient
-
-            with _CLIENT_LOCK:
-                client = private["_client"]
-                if client is None:
-                    client = private["_client"] = KimiClient(
-                        http_client=self.http_client, **self._client_options()
-                    )
-        return client
+        clients: KimiClients = private_value(self, "_clients")
+        return clients.sync
 
     @property
     def async_client(self) -> AsyncKimiClient:
@@ -357,62 +267,33 @@ class ChatKimi(BaseChatModel):
         loop will use). An httpx pool belongs to the loop that opened it, so each new loop (a
         second ``asyncio.run``) gets its own client, unless you passed ``http_async_client``,
         which is always reused."""
-        return self._loop_clients().get()
-
-    def _private(self) -> dict[str, Any]:
-        private = self.__pydantic_private__
-        if private is None:  # pragma: no cover - pydantic sets it in __init__
-            raise RuntimeError("ChatKimi was not initialised")
-        return private
-
-    def _loop_clients(self) -> LoopBoundClient:
-        private = self._private()
-        clients: LoopBoundClient | None = private["_aclients"]
-        if clients is None:
-            with _CLIENT_LOCK:
-                clients = private["_aclients"]
-                if clients is None:
-                    clients = private["_aclients"] = LoopBoundClient(
-                        self._new_async_client, rebuild=self.http_async_client is None
-                    )
-        return clients
-
-    def _new_async_client(self) -> AsyncKimiClient:
-        from kimi_core.client import AsyncKimiClient
-
-        return AsyncKimiClient(http_client=self.http_async_client, **self._client_options())
+        clients: KimiClients = private_value(self, "_clients")
+        return clients.async_client
 
     def close(self) -> None:
-        """Close the sync client's connection pool (your own ``http_client`` stays open)."""
-        if self._client is not None:
-            self._client.close()
+        """Close the sync client's connection pool (your own ``http_client`` stays open); a
+        later call opens a new one."""
+        self._clients.close()
 
     async def aclose(self) -> None:
         """Close the running loop's async connection pool (your own ``http_async_client``
         stays open); a later async call opens a new one."""
-        if self._aclients is not None:
-            await self._aclients.aclose()
+        await self._clients.aclose()
 
     # -- requests ----------------------------------------------------------------------------
     def _payload(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+        self, messages: list[dict[str, Any]], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> dict[str, Any]:
-        """The request body as a plain dict: instance values, then per-call overrides.
-
-        ``kimi_core`` checks it (sampling, stop, partial/JSON mode) and maps ``thinking`` and
-        ``tool_choice`` when it is sent.
-        """
-        payload = self._default_params
+        """The request body (``kimi_core.request.build_chat_request``): instance values,
+        then per-call overrides; the core checks it when it is sent."""
+        defaults = self._default_params
         stops = stop if stop is not None else self.stop
         if stops:
-            payload["stop"] = stops
+            defaults["stop"] = stops
         tools = kwargs.get("tools")
         if tools:
             kwargs["tools"] = [t if isinstance(t, dict) else _format_tool(t) for t in tools]
-        payload.update(kwargs)
-        payload["messages"] = messages_to_wire(messages)
-        _use_json_schema(payload)
-        return payload
+        return build_chat_request(messages, defaults, kwargs)
 
     @staticmethod
     def _options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -427,11 +308,8 @@ class ChatKimi(BaseChatModel):
         options = self._options(kwargs)
         options.pop("stream_usage", None)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
-        return Exchange(
-            self._payload(messages, stop, options),
-            prefix=partial_prefix(messages),
-            max_rounds=rounds,
-        )
+        wire, prefix = request_messages(messages)
+        return Exchange(self._payload(wire, stop, options), prefix=prefix, max_rounds=rounds)
 
     def _stream_exchange(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
@@ -439,9 +317,10 @@ class ChatKimi(BaseChatModel):
         options = self._options(kwargs)
         stream_usage = options.pop("stream_usage", self.stream_usage)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
+        wire, prefix = request_messages(messages)
         return StreamExchange(
-            self._payload(messages, stop, options),
-            prefix=partial_prefix(messages),
+            self._payload(wire, stop, options),
+            prefix=prefix,
             max_rounds=rounds,
             stream_usage=stream_usage,
         )
@@ -586,7 +465,7 @@ class ChatKimi(BaseChatModel):
         final answer JSON, as in ``with_structured_output(method="json_mode")``.
         """
         formatted = [_format_tool(tool) for tool in tools]
-        choice = _normalize_tool_choice(tool_choice, _tool_names(formatted))
+        choice = check_tool_choice(tool_choice, [str(tool_name(t)) for t in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice
         if response_format is not None:
@@ -660,21 +539,18 @@ class ChatKimi(BaseChatModel):
         )
 
 
-# langchain-core asks ``inspect.signature(self._generate)`` (and ``_agenerate``) on every call
-# to see whether they take ``run_manager`` (``_signature_parameters``, not cached): 13.5 µs per
-# call. A precomputed ``__signature__`` (PEP 362; the same signature) makes it 4 µs. Subclasses
-# that override these methods get the normal lookup.
-for _name in ("_generate", "_agenerate"):
-    _function = getattr(ChatKimi, _name)
-    _function.__signature__ = inspect.signature(_function)
-del _name, _function
+_fastpath.cache_signatures(ChatKimi)
+_invocation_params = _fastpath.bound_invocation_params()
+if _invocation_params is not None:
+    ChatKimi._get_invocation_params = _invocation_params  # type: ignore[method-assign]
+del _invocation_params
 
 
 def _response_format(schema: Mapping[str, Any] | type) -> dict[str, Any]:
-    """A JSON-schema ``response_format`` (OpenAI's shape), which ChatKimi sends as JSON mode
+    """A JSON-schema ``response_format`` (OpenAI's shape), which the core sends as JSON mode
     with the schema in a system message."""
     if isinstance(schema, Mapping) and schema.get("type") in ("json_schema", "json_object"):
         return dict(schema)
-    json_schema = convert_to_json_schema(dict(schema) if isinstance(schema, Mapping) else schema)
-    name = json_schema.get("title") or "answer"
-    return {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema}}
+    return json_schema_format(
+        convert_to_json_schema(dict(schema) if isinstance(schema, Mapping) else schema)
+    )

@@ -1,22 +1,27 @@
 """``KimiFileLoader``: documents from Kimi's file extraction (``purpose="file-extract"``).
 
-Kimi extracts the text of PDFs, Office files, HTML, code and more on its side (kimi-api-facts.md,
-"Files"); the usual way to use it is to put that text into a system message. The loader
-uploads each file, reads the extracted text and yields one ``Document`` per file, optionally
-deleting the upload afterwards (Kimi keeps at most 1,000 files per account): the steps are
-``kimi_core``'s ``Files.extract``; this module only makes ``Document``s.
+Kimi extracts the text of PDFs, Office files, HTML, code and more on its side
+(``docs/kimi-api/files.md``); the usual way to use it is to put that text into a system
+message. The loader uploads each file, reads the extracted text and yields one ``Document``
+per file, optionally deleting the upload afterwards (Kimi keeps at most 1,000 files per
+account): the steps are ``kimi_core``'s ``Files.extract``; this module only makes
+``Document``s.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from langchain_core.document_loaders import BaseLoader
 from langchain_core.documents import Document
 from pydantic import SecretStr
+from typing_extensions import Unpack
+
+from kimi_core.lifecycle import KimiClients
+from kimi_core.options import ConnectionSettings, KimiOptions
 
 from ._errors import translated_errors
 
@@ -43,8 +48,9 @@ class KimiFileLoader(BaseLoader):
     reading failed (the reading error is raised).
 
     Pass ``client``/``async_client`` (e.g. ``ChatKimi(...).client``) to reuse a connection
-    pool; otherwise a client is built from the keyword options for each load and closed after
-    (so each ``asyncio.run`` gets a pool of its own).
+    pool (the other kind of client is then built with the same settings); otherwise a client
+    is built from the keyword options for each load and closed after (so each
+    ``asyncio.run`` gets a pool of its own). The options are checked at construction.
     """
 
     def __init__(
@@ -54,28 +60,22 @@ class KimiFileLoader(BaseLoader):
         delete_after: bool = False,
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
-        gateway: str | None = None,
-        endpoint_path: str | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        default_headers: Mapping[str, str] | None = None,
-        allow_insecure: bool = False,
         client: KimiClient | None = None,
         async_client: AsyncKimiClient | None = None,
+        **settings: Unpack[ConnectionSettings],
     ) -> None:
+        """``settings``: ``gateway``, ``timeout``, ``max_retries`` and the other connection
+        settings of ``kimi_core.options.ConnectionSettings``."""
         paths = [file_path] if isinstance(file_path, str | os.PathLike) else list(file_path)
         self.file_paths: list[Path] = [Path(p) for p in paths]
         self.delete_after = delete_after
-        self._options: dict[str, Any] = {
-            "api_key": api_key,
-            "base_url": base_url,
-            "gateway": gateway,
-            "endpoint_path": endpoint_path,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "default_headers": default_headers,
-            "allow_insecure": allow_insecure,
-        }
+        given = client or async_client
+        options = (
+            given.options
+            if given is not None
+            else KimiOptions.resolve(api_key, base_url, **settings)
+        )
+        self._clients = KimiClients(options)
         self._client = client
         self._async_client = async_client
 
@@ -93,27 +93,23 @@ class KimiFileLoader(BaseLoader):
     def lazy_load(self) -> Iterator[Document]:
         """Upload, extract and (optionally) delete each file in turn."""
         with translated_errors():
-            from kimi_core.client import KimiClient
-
-            client = self._client or KimiClient(**self._options)
+            client = self._client or self._clients.sync
             try:
                 for path in self.file_paths:
                     extracted = client.files.extract(path, delete_after=self.delete_after)
                     yield self._document(path, extracted)
             finally:
-                if self._client is None:
-                    client.close()
+                if self._client is None:  # a pool of its own for each load
+                    self._clients.close()
 
     async def alazy_load(self) -> AsyncIterator[Document]:
         """Async ``lazy_load``: the same steps, awaited."""
         with translated_errors():
-            from kimi_core.client import AsyncKimiClient
-
-            client = self._async_client or AsyncKimiClient(**self._options)
+            client = self._async_client or self._clients.async_client
             try:
                 for path in self.file_paths:
                     extracted = await client.files.extract(path, delete_after=self.delete_after)
                     yield self._document(path, extracted)
             finally:
                 if self._async_client is None:
-                    await client.aclose()
+                    await self._clients.aclose()

@@ -8,8 +8,6 @@ builder and the parsers; only the I/O call differs.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
 import pickle
 from collections.abc import AsyncGenerator, Generator, Sequence
@@ -35,10 +33,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.callbacks import CallbackManager
-from llama_index.core.instrumentation import (  # type: ignore[attr-defined]
-    DISPATCHER_SPAN_DECORATED_ATTR,
-    get_dispatcher,
-)
+from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events.llm import (
     LLMStructuredPredictEndEvent,
     LLMStructuredPredictStartEvent,
@@ -49,17 +44,21 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 from pydantic import BaseModel, SecretStr
 
-from kimi_core.catalog import check_sampling, get_model_info
-from kimi_core.loop import LoopBoundClient
+from kimi_core.catalog import DEFAULT_MODEL, check_sampling, get_model_info
+from kimi_core.lifecycle import KimiClients
+from kimi_core.options import KimiOptions
 from kimi_core.ratelimit import RateLimiter, RateLimits
-from kimi_core.structured import JSON_OBJECT, json_schema_instruction, parse_json_object
+from kimi_core.request import build_chat_request, sampling_values
+from kimi_core.structured import json_schema_format, parse_json_object
+from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS, BuiltinToolLoop
 
-from .utils import StreamFolder, chat_response_from_completion, to_kimi_messages, tool_selections
+from . import _fastpath
+from .utils import StreamFolder, chat_response, to_kimi_messages, tool_selections
 
 if TYPE_CHECKING:
-    # httpx and the modules built on it are imported on first use (in ``Kimi.__init__``):
-    # importing them here would add ~0.1 s to ``import llama_index_kimi`` (httpx loads its
-    # CLI, and with it click/rich/pygments when they are installed).
+    # httpx and the modules built on it are imported on first use: importing them here
+    # would slow down ``import llama_index_kimi`` (httpx loads its CLI, and with it
+    # click/rich/pygments when they are installed).
     import httpx
     from llama_index.core.program.utils import FlexibleModel
     from llama_index.core.prompts import PromptTemplate
@@ -73,14 +72,12 @@ __all__ = ["DEFAULT_MODEL", "Kimi"]
 dispatcher = get_dispatcher(__name__)
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "kimi-k2.5"
 # Models the catalog does not know yet (new releases, gateway aliases such as Cloudsway's
 # MaaS_Kimi_K2.5_...). Every current Kimi model has at least 128K of context and 8K of output
 # (kimi_core.catalog), so these are safe lower bounds; set ``context_window`` to override.
 UNKNOWN_CONTEXT_WINDOW = 131_072
 UNKNOWN_NUM_OUTPUT = 8_192
 
-_SAMPLING = ("temperature", "max_tokens", "top_p", "frequency_penalty", "presence_penalty", "stop")
 # LlamaIndex-side keyword arguments that are never request fields.
 _LOCAL_KWARGS = frozenset(
     {"allow_parallel_tool_calls", "tool_required", "strict", "verbose", "formatted"}
@@ -145,7 +142,7 @@ class Kimi(FunctionCallingLLM):
     frequency_penalty: float | None = Field(default=None, description="Frequency penalty.")
     presence_penalty: float | None = Field(default=None, description="Presence penalty.")
     stop: str | list[str] | None = Field(default=None, description="Up to 4 stop strings.")
-    max_retries: int = Field(default=2, ge=0, description="Retries of failed requests.")
+    max_retries: int = Field(default=2, description="Retries of failed requests.")
     timeout: float | None = Field(
         default=None, description="Request timeout in seconds; None: 600 s (10 s to connect)."
     )
@@ -171,9 +168,13 @@ class Kimi(FunctionCallingLLM):
         default="json_mode",
         description="How structured_predict asks for objects: json_mode or function_calling.",
     )
+    max_builtin_tool_rounds: int = Field(
+        default=DEFAULT_MAX_ROUNDS,
+        ge=0,
+        description="How many $web_search rounds Kimi answers before raising ToolLoopError.",
+    )
 
-    _client: KimiClient = PrivateAttr()
-    _aclients: LoopBoundClient = PrivateAttr()
+    _clients: KimiClients = PrivateAttr()
 
     def __init__(
         self,
@@ -200,6 +201,7 @@ class Kimi(FunctionCallingLLM):
         default_headers: dict[str, str] | None = None,
         context_window: int | None = None,
         structured_output_mode: StructuredOutputMode = "json_mode",
+        max_builtin_tool_rounds: int = DEFAULT_MAX_ROUNDS,
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
@@ -227,27 +229,30 @@ class Kimi(FunctionCallingLLM):
             default_headers=default_headers,
             context_window=context_window,
             structured_output_mode=structured_output_mode,
+            max_builtin_tool_rounds=max_builtin_tool_rounds,
             callback_manager=callback_manager,
             **kwargs,
         )
-        # Fail fast on a sampling value the model fixes, before a client or request exists.
-        check_sampling(model, {name: getattr(self, name) for name in _SAMPLING}, thinking)
-        options: dict[str, Any] = {
-            "gateway": gateway,
-            "endpoint_path": endpoint_path,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "default_headers": default_headers,
-            "rate_limits": rate_limits,
-            "rate_limiter": core_limiter,
-            "allow_insecure": allow_insecure,
-        }
-        from kimi_core.client import KimiClient
-
-        client = KimiClient(api_key, base_url, http_client=http_client, **options)
-        self._client = client
-        self._aclients = LoopBoundClient.mirroring(client, async_http_client, **options)
-        self.base_url = client.base_url
+        options = KimiOptions.resolve(
+            api_key,
+            base_url,
+            gateway=gateway,
+            endpoint_path=endpoint_path,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            rate_limits=rate_limits,
+            rate_limiter=core_limiter,
+            allow_insecure=allow_insecure,
+            http_client=http_client,
+            async_http_client=async_http_client,
+            model=model,
+            thinking=thinking,
+        )
+        # Fail fast on a sampling value the model fixes, before any request.
+        check_sampling(model, sampling_values(self), thinking)
+        self._clients = KimiClients(options)
+        self.base_url = options.base_url
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the settings only: the clients hold the key and live connections, so they
@@ -278,10 +283,10 @@ class Kimi(FunctionCallingLLM):
 
     def to_payload(self) -> dict[str, Any]:
         """``BaseLLM.to_payload`` (class name and metadata, no secrets), which LlamaIndex's
-        callback decorators put in the events of every call: the metadata dump is cached per
-        (model, context_window, max_tokens), as it depends on nothing else."""
-        if type(self).metadata is not Kimi.metadata:  # a subclass with its own metadata
-            return super().to_payload()
+        callback decorators put in the events of every call; the metadata dump is cached per
+        settings (``_fastpath.cached_metadata_dump``)."""
+        if _metadata_dump is None or type(self).metadata is not Kimi.metadata:
+            return super().to_payload()  # a subclass with its own metadata
         return {
             "class_name": self.class_name(),
             **_metadata_dump(self.model, self.context_window, self.max_tokens),
@@ -290,67 +295,73 @@ class Kimi(FunctionCallingLLM):
     @property
     def client(self) -> KimiClient:
         """The pooled sync client (also for files, balance, token estimates)."""
-        return self._client
+        return self._clients.sync
 
     @property
     def async_client(self) -> AsyncKimiClient:
         """The async client of the running event loop (outside a loop: the one the next loop
         will use); a new pool is opened when the loop changes, unless ``async_http_client``
         was given."""
-        return self._aclients.get()
+        return self._clients.async_client
 
     def close(self) -> None:
         """Close the sync connection pool (HTTP clients passed in are left open)."""
-        self._client.close()
+        self._clients.close()
 
     async def aclose(self) -> None:
         """Close the async connection pool of the running loop (HTTP clients passed in are
         left open)."""
-        await self._aclients.aclose()
+        await self._clients.aclose()
 
     # -- request / response (shared by every method) --------------------------------------
 
-    def _request(
-        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
-    ) -> tuple[dict[str, Any], str | None]:
-        """The request dict and the partial-mode prefix; the core checks it before sending."""
+    def _loop(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> BuiltinToolLoop:
+        """The request (``kimi_core.request.build_chat_request``: instance values, then the
+        call's, ``None`` meaning "not given" as everywhere in LlamaIndex) in the core's
+        builtin-tool loop; the core checks it before sending."""
         wire, prefix = to_kimi_messages(messages)
-        payload: dict[str, Any] = {"model": self.model, "messages": wire}
-        for name in _SAMPLING:
-            value = getattr(self, name)
-            if value is not None:
-                payload[name] = value
+        defaults: dict[str, Any] = {"model": self.model, **sampling_values(self)}
         if self.thinking is not None:
-            payload["thinking"] = self.thinking
-        if self.additional_kwargs:
-            payload.update(self.additional_kwargs)
-        for key, value in kwargs.items():
-            if value is not None and key not in _LOCAL_KWARGS:
-                payload[key] = value
-        return payload, prefix
+            defaults["thinking"] = self.thinking
+        defaults.update(self.additional_kwargs)
+        rounds = kwargs.pop("max_builtin_tool_rounds", None)
+        overrides = {
+            key: value
+            for key, value in kwargs.items()
+            if value is not None and key not in _LOCAL_KWARGS
+        }
+        return BuiltinToolLoop(
+            build_chat_request(wire, defaults, overrides),
+            prefix=prefix,
+            max_rounds=self.max_builtin_tool_rounds if rounds is None else rounds,
+        )
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        payload, prefix = self._request(messages, kwargs)
-        completion = self._client.chat(payload)
-        return chat_response_from_completion(completion, prefix, payload.get("model"))
+        loop = self._loop(messages, kwargs)
+        client = self._clients.sync
+        while loop.add(client.chat(loop.payload)):
+            pass
+        return chat_response(loop)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        payload, prefix = self._request(messages, kwargs)
-        completion = await self._aclients.get().chat(payload)
-        return chat_response_from_completion(completion, prefix, payload.get("model"))
+        loop = self._loop(messages, kwargs)
+        client = self._clients.async_client
+        while loop.add(await client.chat(loop.payload)):
+            pass
+        return chat_response(loop)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        # The request is sent now, so bad input and HTTP errors raise here, typed.
-        payload, prefix = self._request(messages, kwargs)
-        stream = self._client.chat_stream(payload)
-        return _responses(stream, StreamFolder(stream.state, prefix, payload.get("model")))
+        # The first request is sent now, so bad input and HTTP errors raise here, typed.
+        loop = self._loop(messages, kwargs)
+        client = self._clients.sync
+        return _responses(client, loop, client.chat_stream(loop.payload))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        payload, prefix = self._request(messages, kwargs)
-        stream = await self._aclients.get().chat_stream(payload)
-        return _aresponses(stream, StreamFolder(stream.state, prefix, payload.get("model")))
+        loop = self._loop(messages, kwargs)
+        client = self._clients.async_client
+        return _aresponses(client, loop, await client.chat_stream(loop.payload))
 
     # -- the eight LlamaIndex entry points ---------------------------------------------
 
@@ -372,7 +383,7 @@ class Kimi(FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         return await self._astream_chat(messages, **kwargs)
 
-    # Moonshot has no /completions for current models (kimi-api-facts.md): build on chat.
+    # Moonshot has no /completions for current models (docs/kimi-api/chat.md): build on chat.
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
@@ -477,22 +488,17 @@ class Kimi(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None,
         prompt_args: dict[str, Any],
     ) -> tuple[list[ChatMessage], dict[str, Any]]:
-        """Messages with the schema instruction, and the kwargs asking for JSON mode."""
+        """The prompt's messages, and the kwargs asking for an ``output_cls`` object (the core
+        sends it as JSON mode with the schema in a system message)."""
         messages = self._extend_messages(prompt.format_messages(llm=self, **prompt_args))
-        instruction = ChatMessage(
-            role=MessageRole.SYSTEM,
-            content=json_schema_instruction(output_cls.model_json_schema(), output_cls.__name__),
-        )
-        position = 0
-        while position < len(messages) and messages[position].role == MessageRole.SYSTEM:
-            position += 1
-        messages = [*messages[:position], instruction, *messages[position:]]
         kwargs = {
             key: value
             for key, value in (llm_kwargs or {}).items()
             if key not in ("tools", "tool_choice", "tool_required", "allow_parallel_tool_calls")
         }
-        kwargs["response_format"] = JSON_OBJECT
+        kwargs["response_format"] = json_schema_format(
+            output_cls.model_json_schema(), output_cls.__name__
+        )
         return messages, kwargs
 
     @dispatcher.span
@@ -596,51 +602,40 @@ def _metadata(model: str | None, context_window: int | None, max_tokens: int | N
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _metadata_dump(
-    model: str | None, context_window: int | None, max_tokens: int | None
-) -> dict[str, Any]:
-    """``_metadata(...).model_dump()``, built once per settings (callers copy it: only plain
-    values inside)."""
-    return _metadata(model, context_window, max_tokens).model_dump()
+_metadata_dump = _fastpath.cached_metadata_dump(_metadata)
+_fastpath.cache_span_signatures(Kimi)
 
 
-def _cache_span_signatures(cls: type) -> None:
-    """Give each of ``cls``'s span-wrapped methods its ``__signature__``.
-
-    LlamaIndex's ``dispatcher.span`` (applied to ``chat``, ``achat``... by
-    ``DispatcherSpanMixin``) calls ``inspect.signature(method).bind(...)`` on every call, and
-    ``inspect.signature`` recomputes the signature each time (~10 µs) unless the function
-    carries ``__signature__``, which it returns as is. The value set is exactly what it would
-    compute, so span handlers see the same bound arguments.
-    """
-    for attribute in vars(cls).values():
-        inner = getattr(attribute, "__wrapped__", None)
-        if (
-            inspect.isfunction(inner)
-            and getattr(attribute, DISPATCHER_SPAN_DECORATED_ATTR, False)
-            and "__signature__" not in vars(inner)
-        ):
-            inner.__signature__ = inspect.signature(inner)  # type: ignore[attr-defined]
-
-
-_cache_span_signatures(Kimi)
-
-
-def _responses(stream: ChatStream, folder: StreamFolder) -> ChatResponseGen:
-    fold = folder.fold
-    with stream:
-        for chunk in stream:
-            yield fold(chunk)
+def _responses(client: KimiClient, loop: BuiltinToolLoop, stream: ChatStream) -> ChatResponseGen:
+    """Cumulative responses over every streamed round (``stream`` is the first, already
+    sent); the next round is sent when a round ended in builtin calls only."""
+    folder = StreamFolder(loop.prefix, loop.requested_model)
+    while True:
+        folder.start_round(stream.state, loop.round_reader(), loop.usage)
+        fold = folder.fold
+        with stream:
+            for chunk in stream:
+                yield fold(chunk)
+        if not loop.add_stream(stream.state):
+            break
+        stream = client.chat_stream(loop.payload)
     if not folder.count:  # [DONE] without a chunk: still answer (with the partial prefix)
         yield folder.fold({})
 
 
-async def _aresponses(stream: AsyncChatStream, folder: StreamFolder) -> ChatResponseAsyncGen:
-    fold = folder.fold
-    async with stream:
-        async for chunk in stream:
-            yield fold(chunk)
+async def _aresponses(
+    client: AsyncKimiClient, loop: BuiltinToolLoop, stream: AsyncChatStream
+) -> ChatResponseAsyncGen:
+    folder = StreamFolder(loop.prefix, loop.requested_model)
+    while True:
+        folder.start_round(stream.state, loop.round_reader(), loop.usage)
+        fold = folder.fold
+        async with stream:
+            async for chunk in stream:
+                yield fold(chunk)
+        if not loop.add_stream(stream.state):
+            break
+        stream = await client.chat_stream(loop.payload)
     if not folder.count:
         yield folder.fold({})
 

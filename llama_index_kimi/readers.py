@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 from pydantic import SecretStr
+from typing_extensions import Unpack
 
-from kimi_core.loop import LoopBoundClient
+from kimi_core.lifecycle import KimiClients
+from kimi_core.options import ConnectionSettings, KimiOptions
 
 if TYPE_CHECKING:
-    # httpx and the client, files modules (which import it) load on first use, in __init__.
-    import httpx
+    # httpx and the client, files modules (which import it) load on first use.
 
     from kimi_core.files import ExtractedFile, FileInput
 
@@ -81,37 +82,23 @@ class KimiFileReader(BaseReader):
         api_key: str | SecretStr | None = None,
         base_url: str | None = None,
         *,
-        gateway: str | None = None,
-        endpoint_path: str | None = None,
         delete_after: bool = False,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        allow_insecure: bool = False,
-        http_client: httpx.Client | None = None,
-        async_http_client: httpx.AsyncClient | None = None,
+        **settings: Unpack[ConnectionSettings],
     ) -> None:
-        from kimi_core.client import KimiClient
-
-        options: dict[str, Any] = {
-            "gateway": gateway,
-            "endpoint_path": endpoint_path,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "allow_insecure": allow_insecure,
-        }
+        """``settings``: ``gateway``, ``timeout``, ``max_retries``, ``http_client`` and the
+        other connection settings of ``kimi_core.options.ConnectionSettings``."""
         self.delete_after = delete_after
-        client = KimiClient(api_key, base_url, http_client=http_client, **options)
-        self._client = client
-        self._aclients = LoopBoundClient.mirroring(client, async_http_client, **options)
+        self._clients = KimiClients(KimiOptions.resolve(api_key, base_url, **settings))
 
     def __repr__(self) -> str:
         return (
-            f"KimiFileReader(base_url={self._client.base_url!r}, delete_after={self.delete_after})"
+            f"KimiFileReader(base_url={self._clients.options.base_url!r}, "
+            f"delete_after={self.delete_after})"
         )
 
     def _read_one(self, path: PathInput, extra_info: dict[str, Any] | None, fs: Any) -> Document:
         upload, filename = _upload_input(path, fs)
-        extracted = self._client.files.extract(
+        extracted = self._clients.sync.files.extract(
             upload, filename=filename, delete_after=self.delete_after
         )
         return _document(path, extracted, extra_info)
@@ -120,7 +107,7 @@ class KimiFileReader(BaseReader):
         self, path: PathInput, extra_info: dict[str, Any] | None, fs: Any
     ) -> Document:
         upload, filename = _upload_input(path, fs)
-        extracted = await self._aclients.get().files.extract(
+        extracted = await self._clients.async_client.files.extract(
             upload, filename=filename, delete_after=self.delete_after
         )
         return _document(path, extracted, extra_info)
@@ -163,7 +150,7 @@ class KimiFileReader(BaseReader):
         return await self.aload_data(file, extra_info=extra_info, fs=fs)
 
     def close(self) -> None:
-        self._client.close()
+        self._clients.close()
 
     async def aclose(self) -> None:
-        await self._aclients.aclose()
+        await self._clients.aclose()

@@ -73,9 +73,15 @@ def _no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("MOONSHOT_API_KEY"):
-        return
-    skip = pytest.mark.skip(reason="live test: set MOONSHOT_API_KEY to run against the real API")
+    from kimi_core._fastpath import ENABLED
+
+    live = bool(os.environ.get("MOONSHOT_API_KEY"))
+    skip_live = pytest.mark.skip(
+        reason="live test: set MOONSHOT_API_KEY to run against the real API"
+    )
+    skip_fastpath = pytest.mark.skip(reason="tests a fast path, and KIMI_FASTPATH turns them off")
     for item in items:
-        if item.get_closest_marker("live"):
-            item.add_marker(skip)
+        if not live and item.get_closest_marker("live"):
+            item.add_marker(skip_live)
+        if not ENABLED and item.get_closest_marker("fastpath"):
+            item.add_marker(skip_fastpath)

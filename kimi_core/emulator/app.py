@@ -54,7 +54,9 @@ from .wire import (
 __all__ = ["EmulatorApp", "base_path"]
 
 MODELS_CREATED = 1_700_000_000
-ACEDATA_AUTH_MESSAGE = "Unauthorized, invalid or missing authorization token."  # seed 001
+ACEDATA_AUTH_MESSAGE = (
+    "Unauthorized, invalid or missing authorization token."  # docs/kimi-api/gateways.md (AceData)
+)
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 _KEY = "kimi_emulator"
 

@@ -9,7 +9,8 @@ Simulated limits answer 429 ``rate_limit_reached_error`` with the real API's wor
 LLM-Red-Team/kimi-cc#16: "Your account org-…<ak-…> request reached organization max RPM: 3,
 please try again after 1 seconds" and "... request reached max organization concurrency: 1,
 please try again after 1 seconds"). No ``Retry-After`` header is sent for them: the real API
-states the wait only in the message (headers are unconfirmed, kimi-api-facts.md "Errors").
+states the wait only in the message (headers are unconfirmed,
+docs/kimi-api/errors-and-limits.md "Headers").
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 - Ids: 20 characters of ``[0-9a-v]`` starting with ``c`` (the ``rs/xid`` look of the ids in
   Moonshot's docs, e.g. ``cn0sjgr5d6r9c1vq4p5g``; assumed).
 - Object: ``{id, object: "file", bytes, created_at, filename, purpose, status: "ok",
-  status_details: ""}`` (kimi-api-facts.md "Files").
+  status_details: ""}`` (docs/kimi-api/files.md).
 - Purposes ``file-extract``, ``image``, ``video``; anything else → 400. Over ``max_bytes``
   (100 MB, the real limit) → 400; more than 1,000 files → 400.
 - ``GET /files/{id}/content`` → ``{"content": <text>, "file_type": <mime type>, "filename",

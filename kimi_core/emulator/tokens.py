@@ -8,7 +8,7 @@ It is not Kimi's tokenizer: it is a cheap, documented formula so tests can asser
   ``reasoning_content`` + for each tool call ``count_text(name) + count_text(arguments)``;
   each ``image_url`` / ``video_url`` content part costs ``MEDIA_TOKENS`` (256). A ``$web_search``
   tool message also costs the ``usage.total_tokens`` its content carries (the real API bills
-  search results as input, kimi-api-facts.md "Builtin web search").
+  search results as input, docs/kimi-api/chat.md "Tool calls").
 - ``count_prompt(messages, tools)`` = ``REPLY_PRIMING`` (3) + the sum over messages +
   ``count_text`` of the tools list serialised as compact JSON
   (``json.dumps(tools, separators=(",", ":"), ensure_ascii=False)``).

@@ -6,14 +6,16 @@
   ("tool_call_id is not found", quoted in many agent projects' code comments);
 - thinking on and an assistant tool-call message without ``reasoning_content`` (absent or
   null): "thinking is enabled but reasoning_content is missing in assistant tool call message
-  at index N", N counted from 0 over ``messages`` [kimi-api-facts.md; continuedev/continue#11600];
+  at index N", N counted from 0 over ``messages`` [docs/kimi-api/chat.md "Thinking";
+  continuedev/continue#11600];
 - a sampling value a model fixes (kimi-k2.5): "invalid temperature: only 1 is allowed for this
-  model" [kimi-api-facts.md "Sampling constraints"]; other models: ``temperature`` outside
+  model" [docs/kimi-api/chat.md "Sampling"]; other models: ``temperature`` outside
   [0, 1], and ``n > 1`` with ``temperature`` below 0.001 [same section];
 - ``tool_choice: "required"`` [facts "Tool calls"]; more than 128 tools or a tool name not
   matching ``^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$`` [same];
 - partial mode combined with ``response_format`` ``json_object`` [facts "JSON and partial"];
-- more than 4 ``stop`` strings [seed 000: "停止序列(最多 4 个)"]; ``n`` over 5 [facts];
+- more than 4 ``stop`` strings [docs/kimi-api/gateways.md: Cloudsway's "停止序列(最多 4 个)"];
+  ``n`` over 5 [docs/kimi-api/chat.md "Sampling"];
 - input tokens (:mod:`tokens`) + ``max_tokens`` over the context window: "Input token length
   too long" [facts "Models"; the wording is assumed];
 - an image part whose URL is not ``data:`` / ``ms://`` [facts "Files": "plain http image URLs
@@ -23,8 +25,9 @@
 
 404 ``resource_not_found_error`` "Not found the model <m> or Permission denied" for an unknown
 model [langgenius/dify#39778]. Cloudsway never 404s on the model: the endpoint path selects the
-deployment and seed 000 shows it serving a request whose body named another model; a missing
-or unknown body model falls back to the endpoint's model.
+deployment and its documentation page (docs/kimi-api/gateways.md) shows it serving a request
+whose body named another model; a missing or unknown body model falls back to the endpoint's
+model.
 
 Messages other than the quoted ones are this emulator's wording (assumed).
 """

@@ -2,28 +2,29 @@
 
 Shapes, with their sources:
 
-- **moonshot** (Moonshot's docs, kimi-api-facts.md): message ``{role, content,
+- **moonshot** (Moonshot's docs, docs/kimi-api/chat.md): message ``{role, content,
   reasoning_content?, tool_calls?}``, usage ``{prompt_tokens, completion_tokens, total_tokens,
   cached_tokens?}`` (``cached_tokens`` top-level, only when scripted). Stream: the last chunk
   has ``delta: {}``, ``finish_reason`` and ``usage`` *inside* ``choices[0]``; an extra
   ``{"choices": [], "usage"}`` chunk only when the request sets
   ``stream_options.include_usage`` (OpenAI convention; assumed, not confirmed for Moonshot).
   Errors ``{"error": {"message", "type"}}``; header ``Msh-Request-Id`` on every response.
-- **acedata** (seed 001, a real capture): ids ``chatcmpl-<16 hex>``; message adds
-  ``refusal: null``, ``reasoning`` (a copy of ``reasoning_content``) and ``tool_calls: []``;
-  choices carry ``logprobs: null``; usage adds ``prompt_tokens_details: {cached_tokens_details:
-  {}}`` and ``completion_tokens_details: {}``. Stream chunks carry ``system_fingerprint: null``
-  and ``usage: null``, deltas duplicate reasoning as ``reasoning``, ``finish_reason`` rides on
-  the last delta, then ``{"choices": [], "usage": {...}}``. JSON printed with ``", "`` /
-  ``": "`` separators like the capture. Errors ``{"success": false, "error": {"code",
-  "message"}, "trace_id"}``; the gateway's own codes from seed 001 replace Moonshot's types for
-  auth (``invalid_token``), rate limits (``too_many_requests``) and 500 (``api_error``); other
-  errors pass Moonshot's type through as ``code`` (assumed).
-- **cloudsway** (seed 000, non-streaming captures): message adds ``function_call: null``,
-  ``reasoning_details: null`` and ``tool_calls: null`` when empty; choices add
-  ``native_finish_reason: null``; usage adds ``completion_tokens_details: null`` and
+- **acedata** (tests/fixtures/captures/acedata_*, real captures): ids ``chatcmpl-<16 hex>``;
+  message adds ``refusal: null``, ``reasoning`` (a copy of ``reasoning_content``) and
+  ``tool_calls: []``; choices carry ``logprobs: null``; usage adds ``prompt_tokens_details:
+  {cached_tokens_details: {}}`` and ``completion_tokens_details: {}``. Stream chunks carry
+  ``system_fingerprint: null`` and ``usage: null``, deltas duplicate reasoning as ``reasoning``,
+  ``finish_reason`` rides on the last delta, then ``{"choices": [], "usage": {...}}``. JSON
+  printed with ``", "`` / ``": "`` separators like the capture. Errors ``{"success": false,
+  "error": {"code", "message"}, "trace_id"}``; the gateway's own codes
+  (docs/kimi-api/gateways.md) replace Moonshot's types for auth (``invalid_token``), rate limits
+  (``too_many_requests``) and 500 (``api_error``); other errors pass Moonshot's type through as
+  ``code`` (assumed).
+- **cloudsway** (tests/fixtures/captures/cloudsway_*, non-streaming): message adds
+  ``function_call: null``, ``reasoning_details: null`` and ``tool_calls: null`` when empty;
+  choices add ``native_finish_reason: null``; usage adds ``completion_tokens_details: null`` and
   ``prompt_tokens_details: {audio_tokens: 0, cached_tokens: N}``. Its stream and error shapes
-  are not in the seeds: assumed OpenAI/LiteLLM-like (final chunk with ``delta: {}`` and
+  are not in the captures: assumed OpenAI/LiteLLM-like (final chunk with ``delta: {}`` and
   ``finish_reason``, then a ``{"choices": [], "usage"}`` chunk; errors like Moonshot's).
 
 All dialects: the first chunk's delta is ``{"role": "assistant", "content": ""}`` (``role``

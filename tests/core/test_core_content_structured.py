@@ -7,14 +7,14 @@ import json
 import pytest
 
 from kimi_core import InvalidParameterError, MalformedResponseError
-from kimi_core.builtin_tools import (
+from kimi_core.content import image_part, image_url_from_base64, text_part
+from kimi_core.structured import JSON_OBJECT, json_schema_instruction, parse_json_object
+from kimi_core.tools import (
     WEB_SEARCH_TOOL,
     builtin_tool_message,
     is_builtin_call,
     is_builtin_tool,
 )
-from kimi_core.content import image_part, image_url_from_base64, text_part
-from kimi_core.structured import JSON_OBJECT, json_schema_instruction, parse_json_object
 
 
 def test_text_and_image_parts() -> None:

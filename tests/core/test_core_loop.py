@@ -178,32 +178,33 @@ def test_two_asyncio_runs_over_real_http(kimi_emulator: KimiEmulator) -> None:
     assert [r.path for r in kimi_emulator.requests] == ["/v1/chat/completions"] * 2
 
 
-def test_mirroring_builds_async_clients_like_the_sync_one() -> None:
+def test_one_lifecycle_builds_async_clients_like_the_sync_one() -> None:
     import asyncio
 
     import httpx
 
-    from kimi_core.client import KimiClient
-    from kimi_core.loop import LoopBoundClient
+    from kimi_core.lifecycle import KimiClients
+    from kimi_core.options import KimiOptions
 
-    sync = KimiClient(api_key="sk-mirror", base_url="https://kimi.test/v1", max_retries=1)
-    pooled = LoopBoundClient.mirroring(sync, max_retries=4)
+    options = KimiOptions.resolve("sk-mirror", "https://kimi.test/v1", max_retries=4)
+    clients = KimiClients(options)
 
     async def first() -> object:
-        return pooled.get()
+        return clients.async_client
 
     built = asyncio.run(first())
     assert built.api_key.get_secret_value() == "sk-mirror"  # type: ignore[attr-defined]
     assert built.base_url == "https://kimi.test/v1"  # type: ignore[attr-defined]
     assert built.max_retries == 4  # type: ignore[attr-defined]
+    assert clients.sync.max_retries == 4
     assert asyncio.run(first()) is not built  # a new loop gets a new pool
 
     own = httpx.AsyncClient()
-    kept = LoopBoundClient.mirroring(sync, own)
+    kept = KimiClients(options.with_http_clients(None, own))
     # the caller's own pool is reused across loops
     assert asyncio.run(_get_from(kept)) is asyncio.run(_get_from(kept))
-    sync.close()
+    clients.close()
 
 
-async def _get_from(pooled: object) -> object:
-    return pooled.get()  # type: ignore[attr-defined]
+async def _get_from(clients: object) -> object:
+    return clients.async_client  # type: ignore[attr-defined]

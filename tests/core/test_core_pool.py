@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from kimi_core import AsyncKimiClient, KimiClient
+from kimi_core._fastpath import fix_connection_pool, pool_fix_applies
 from kimi_core.emulator import KimiEmulator
-from kimi_core.pool import fix_connection_pool, pool_fix_applies
 
 ANSWER = {
     "id": "cmpl-1",

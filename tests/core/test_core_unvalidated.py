@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
-from kimi_core.unvalidated import is_plain_model, unvalidated_builder
+from kimi_core._fastpath import is_plain_model, unvalidated_builder
 
 
 class Plain(BaseModel):

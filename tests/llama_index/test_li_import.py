@@ -44,11 +44,18 @@ def test_import_loads_no_httpx_framework_or_server() -> None:
 
 
 def test_httpx_loads_on_first_use() -> None:
-    """Building a ``Kimi`` is the first use: then the clients (and httpx) are there."""
-    modules = _modules(
+    """Building a ``Kimi`` needs no HTTP client; its first use builds one (and loads httpx)."""
+    built = _modules(
         _PROBE.replace(
             "import llama_index_kimi",
             "import llama_index_kimi\nllama_index_kimi.Kimi(api_key='sk-import-probe')",
+        )
+    )
+    assert {"httpx", "kimi_core.client"} & built == set()
+    modules = _modules(
+        _PROBE.replace(
+            "import llama_index_kimi",
+            "import llama_index_kimi\nllama_index_kimi.Kimi(api_key='sk-import-probe').client",
         )
     )
     assert {"httpx", "kimi_core.client"} <= modules

@@ -468,6 +468,7 @@ def test_span_handlers_see_each_calls_bound_arguments(llm: Kimi) -> None:
     assert handler.arguments["Kimi.complete"] == {"args": ("Hi",), "kwargs": {"max_tokens": 40}}
 
 
+@pytest.mark.fastpath
 @pytest.mark.parametrize(
     "name", ["chat", "stream_chat", "achat", "astream_chat", "acomplete", "structured_predict"]
 )

@@ -26,17 +26,25 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
+from kimi_core._fastpath import is_plain_model
+from kimi_core.answer import cost_for
 from kimi_core.client import parse_completion
 from kimi_core.stream import StreamAccumulator
+from kimi_core.tool_loop import BuiltinToolLoop, RoundReader
 from kimi_core.types import ChatCompletion
-from kimi_core.unvalidated import is_plain_model
-from llama_index_kimi import utils
-from llama_index_kimi.utils import (
-    StreamFolder,
-    chat_response_from_completion,
-    pricing_model,
-    usage_kwargs,
-)
+from kimi_core.usage import normalize_usage
+from llama_index_kimi import _fastpath
+from llama_index_kimi.utils import StreamFolder, chat_response, usage_kwargs
+
+
+def chat_response_from_completion(
+    completion: ChatCompletion, prefix: str | None, requested_model: str | None
+) -> ChatResponse:
+    """A non-streamed answer as ``Kimi.chat`` reads it: through the core's loop."""
+    loop = BuiltinToolLoop({"model": requested_model, "messages": []}, prefix=prefix)
+    assert loop.add(completion) is False
+    return chat_response(loop)
+
 
 CAPTURES = [
     "acedata_hello",
@@ -51,7 +59,7 @@ CAPTURES = [
 @pytest.fixture(params=[True, False], ids=["fast-build", "validated-build"])
 def fast_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Run a test with the unvalidated construction and with its validated fallback."""
-    monkeypatch.setattr(utils, "_FAST_BUILD", request.param)
+    monkeypatch.setattr(_fastpath, "FAST_BUILD", request.param)
     return bool(request.param)
 
 
@@ -111,7 +119,9 @@ def _reference_response(
     usage_dict = usage.model_dump(exclude_unset=True) if usage is not None else None
     if usage_dict is not None and not raw.get("usage"):
         raw["usage"] = usage_dict
-    additional = usage_kwargs(usage_dict, pricing_model(completion.model, requested_model))
+    # The core's reading: an empty usage object is zero counts (``Usage()``'s defaults).
+    counts = normalize_usage(usage.model_dump()) if usage is not None else None
+    additional = usage_kwargs(counts, cost_for(usage_dict, completion.model, requested_model))
     if choice.finish_reason is not None:
         additional["finish_reason"] = choice.finish_reason
     return ChatResponse(
@@ -125,11 +135,13 @@ def _reference_response(
     )
 
 
+@pytest.mark.fastpath
 def test_fast_build_is_used_with_the_installed_llama_index() -> None:
     """Otherwise the shortcut these tests compare would silently never run."""
-    assert utils._FAST_BUILD is True
+    assert _fastpath.FAST_BUILD is True
 
 
+@pytest.mark.fastpath
 def test_fast_build_is_refused_for_a_class_with_other_fields_or_validators() -> None:
     class Tagged(ChatMessage):
         tag: str = ""
@@ -254,8 +266,8 @@ def _reference_stream(
         if delta_reasoning:
             additional["thinking_delta"] = delta_reasoning
         if chunk.get("usage"):
-            model = pricing_model(chunk.get("model"), requested_model)
-            additional.update(usage_kwargs(chunk["usage"], model))
+            cost = cost_for(chunk["usage"], chunk.get("model"), requested_model)
+            additional.update(usage_kwargs(normalize_usage(chunk["usage"]), cost))
         if finish:
             additional["finish_reason"] = finish
         responses.append(
@@ -277,7 +289,8 @@ def _fold(
     """The adapter's fold (the core's accumulator first, as in ``ChatStream``), with a dump of
     each response taken when it was handed over."""
     state = StreamAccumulator()
-    folder = StreamFolder(state, prefix, requested_model)
+    folder = StreamFolder(prefix, requested_model)
+    folder.start_round(state, RoundReader(), None)
     responses, dumps = [], []
     for chunk in chunks:
         state.add_chunk(chunk)

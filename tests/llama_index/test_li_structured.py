@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import MalformedResponseError
-from kimi_core.payload import FORCED_TOOL_HINT
+from kimi_core.request import FORCED_TOOL_HINT
 from kimi_core.structured import json_schema_instruction
 from llama_index_kimi import Kimi
 

@@ -13,7 +13,7 @@ from llama_index.core.tools import FunctionTool
 
 from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import BadRequestError
-from kimi_core.payload import FORCED_TOOL_HINT
+from kimi_core.request import FORCED_TOOL_HINT
 from llama_index_kimi import Kimi
 
 

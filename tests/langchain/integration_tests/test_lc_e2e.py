@@ -40,7 +40,7 @@ from kimi_core.errors import (
     QuotaExceededError,
     StreamInterruptedError,
 )
-from langchain_kimi import ChatKimi, _messages
+from langchain_kimi import ChatKimi, _fastpath
 from langchain_kimi._errors import ToolLoopError
 
 MakeLLM = Callable[..., ChatKimi]
@@ -239,7 +239,7 @@ def test_stream_is_the_same_with_chunks_built_without_revalidation(
         return data
 
     def stream(fast: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        monkeypatch.setattr(_messages, "_FAST_CHUNKS", fast)
+        monkeypatch.setattr(_fastpath, "FAST_CHUNKS", fast)
         chunks = list(make_llm(output_version=output_version).stream("hello there"))
         return [dump(chunk) for chunk in chunks], dump(fold(chunks))
 

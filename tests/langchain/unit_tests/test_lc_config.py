@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from kimi_core.errors import ConfigurationError, InvalidParameterError
-from kimi_core.payload import FORCED_TOOL_HINT
+from kimi_core.request import FORCED_TOOL_HINT
 from langchain_kimi import ChatKimi
 
 

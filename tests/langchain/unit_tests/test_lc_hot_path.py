@@ -22,13 +22,13 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 from lc_support import json_response, mock_llm
 
+from kimi_core._fastpath import is_plain_model
 from kimi_core.client import parse_completion
 from kimi_core.types import ChatCompletion
-from kimi_core.unvalidated import is_plain_model
 from kimi_core.usage import normalize_usage
-from langchain_kimi import ChatKimi, _messages
-from langchain_kimi._exchange import Exchange, StreamExchange
-from langchain_kimi._messages import ChunkConverter, usage_metadata
+from langchain_kimi import ChatKimi, _fastpath
+from langchain_kimi._exchange import ChunkConverter, Exchange, StreamExchange
+from langchain_kimi._messages import usage_metadata
 
 ANSWER: dict[str, Any] = {
     "id": "cmpl-7",
@@ -202,7 +202,7 @@ def _chunk(delta: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(params=[True, False], ids=["unvalidated-build", "validated-build"])
 def fast_chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Run a test with text chunks built without re-validation and with the fallback."""
-    monkeypatch.setattr(_messages, "_FAST_CHUNKS", request.param)
+    monkeypatch.setattr(_fastpath, "FAST_CHUNKS", request.param)
     return bool(request.param)
 
 
@@ -279,11 +279,13 @@ def test_unvalidated_chunks_do_not_share_mutable_fields() -> None:
     assert second.message.response_metadata == {"model_provider": "kimi"}
 
 
+@pytest.mark.fastpath
 def test_unvalidated_chunks_are_used_with_the_installed_langchain() -> None:
     """Otherwise the shortcut the tests above compare would silently never run."""
-    assert _messages._FAST_CHUNKS is True
+    assert _fastpath.FAST_CHUNKS is True
 
 
+@pytest.mark.fastpath
 def test_unvalidated_chunks_are_refused_for_other_fields_or_validators() -> None:
     class Tagged(AIMessageChunk):
         tag: str = ""
@@ -328,6 +330,7 @@ def test_invocation_params_are_what_base_chat_model_builds(
     assert list(ours) == list(base)
 
 
+@pytest.mark.fastpath
 @pytest.mark.parametrize("name", ["_generate", "_agenerate"])
 def test_precomputed_signatures_are_the_real_ones(name: str) -> None:
     function = getattr(ChatKimi, name)

@@ -17,17 +17,18 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from kimi_core.answer import answer_choices
 from kimi_core.errors import InvalidParameterError
 from kimi_core.types import ChatCompletion
 from kimi_core.usage import normalize_usage
 from langchain_kimi import _blocks
+from langchain_kimi._exchange import ChunkConverter
 from langchain_kimi._messages import (
-    ChunkConverter,
+    answer_to_message,
     messages_to_wire,
     parse_tool_calls,
     partial_prefix,
     usage_metadata,
-    wire_choice_to_message,
 )
 
 PNG = "iVBORw0KGgo="
@@ -260,8 +261,10 @@ def _completion(message: dict[str, Any], **extra: Any) -> ChatCompletion:
 def _choice_message(completion: ChatCompletion, **options: Any) -> AIMessage:
     """The first choice of ``completion`` as ChatKimi's invoke path builds it."""
     wire = completion.wire_dict()
-    return wire_choice_to_message(
-        wire["choices"][0],
+    names = ("prefix", "text_before", "reasoning_before")
+    reading = {k: options.pop(k) for k in names if k in options}
+    return answer_to_message(
+        answer_choices(wire, **reading)[0],
         model=wire.get("model"),
         completion_id=wire.get("id"),
         system_fingerprint=wire.get("system_fingerprint"),

@@ -1,0 +1,172 @@
+"""``KimiOptions``: everything that configures a connection to Kimi, checked once.
+
+Every entry point (``KimiClient``, ``AsyncKimiClient``, ``ChatKimi``, ``Kimi``,
+``KimiFileLoader``, ``KimiFileReader``) resolves its keyword arguments through
+``KimiOptions.resolve``, so the same argument means the same thing everywhere and every bad
+value fails the same way: a ``ConfigurationError`` (a ``ValueError`` and an
+``InvalidParameterError`` whose ``param`` names the option), at construction, before any
+request. The clients are then built from the resolved options without checking again.
+
+Key and base URL precedence are ``kimi_core.gateways``'s (documented in the README).
+httpx is not imported here: an adapter resolves its options at construction without paying
+for the HTTP stack, which loads with the first client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, TypedDict
+
+from pydantic import SecretStr
+from typing_extensions import Unpack
+
+from .catalog import DEFAULT_MODEL
+from .errors import ConfigurationError
+from .gateways import Gateway, get_gateway, resolve_api_key, resolve_base_url
+from .ratelimit import Limiter, RateLimits, shared_rate_limiter
+
+__all__ = ["ConnectionSettings", "KimiOptions"]
+
+_UNSET: Any = object()
+
+
+class ConnectionSettings(TypedDict, total=False):
+    """The connection settings every entry point takes as keyword arguments (besides
+    ``api_key`` and ``base_url``), documented once here."""
+
+    gateway: str | Gateway | None
+    """A named gateway: ``moonshot-cn`` (default), ``moonshot-global``, ``cloudsway``,
+    ``acedata``."""
+    endpoint_path: str | None
+    """Cloudsway's endpoint path segment (it names the deployed model)."""
+    timeout: Any
+    """Seconds or an ``httpx.Timeout``; ``None``: 600 s, 10 s to connect."""
+    max_retries: int
+    """Retries of failed requests (default 2)."""
+    default_headers: Mapping[str, str] | None
+    """Extra HTTP headers sent with every request."""
+    rate_limits: RateLimits | str | Mapping[str, int | None] | Limiter | None
+    """Client-side limits: a preset (``"tier1"``), a mapping, ``RateLimits`` or a limiter."""
+    rate_limiter: Limiter | None
+    """A ``kimi_core`` limiter object to use as given."""
+    allow_insecure: bool
+    """Allow a plain ``http://`` base URL that is not loopback."""
+    http_client: Any
+    """Your own ``httpx.Client`` for sync calls (used as is, never closed here)."""
+    async_http_client: Any
+    """Your own ``httpx.AsyncClient`` for async calls (reused across event loops)."""
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class KimiOptions:
+    """Resolved connection settings (build with ``KimiOptions.resolve``).
+
+    ``model`` and ``thinking`` are the defaults of the entry point that made the options
+    (requests may override them); the clients themselves send whatever a request says.
+    """
+
+    api_key: SecretStr
+    base_url: str
+    gateway: Gateway | None = None
+    endpoint_path: str | None = None
+    timeout: Any = None
+    """``None`` (600 s, 10 s to connect), seconds, or an ``httpx.Timeout``."""
+    max_retries: int = 2
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+    rate_limiter: Limiter | None = None
+    allow_insecure: bool = False
+    http_client: Any = None
+    """A caller's ``httpx.Client`` for sync calls (used as is, never closed here)."""
+    async_http_client: Any = None
+    """A caller's ``httpx.AsyncClient`` for async calls (reused across event loops)."""
+    model: str | None = DEFAULT_MODEL
+    thinking: bool | None = None
+
+    @classmethod
+    def resolve(
+        cls,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        model: str | None = _UNSET,
+        thinking: bool | None = None,
+        **settings: Unpack[ConnectionSettings],
+    ) -> KimiOptions:
+        """Check every argument and resolve key, base URL, gateway and rate limiter."""
+        unknown = set(settings) - set(ConnectionSettings.__annotations__)
+        if unknown:
+            raise ConfigurationError(
+                f"unknown setting {sorted(unknown)[0]!r}; the connection settings are "
+                f"{', '.join(ConnectionSettings.__annotations__)}",
+                param=sorted(unknown)[0],
+            )
+        gateway = settings.get("gateway")
+        endpoint_path = settings.get("endpoint_path")
+        timeout = settings.get("timeout")
+        max_retries = settings.get("max_retries", 2)
+        rate_limits = settings.get("rate_limits")
+        rate_limiter = settings.get("rate_limiter")
+        allow_insecure = settings.get("allow_insecure", False)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError(
+                f"max_retries must be >= 0, got {max_retries!r}", param="max_retries"
+            )
+        if isinstance(timeout, bool) or (
+            isinstance(timeout, int | float) and not timeout > 0  # also rejects NaN
+        ):
+            raise ConfigurationError(
+                f"timeout must be a positive number of seconds, got {timeout!r}", param="timeout"
+            )
+        if thinking is not None and not isinstance(thinking, bool):
+            raise ConfigurationError(
+                f"thinking must be True, False or None, got {thinking!r}", param="thinking"
+            )
+        if model is not _UNSET and model is not None and not isinstance(model, str):
+            raise ConfigurationError(f"model must be a string, got {model!r}", param="model")
+        key = resolve_api_key(api_key)
+        url = resolve_base_url(
+            base_url, gateway, endpoint_path=endpoint_path, allow_insecure=allow_insecure
+        )
+        headers = dict(settings.get("default_headers") or {})
+        if rate_limiter is None and rate_limits is not None:
+            # A limiter object (e.g. a RedisRateLimiter) is used as given; limits are shared
+            # by every client of this key in the process.
+            if isinstance(rate_limits, RateLimits | str | Mapping):
+                try:
+                    rate_limiter = shared_rate_limiter(key.get_secret_value(), rate_limits)
+                except (TypeError, ValueError) as exc:
+                    raise ConfigurationError(str(exc), param="rate_limits") from None
+            else:
+                rate_limiter = rate_limits
+        return cls(
+            api_key=key,
+            base_url=url,
+            gateway=get_gateway(gateway) if gateway is not None else None,
+            endpoint_path=endpoint_path,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=headers,
+            rate_limiter=rate_limiter,
+            allow_insecure=allow_insecure,
+            http_client=settings.get("http_client"),
+            async_http_client=settings.get("async_http_client"),
+            model=DEFAULT_MODEL if model is _UNSET else model,
+            thinking=thinking,
+        )
+
+    @property
+    def model_optional(self) -> bool:
+        """True on gateways whose URL names the model (Cloudsway), where ``model`` may be
+        left out of a request."""
+        return bool(self.gateway and self.gateway.model_optional)
+
+    def with_http_clients(self, http_client: Any, async_http_client: Any) -> KimiOptions:
+        """The same options with other caller-supplied httpx clients."""
+        return replace(self, http_client=http_client, async_http_client=async_http_client)
+
+    def __repr__(self) -> str:
+        return (
+            f"KimiOptions(base_url={self.base_url!r}, model={self.model!r}, "
+            f"max_retries={self.max_retries}, api_key=SecretStr('**********'))"
+        )
