@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-MODEL = "kimi-k2.5"
+MODEL = "kimi-k2.6"
 COMPLETION_ID = "chatcmpl-6a1b2c3d4e5f60718293a4b5"
 CREATED = 1770991864
 

@@ -1,6 +1,6 @@
 """The clients under test, each behind one small uniform interface.
 
-Every subject sends the same request (``model=kimi-k2.5``, one user message ``"hi"``) the way
+Every subject sends the same request (``model=kimi-k2.6``, one user message ``"hi"``) the way
 its users would, and returns what it read, so the worker can check that the whole answer was
 consumed: ``invoke``/``ainvoke`` return the reply text, ``stream``/``astream`` the number of
 content characters received. Framework packages are imported lazily, inside the constructor, so

@@ -30,7 +30,7 @@ def get_population(city: str) -> str:
 
 def main() -> None:
     with real_or_emulated() as settings:
-        llm = ChatKimi(model="kimi-k2.5", thinking=True, **settings)
+        llm = ChatKimi(model="kimi-k2.6", thinking=True, **settings)
         agent = create_agent(llm, tools=[get_weather, get_population])
         messages: list = []
         for question in ["What's the weather in Paris?", "And how many people live there?"]:

@@ -16,7 +16,7 @@ from kimi_core.emulator import real_or_emulated
 from llama_index_kimi import Kimi, KimiFileReader
 
 FILES = {
-    "kimi_models.md": "# Kimi models\nkimi-k2.5 has a context window of 262,144 tokens.\n",
+    "kimi_models.md": "# Kimi models\nkimi-k2.6 has a context window of 262,144 tokens.\n",
     "partial_mode.txt": "Partial mode lets you prefill the start of Kimi's answer.\n",
     "rate_limits.csv": "tier,concurrency,rpm\nTier1,50,200\nTier2,100,500\n",
 }
@@ -31,9 +31,9 @@ def main() -> None:
             sorted(folder.iterdir())
         )
         retriever = BM25Retriever.from_defaults(nodes=documents, similarity_top_k=2)
-        llm = Kimi(model="kimi-k2.5", thinking=False, **settings)
+        llm = Kimi(model="kimi-k2.6", thinking=False, **settings)
         engine = RetrieverQueryEngine.from_args(retriever, llm=llm)
-        question = "How large is the context window of kimi-k2.5?"
+        question = "How large is the context window of kimi-k2.6?"
         answer = engine.query(question)
         print(f"\nquestion: {question}")
         print(f"answer:   {answer.response}")

@@ -18,7 +18,7 @@ DIM, PLAIN = "\033[2m", "\033[0m"
 
 def main() -> None:
     with real_or_emulated() as settings:
-        chat = ChatKimi(model="kimi-k2.5", **settings)
+        chat = ChatKimi(model="kimi-k2.6", **settings)
         print("\n[LangChain] ChatKimi, streamed (reasoning dimmed, then the answer):")
         with get_kimi_callback() as usage:
             for chunk in chat.stream(QUESTION):
@@ -28,7 +28,7 @@ def main() -> None:
                 print(chunk.content, end="", flush=True)
         print(f"\n  tokens: {usage.total_tokens}, cost: {usage.total_cost} {usage.currency}")
 
-        llm = Kimi(model="kimi-k2.5", thinking=False, **settings)
+        llm = Kimi(model="kimi-k2.6", thinking=False, **settings)
         answer = llm.chat([ChatMessage(role="user", content=QUESTION)])
         print("\n[LlamaIndex] Kimi, thinking off:")
         print(f"  {answer.message.content}")

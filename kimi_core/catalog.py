@@ -1,20 +1,18 @@
-"""What each Kimi model can do, what it costs, and which sampling values it fixes.
+"""What each Kimi model can do, how it is steered, what it costs: one entry per model.
 
-Sources (kept next to each fact so a reader can re-check them):
-- docs/kimi-api/gateways.md (a Chinese API summary page): kimi-k2 and moonshot-v1-* context
-  sizes and CNY prices.
-- docs/kimi-api/models.md (Moonshot docs): k2.5 / k2 preview context windows, global USD
-  prices, k2.5's fixed sampling values, thinking behaviour.
-- Output limits and prices not in those two: the public model table of big-AGI
-  (src/modules/llms/server/openai/models/moonshot.models.ts, "updated 2026-01-26", quoting
-  platform.moonshot.ai/docs/pricing/chat). Assumed, not confirmed by Moonshot directly.
+Every figure comes from ``docs/kimi-api/models.md`` (which gives the public source of each and
+how sure it is); ``ModelInfo.sources`` names the source keys of that file per entry. Where the
+sources only suggest a limit, the entry allows what the server might allow: local checks
+(``kimi_core.request``) refuse only what the catalog is sure of.
 
-Unknown model names are allowed everywhere: new models appear before this table knows them.
+Unknown model names are allowed everywhere, with their parameters passed through unchecked:
+new models appear before this table knows them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
@@ -26,15 +24,20 @@ __all__ = [
     "SAMPLING_FIELDS",
     "ModelInfo",
     "Price",
-    "ThinkingMode",
+    "ThinkingKind",
+    "ToolChoiceSupport",
     "check_sampling",
+    "current_models",
     "get_model_info",
+    "retirement_hint",
     "thinking_enabled",
 ]
 
-ThinkingMode = Literal["always", "optional", "never"]
+ThinkingKind = Literal["toggle", "always", "effort", "none"]
+"""``toggle``: ``thinking`` on/off (on by default); ``always``: thinks, no control; ``effort``:
+always reasons, steered by a top-level ``reasoning_effort``; ``none``: never thinks."""
 
-DEFAULT_MODEL = "kimi-k2.5"
+DEFAULT_MODEL = "kimi-k2.6"
 """The model every entry point uses when none is given."""
 
 SAMPLING_FIELDS = (
@@ -52,112 +55,290 @@ SAMPLING_FIELDS = (
 
 @dataclass(frozen=True)
 class Price:
-    """Prices per 1M tokens in ``currency``; ``cached_input`` is the cache-hit input price."""
+    """Prices per 1M tokens in ``currency``: ``input`` is a cache miss, ``cached_input`` a
+    cache hit, ``cache_write`` / ``cache_write_1h`` writing the cache with the 5-minute /
+    1-hour TTL (billed separately; in the catalog where known, not yet in usage)."""
 
     input: Decimal
     output: Decimal
     currency: Literal["USD", "CNY"]
     cached_input: Decimal | None = None
     source: str = ""
+    cache_write: Decimal | None = None
+    cache_write_1h: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ToolChoiceSupport:
+    """Which forced ``tool_choice`` values the API accepts, with thinking on and off:
+    ``"required"`` and a named function. Anything not accepted is rewritten by the core."""
+
+    required_thinking: bool = False
+    required_plain: bool = False
+    named_thinking: bool = False
+    named_plain: bool = False
+
+    def required(self, thinks: bool) -> bool:
+        return self.required_thinking if thinks else self.required_plain
+
+    def named(self, thinks: bool) -> bool:
+        return self.named_thinking if thinks else self.named_plain
+
+
+NO_FORCING = ToolChoiceSupport()
 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One model: limits, capabilities, prices and the sampling values it fixes.
+    """One model: limits, how it thinks, what it accepts, what it costs, and its status.
 
-    ``fixed_sampling`` maps a parameter to the only value the API accepts; temperature's value
-    depends on thinking, so it is stored as ``(with_thinking, without_thinking)``.
+    ``fixed_sampling`` maps a parameter to the only value the API accepts; where the value
+    depends on thinking it is stored as ``(with_thinking, without_thinking)``.
+    ``max_output_tokens`` is the most a request may ask for (the window less the prompt);
+    ``default_output_tokens`` what the server gives when the request does not say.
     """
 
     id: str
     context_window: int
     max_output_tokens: int
+    default_output_tokens: int | None = None
     tools: bool = True
-    vision: bool = False
-    thinking: ThinkingMode = "never"
+    image_input: bool = False
+    video_input: bool = False
+    thinking: ThinkingKind = "none"
+    effort_levels: tuple[str, ...] = ()
+    default_effort: str | None = None
+    preserved_thinking: Literal["none", "optional", "always"] = "none"
+    """``optional``: ``thinking: {"type": "enabled", "keep": "all"}`` turns it on (K2.6);
+    ``always``: always on. Then ``reasoning_content`` goes on every assistant message."""
+    tool_choice: ToolChoiceSupport = NO_FORCING
     json_mode: bool = True
+    json_schema: bool = False
     partial_mode: bool = True
+    batch: bool = False
     price: Price | None = None
     fixed_sampling: dict[str, float | tuple[float, float]] = field(default_factory=dict)
+    status: Literal["current", "retired"] = "current"
+    retired_on: str | None = None
+    replacement: str | None = None
+    note: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Source keys of ``docs/kimi-api/models.md`` per figure."""
+
+    @property
+    def vision(self) -> bool:
+        """Takes image input (the name the catalog used before video existed)."""
+        return self.image_input
+
+    @property
+    def retired(self) -> bool:
+        return self.status == "retired"
+
+    def thinks(self, thinking: bool | None) -> bool:
+        """Whether a request with this ``thinking`` choice thinks on this model."""
+        if self.thinking in ("always", "effort"):
+            return True
+        if self.thinking == "none":
+            return False
+        return thinking is not False
 
 
-def _usd(inp: str, out: str, cached: str | None, source: str) -> Price:
-    return Price(Decimal(inp), Decimal(out), "USD", Decimal(cached) if cached else None, source)
+def _usd(
+    hit: str | None,
+    miss: str,
+    out: str,
+    source: str,
+    write: str | None = None,
+    write_1h: str | None = None,
+) -> Price:
+    return Price(
+        Decimal(miss),
+        Decimal(out),
+        "USD",
+        Decimal(hit) if hit else None,
+        source,
+        Decimal(write) if write else None,
+        Decimal(write_1h) if write_1h else None,
+    )
 
 
-def _cny(inp: str, out: str, source: str = "docs/kimi-api/gateways.md") -> Price:
+def _cny(inp: str, out: str, source: str = "docs/kimi-api/gateways.md (summary page)") -> Price:
     return Price(Decimal(inp), Decimal(out), "CNY", None, source)
 
 
-_FACTS = "docs/kimi-api/models.md (platform.moonshot.ai pricing)"
-_BIGAGI = "platform.moonshot.ai pricing via big-AGI model table (2026-01-26)"
-
-# kimi-k2.5 (facts: "temperature 1.0 with thinking / 0.6 without, top_p 0.95, n 1, presence and
-# frequency penalty 0. Any other value -> 400 invalid_request_error").
-_K25_FIXED: dict[str, float | tuple[float, float]] = {
+# K2.5 / K2.6: "temperature 1.0 with thinking / 0.6 without; top_p 0.95, n 1, penalties 0 cannot
+# be modified" [official MG, MO]. K3 / K3.1: all fixed, anything else 400 [3p-live BA, AH].
+_K2_FIXED: dict[str, float | tuple[float, float]] = {
     "temperature": (1.0, 0.6),
     "top_p": 0.95,
     "n": 1,
     "presence_penalty": 0.0,
     "frequency_penalty": 0.0,
 }
+_K3_FIXED: dict[str, float | tuple[float, float]] = {
+    "temperature": 1.0,
+    "top_p": 0.95,
+    "n": 1,
+    "presence_penalty": 0.0,
+    "frequency_penalty": 0.0,
+}
+_EFFORT = ("low", "high", "max")
+_MILLION = 1024 * 1024
+_K2_WINDOW = 256 * 1024
+
+# K3 accepts "required" with thinking (always on); a named function is a 400 on every
+# thinking-on model; K2.6 accepts both with thinking off [3p-live IN, OMP, AB; docs §4].
+_K3_CHOICE = ToolChoiceSupport(required_thinking=True)
+_K26_CHOICE = ToolChoiceSupport(required_plain=True, named_plain=True)
+
+_K3 = ModelInfo(
+    "kimi-k3",
+    _MILLION,
+    _MILLION,
+    131_072,
+    image_input=True,
+    video_input=True,
+    thinking="effort",
+    effort_levels=_EFFORT,
+    default_effort="max",
+    preserved_thinking="always",
+    tool_choice=_K3_CHOICE,
+    json_schema=True,
+    price=_usd("0.30", "3.00", "15.00", "3p (codeburn#709, NV)", "3.00", "6.00"),
+    fixed_sampling=_K3_FIXED,
+    sources={"limits": "TS RE MO", "thinking": "RE TS", "tools": "BA IN OMP", "price": "3p"},
+)
+_K27 = ModelInfo(
+    "kimi-k2.7-code",
+    _K2_WINDOW,
+    _K2_WINDOW,
+    32_768,
+    image_input=True,
+    video_input=True,
+    thinking="always",
+    preserved_thinking="always",
+    json_schema=True,
+    batch=True,
+    price=_usd("0.19", "0.95", "4.00", "3p (AP)"),
+    # Its fixed sampling values are assumed (docs §2, no source): not enforced locally.
+    sources={"limits": "TS", "thinking": "TS TG", "tools": "IN", "price": "3p"},
+)
+
+
+def _retired_k2(model: str, window: int, price: Price, thinking: ThinkingKind) -> ModelInfo:
+    """The K2 previews and thinking models, retired on 2026-05-25 [3p LL; docs §7]."""
+    return ModelInfo(
+        model,
+        window,
+        window,
+        thinking=thinking,
+        price=price,
+        status="retired",
+        retired_on="2026-05-25",
+        replacement="kimi-k2.6",
+        sources={"limits": "TS MO", "price": "PA LL BA", "status": "3p"},
+    )
+
+
+def _moonshot_v1(model: str, window: int, price: Price, image: bool) -> ModelInfo:
+    """moonshot-v1-*: windows count input + output [official TS]. One third-party catalog
+    reports them retired on 2026-08-31 while Moonshot's August docs still list them (docs
+    §7): current, with a replacement hint for a 404."""
+    return ModelInfo(
+        model,
+        window,
+        window,
+        image_input=image,
+        price=price,
+        replacement="kimi-k2.6",
+        note="retirement reported by a third party (disputed)",
+        sources={"limits": "TS MO", "price": "summary page / LL BA"},
+    )
+
 
 _MODELS = [
+    _K3,
+    replace(
+        _K3,
+        id="kimi-k3.1-pro",
+        price=_usd("0.20", "2.00", "10.00", "3p (AY)", "2.00", "4.00"),
+        note="limits and rules as kimi-k3 (AH: the same parameter constraints)",
+        sources={"limits": "AH AY Vercel", "thinking": "AH SY", "price": "3p"},
+    ),
+    replace(
+        _K3,
+        id="kimi-k3.1-pro-highspeed",
+        price=_usd("0.20", "4.00", "20.00", "3p (AY)", "4.00", "8.00"),
+        note="limits and rules as kimi-k3",
+        sources={"limits": "AY Vercel", "price": "3p"},
+    ),
+    ModelInfo(
+        "kimi-k2.6",
+        _K2_WINDOW,
+        _K2_WINDOW,
+        32_768,
+        image_input=True,
+        video_input=True,
+        thinking="toggle",
+        preserved_thinking="optional",
+        tool_choice=_K26_CHOICE,
+        json_schema=True,
+        batch=True,
+        price=_usd("0.16", "0.95", "4.00", "3p (LL, citing the pricing page)"),
+        fixed_sampling=_K2_FIXED,
+        sources={"limits": "TS MO", "thinking": "TS MO MG TG", "tools": "IN OMP AB"},
+    ),
+    _K27,
+    replace(
+        _K27,
+        id="kimi-k2.7-code-highspeed",
+        price=_usd("0.38", "1.90", "8.00", "3p (one catalog)"),
+        sources={"limits": "TG", "price": "3p"},
+    ),
     ModelInfo(
         "kimi-k2.5",
-        262_144,
-        32_768,  # facts: "max_tokens default 32,768"; big-AGI: maxCompletionTokens 32768
-        vision=True,
-        thinking="optional",
-        price=_usd("0.60", "3.00", "0.10", _FACTS),
-        fixed_sampling=_K25_FIXED,
-    ),
-    ModelInfo("kimi-k2-0905-preview", 262_144, 32_768, price=_usd("0.60", "2.50", "0.15", _FACTS)),
-    ModelInfo("kimi-k2-0711-preview", 131_072, 16_384, price=_usd("0.60", "2.50", "0.15", _FACTS)),
-    ModelInfo(
-        "kimi-k2-turbo-preview", 262_144, 32_768, price=_usd("1.15", "8.00", "0.15", _BIGAGI)
-    ),
-    ModelInfo(
-        "kimi-k2-thinking",
-        262_144,
-        65_536,
-        thinking="always",
-        price=_usd("0.60", "2.50", "0.15", _BIGAGI),
-    ),
-    ModelInfo(
-        "kimi-k2-thinking-turbo",
-        262_144,
-        65_536,
-        thinking="always",
-        price=_usd("1.15", "8.00", "0.15", _BIGAGI),
-    ),
-    # The summary page (docs/kimi-api/gateways.md): "kimi-k2 | 128K | 8K", "¥12/1M input,
-    # ¥36/1M output".
-    ModelInfo("kimi-k2", 131_072, 8_192, price=_cny("12", "36")),
-    # The same page: moonshot-v1-* context sizes count input + output; CNY prices per 1M tokens.
-    ModelInfo("moonshot-v1-8k", 8_192, 8_192, price=_cny("4", "12")),
-    ModelInfo("moonshot-v1-32k", 32_768, 8_192, price=_cny("6", "18")),
-    ModelInfo("moonshot-v1-128k", 131_072, 8_192, price=_cny("14", "42")),
-    ModelInfo(
-        "moonshot-v1-8k-vision-preview",
-        8_192,
-        8_192,
-        vision=True,
-        price=_usd("0.20", "2.00", None, _BIGAGI),
-    ),
-    ModelInfo(
-        "moonshot-v1-32k-vision-preview",
+        _K2_WINDOW,
+        _K2_WINDOW,
         32_768,
-        8_192,
-        vision=True,
-        price=_usd("1.00", "3.00", None, _BIGAGI),
+        image_input=True,
+        video_input=True,
+        thinking="toggle",
+        tool_choice=_K26_CHOICE,
+        json_schema=True,
+        batch=True,
+        price=_usd("0.10", "0.60", "3.00", "official archived pricing page (PA)"),
+        fixed_sampling=_K2_FIXED,
+        status="retired",
+        retired_on="2026-08-31",
+        replacement="kimi-k2.6",
+        sources={"limits": "TS TG", "price": "PA", "status": "3p"},
     ),
+    _retired_k2("kimi-k2-0905-preview", _K2_WINDOW, _usd("0.15", "0.60", "2.50", "PA"), "none"),
+    _retired_k2("kimi-k2-0711-preview", 131_072, _usd("0.15", "0.60", "2.50", "PA"), "none"),
+    _retired_k2("kimi-k2-turbo-preview", _K2_WINDOW, _usd("0.15", "1.15", "8.00", "3p"), "none"),
+    _retired_k2("kimi-k2-thinking", _K2_WINDOW, _usd("0.15", "0.60", "2.50", "3p"), "always"),
+    _retired_k2("kimi-k2-thinking-turbo", _K2_WINDOW, _usd("0.15", "1.15", "8.00", "3p"), "always"),
     ModelInfo(
-        "moonshot-v1-128k-vision-preview",
+        "kimi-latest",
         131_072,
-        8_192,
-        vision=True,
-        price=_usd("2.00", "5.00", None, _BIGAGI),
+        131_072,
+        image_input=True,
+        price=_usd("0.15", "2.00", "5.00", "3p (LL, 128k tier)"),
+        status="retired",
+        retired_on="2026-01-28",
+        replacement="kimi-k2.6",
+        sources={"status": "3p LL"},
+    ),
+    # A gateway alias (docs/kimi-api/gateways.md, the summary page: "kimi-k2 | 128K | 8K",
+    # "¥12/1M input, ¥36/1M output"), not a Moonshot id.
+    ModelInfo("kimi-k2", 131_072, 8_192, price=_cny("12", "36"), note="a gateway alias"),
+    _moonshot_v1("moonshot-v1-8k", 8_192, _cny("4", "12"), False),
+    _moonshot_v1("moonshot-v1-32k", 32_768, _cny("6", "18"), False),
+    _moonshot_v1("moonshot-v1-128k", 131_072, _cny("14", "42"), False),
+    _moonshot_v1("moonshot-v1-8k-vision-preview", 8_192, _usd(None, "0.20", "2.00", "3p"), True),
+    _moonshot_v1("moonshot-v1-32k-vision-preview", 32_768, _usd(None, "1.00", "3.00", "3p"), True),
+    _moonshot_v1(
+        "moonshot-v1-128k-vision-preview", 131_072, _usd(None, "2.00", "5.00", "3p"), True
     ),
 ]
 
@@ -171,19 +352,38 @@ def get_model_info(model: str | None) -> ModelInfo | None:
     return CATALOG.get(model)
 
 
+def current_models() -> list[ModelInfo]:
+    """The entries not known to be retired, in catalog order."""
+    return [info for info in _MODELS if not info.retired]
+
+
+def retirement_hint(model: str | None) -> str | None:
+    """What to tell a user whose request for ``model`` answered 404, when the catalog knows
+    it was retired (or is reported retiring) and what replaces it; else None."""
+    info = get_model_info(model)
+    if info is None or info.replacement is None:
+        return None
+    if info.retired:
+        when = f" on {info.retired_on}" if info.retired_on else ""
+        return (
+            f"{model} was retired{when}: use {info.replacement} instead "
+            "(client.models.list() shows the models your key can use)"
+        )
+    return (
+        f"{model} may have been retired ({info.note or 'reported'}): try {info.replacement} "
+        "(client.models.list() shows the models your key can use)"
+    )
+
+
 def thinking_enabled(model: str | None, thinking: bool | None) -> bool:
     """Whether a request to ``model`` will think, given the user's ``thinking`` choice."""
     info = get_model_info(model)
     if info is None:
         return bool(thinking)
-    if info.thinking == "always":
-        return True
-    if info.thinking == "never":
-        return False
-    return thinking is not False
+    return info.thinks(thinking)
 
 
-def check_sampling(model: str | None, params: dict[str, object], thinking: bool | None) -> None:
+def check_sampling(model: str | None, params: Mapping[str, object], thinking: bool | None) -> None:
     """Raise ``InvalidParameterError`` for a sampling value the model fixes to another value.
 
     Cheap by design (a dict lookup and a few comparisons): it runs on every request.
@@ -191,7 +391,7 @@ def check_sampling(model: str | None, params: dict[str, object], thinking: bool 
     info = get_model_info(model)
     if info is None or not info.fixed_sampling:
         return
-    thinks = thinking_enabled(model, thinking)
+    thinks = info.thinks(thinking)
     for name, fixed in info.fixed_sampling.items():
         value = params.get(name)
         if value is None:

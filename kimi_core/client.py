@@ -17,18 +17,22 @@ from pydantic import SecretStr, ValidationError
 
 from ._fastpath import fix_connection_pool
 from ._version import __version__
+from .catalog import retirement_hint
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     ConfigurationError,
     MalformedResponseError,
+    NotFoundError,
     error_from_body,
     error_from_response,
+    request_id,
 )
 from .files import AsyncFiles, Files
+from .models import AsyncModels, Models
 from .options import KimiOptions
-from .ratelimit import LeaseLike, Limiter, estimate_request_tokens
+from .ratelimit import LeaseLike, Limiter, estimate_request_tokens, rate_limit_headers
 from .request import prepare_chat_payload
 from .retry import RetryPolicy
 from .stream import AsyncChatStream, ChatStream
@@ -55,7 +59,7 @@ def _decode_json(response: httpx.Response) -> Any:
     if not content.strip():
         raise MalformedResponseError(
             f"empty {response.status_code} answer from {response.request.url.path}",
-            request_id=response.headers.get("msh-request-id"),
+            request_id=request_id(response.headers),
         )
     try:
         return json.loads(content)
@@ -64,7 +68,7 @@ def _decode_json(response: httpx.Response) -> Any:
             f"answer from {response.request.url.path} is not JSON "
             f"({response.headers.get('content-type', 'no content type')})",
             body=content[:500].decode("utf-8", "replace"),
-            request_id=response.headers.get("msh-request-id"),
+            request_id=request_id(response.headers),
         ) from None
 
 
@@ -77,12 +81,12 @@ def parse_completion(response: httpx.Response) -> ChatCompletion:
     if not isinstance(data, dict):
         raise MalformedResponseError("chat answer is not a JSON object", body=str(data)[:500])
     try:
-        completion = ChatCompletion.from_wire(data)
+        completion = ChatCompletion.from_wire(data, rate_limit_headers(response.headers))
     except ValidationError as exc:
         raise MalformedResponseError(
             f"chat answer does not match the wire format: {exc.errors()[0]['msg']}",
             body=response.text[:500],
-            request_id=response.headers.get("msh-request-id"),
+            request_id=request_id(response.headers),
         ) from None
     return completion
 
@@ -129,6 +133,7 @@ class _ClientBase:
         self.api_key = options.api_key
         self.base_url = options.base_url
         self.gateway = options.gateway
+        self.dialect = options.gateway.dialect if options.gateway is not None else "moonshot"
         self.model_optional = options.model_optional
         timeout = options.timeout
         self.timeout = (
@@ -164,7 +169,7 @@ class _ClientBase:
             payload["stream"] = True
         else:
             payload.pop("stream", None)
-        prepare_chat_payload(payload, model_optional=self.model_optional)
+        prepare_chat_payload(payload, model_optional=self.model_optional, dialect=self.dialect)
         return payload, _encode(payload)
 
     def _transport_error(self, exc: httpx.TransportError, attempt: int) -> APIError:
@@ -175,6 +180,31 @@ class _ClientBase:
         return APIConnectionError(
             f"could not talk to {self.base_url}: {type(exc).__name__}: {exc}", attempts=attempt
         )
+
+    @staticmethod
+    def _status_error(
+        response: httpx.Response, body: bytes, attempt: int, model: str | None
+    ) -> APIError:
+        """The typed error of a non-2xx answer; a 404 for a model the catalog knows to be
+        retired says what replaces it."""
+        error = error_from_response(
+            response.status_code, response.headers, body, attempts=attempt + 1
+        )
+        if model is not None and isinstance(error, NotFoundError):
+            hint = retirement_hint(model)
+            if hint is not None:
+                explained = NotFoundError(
+                    f"{error.message} ({hint})",
+                    status=error.status,
+                    type=error.type,
+                    code=error.code,
+                    trace_id=error.trace_id,
+                    body=error.body,
+                    headers=error.headers,
+                    attempts=error.attempts,
+                )
+                return explained
+        return error
 
     def _retry_delay(self, error: APIError, attempt: int) -> float | None:
         """Seconds to wait before trying again, or None to give up (attempt counts from 0)."""
@@ -237,10 +267,17 @@ class KimiClient(_ClientBase):
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._own_http(httpx.Client)
         self.files = Files(self._send)
+        self.models = Models(self._send)
 
     # -- I/O ------------------------------------------------------------------------------
     def _send(
-        self, method: str, path: str, *, stream: bool = False, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        stream: bool = False,
+        model: str | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (its body unread when ``stream``)."""
         attempt = 0
@@ -256,9 +293,7 @@ class KimiClient(_ClientBase):
                     return response if stream else _without_stream_cycle(response)
                 body = response.read()
                 response.close()
-                error = error_from_response(
-                    response.status_code, response.headers, body, attempts=attempt + 1
-                )
+                error = self._status_error(response, body, attempt, model)
                 cause = None
             delay = self._retry_delay(error, attempt)
             if delay is None:
@@ -277,7 +312,10 @@ class KimiClient(_ClientBase):
         lease = self._lease(payload)
         tokens = None
         try:
-            completion = parse_completion(self._send("POST", "/chat/completions", content=body))
+            response = self._send(
+                "POST", "/chat/completions", content=body, model=payload.get("model")
+            )
+            completion = parse_completion(response)
             tokens = _usage_tokens(completion)
             return completion
         finally:
@@ -289,7 +327,9 @@ class KimiClient(_ClientBase):
         payload, body = self._chat_body(request, stream=True)
         lease = self._lease(payload)
         try:
-            response = self._send("POST", "/chat/completions", stream=True, content=body)
+            response = self._send(
+                "POST", "/chat/completions", stream=True, content=body, model=payload.get("model")
+            )
         except BaseException:
             if lease is not None:
                 lease.release()
@@ -305,8 +345,8 @@ class KimiClient(_ClientBase):
         return _token_count(self._send("POST", "/tokenizers/estimate-token-count", content=body))
 
     def list_models(self) -> list[ModelCard]:
-        """GET /models."""
-        return _model_cards(self._send("GET", "/models"))
+        """GET /models (the same as ``client.models.list()``)."""
+        return self.models.list()
 
     def balance(self) -> Balance:
         """GET /users/me/balance."""
@@ -340,9 +380,16 @@ class AsyncKimiClient(_ClientBase):
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._own_http(httpx.AsyncClient)
         self.files = AsyncFiles(self._send)
+        self.models = AsyncModels(self._send)
 
     async def _send(
-        self, method: str, path: str, *, stream: bool = False, **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        stream: bool = False,
+        model: str | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
         attempt = 0
         while True:
@@ -357,9 +404,7 @@ class AsyncKimiClient(_ClientBase):
                     return response if stream else _without_stream_cycle(response)
                 body = await response.aread()
                 await response.aclose()
-                error = error_from_response(
-                    response.status_code, response.headers, body, attempts=attempt + 1
-                )
+                error = self._status_error(response, body, attempt, model)
                 cause = None
             delay = self._retry_delay(error, attempt)
             if delay is None:
@@ -376,7 +421,9 @@ class AsyncKimiClient(_ClientBase):
         lease = await self._lease(payload)
         tokens = None
         try:
-            response = await self._send("POST", "/chat/completions", content=body)
+            response = await self._send(
+                "POST", "/chat/completions", content=body, model=payload.get("model")
+            )
             completion = parse_completion(response)
             tokens = _usage_tokens(completion)
             return completion
@@ -388,7 +435,9 @@ class AsyncKimiClient(_ClientBase):
         payload, body = self._chat_body(request, stream=True)
         lease = await self._lease(payload)
         try:
-            response = await self._send("POST", "/chat/completions", stream=True, content=body)
+            response = await self._send(
+                "POST", "/chat/completions", stream=True, content=body, model=payload.get("model")
+            )
         except BaseException:
             if lease is not None:
                 lease.release()
@@ -404,7 +453,8 @@ class AsyncKimiClient(_ClientBase):
         return _token_count(response)
 
     async def list_models(self) -> list[ModelCard]:
-        return _model_cards(await self._send("GET", "/models"))
+        """GET /models (the same as ``await client.models.list()``)."""
+        return await self.models.list()
 
     async def balance(self) -> Balance:
         return _balance(await self._send("GET", "/users/me/balance"))
@@ -433,14 +483,6 @@ def _token_count(response: httpx.Response) -> int:
     if not isinstance(total, int):
         raise MalformedResponseError("token-count answer has no data.total_tokens", body=str(body))
     return total
-
-
-def _model_cards(response: httpx.Response) -> list[ModelCard]:
-    body = _decode_json(response)
-    items = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(items, list):
-        raise MalformedResponseError("models answer has no data array", body=str(body)[:500])
-    return [ModelCard.model_validate(item) for item in items]
 
 
 def _balance(response: httpx.Response) -> Balance:

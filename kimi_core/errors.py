@@ -17,6 +17,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedRequestError",
     "ConfigurationError",
     "ContentFilterError",
     "ContextLengthExceededError",
@@ -29,11 +30,27 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "ServiceUnavailableError",
     "StreamInterruptedError",
     "ToolLoopError",
     "error_from_body",
     "error_from_response",
+    "request_id",
 ]
+
+# Where Moonshot names a request: ``Msh-Request-Id``, or ``x-trace-id`` (Moonshot's own client
+# reads it, docs/kimi-api/models.md §10); proxies use ``x-request-id``.
+REQUEST_ID_HEADERS = ("msh-request-id", "x-trace-id", "x-request-id")
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The request id of an answer, from whichever header carries it (``httpx.Headers`` or a
+    plain dict with lower-case names)."""
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
 
 
 class KimiError(Exception):
@@ -199,17 +216,30 @@ class RateLimitError(APIStatusError):
 
 
 class QuotaExceededError(RateLimitError):
-    """429 ``exceeded_current_quota_error``: the account balance is exhausted; never retried."""
+    """``exceeded_current_quota_error`` (429, or 403 as once captured): the account balance is
+    exhausted; never retried."""
 
 
 class InternalServerError(APIStatusError):
     """5xx: the server failed; retried with backoff."""
 
 
+class ServiceUnavailableError(InternalServerError):
+    """503 ``server_unavailable``: the service is temporarily unavailable; retried."""
+
+
+class ClientClosedRequestError(APIStatusError):
+    """499 ``client_closed_request``: the server saw the request as given up; not retried."""
+
+
 _CONTEXT_MARKERS = ("token length too long", "context length", "exceeded model token limit")
 
 
 def _status_class(status: int, kind: str, message: str) -> type[APIStatusError]:
+    if kind == "exceeded_current_quota_error" and status in (403, 429):
+        # Balance exhausted: 429 in Moonshot's errors table, 403 in a 2025 capture
+        # (docs/kimi-api/errors-and-limits.md); never retried either way.
+        return QuotaExceededError
     if status == 400:
         if kind == "content_filter":
             return ContentFilterError
@@ -224,7 +254,11 @@ def _status_class(status: int, kind: str, message: str) -> type[APIStatusError]:
     if status == 404:
         return NotFoundError
     if status == 429:
-        return QuotaExceededError if kind == "exceeded_current_quota_error" else RateLimitError
+        return RateLimitError
+    if status == 499:
+        return ClientClosedRequestError
+    if status == 503:
+        return ServiceUnavailableError
     if status >= 500:
         return InternalServerError
     return APIStatusError
@@ -278,15 +312,14 @@ def error_from_response(
     message, kind, code, body_trace, body = parse_error_body(raw)
     # Header names are case-insensitive; a plain dict (not httpx.Headers) may use any case.
     lowered = {k.lower(): v for k, v in headers.items()}
-    trace_id = lowered.get("msh-request-id") or lowered.get("x-request-id") or body_trace
+    trace_id = request_id(lowered) or body_trace
     marker = kind or code or ""
     text = message or f"HTTP {status} with an empty body"
     cls = _status_class(status, marker, text)
     kept_headers = {
         k: v
         for k, v in lowered.items()
-        if k in ("retry-after", "msh-request-id", "x-request-id", "content-type")
-        or k.startswith("x-ratelimit")
+        if k in ("retry-after", "content-type", *REQUEST_ID_HEADERS) or k.startswith("x-ratelimit")
     }
     return cls(
         text,
@@ -322,6 +355,7 @@ _STATUS_BY_KIND = {
     "server_error": 500,
     "unexpected_output": 500,
     "server_unavailable": 503,
+    "client_closed_request": 499,
 }
 
 

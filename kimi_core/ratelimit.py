@@ -26,6 +26,7 @@ __all__ = [
     "RateLimiter",
     "RateLimits",
     "estimate_request_tokens",
+    "rate_limit_headers",
     "resolve_limits",
     "shared_rate_limiter",
 ]
@@ -89,6 +90,27 @@ def estimate_request_tokens(payload: Mapping[str, Any]) -> int:
                 len(str(part.get("text", ""))) for part in content if isinstance(part, dict)
             )
     return chars // 3 + 1
+
+
+_RATE_LIMIT_HEADERS = (
+    ("limit", "x-ratelimit-limit"),
+    ("remaining", "x-ratelimit-remaining"),
+    ("reset", "x-ratelimit-reset"),
+)
+
+
+def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, int | str] | None:
+    """The account's limits as an answer reported them (``X-RateLimit-Limit``,
+    ``-Remaining``, ``-Reset``; ``docs/kimi-api/models.md`` §10): integers where the header
+    is one, the header's text otherwise; None when the answer carried none."""
+    found: dict[str, int | str] = {}
+    for key, header in _RATE_LIMIT_HEADERS:
+        value = headers.get(header)
+        if value is None:
+            continue
+        value = value.strip()
+        found[key] = int(value) if value.isdigit() else value
+    return found or None
 
 
 class LeaseLike(Protocol):

@@ -3,49 +3,69 @@
 Two steps, both plain dict work (microseconds):
 
 - ``build_chat_request`` (the adapters): an entry point's defaults (model, the sampling
-  values it has set, ``thinking``, extra fields), then the call's overrides, then the
-  messages; a JSON-schema ``response_format`` becomes Kimi's JSON mode with the schema given
-  to the model in a system message (Kimi's ``json_object`` takes no schema).
-- ``prepare_chat_payload`` (every request, run by the clients): unset values dropped,
-  ``thinking`` booleans mapped to Kimi's object, the sampling values a model fixes enforced,
-  and what Kimi rejects caught before sending (stop strings, ``n``, partial mode with JSON
-  mode) as ``InvalidParameterError`` naming the field.
-
-``tool_choice``: Kimi accepts only ``"auto"``/``"none"`` (``docs/kimi-api/chat.md``, "Tool
-calls"; ``"required"`` answers 400). To still honour a forced choice we send ``"auto"`` and
-add a user line telling the model it must call a tool (LiteLLM's documented workaround); a
-specific tool is forced by also sending only that tool. Nothing Kimi rejects is ever sent.
+  values it has set, thinking options, extra fields), then the call's overrides, then the
+  messages; a JSON-schema ``response_format`` is sent as is to models that take
+  ``json_schema`` (``catalog``), and as Kimi's JSON mode with the schema given to the model in
+  a system message elsewhere.
+- ``prepare_chat_payload`` (every request, run by the clients): unset values dropped; the
+  thinking options mapped per model (``thinking``); the sampling values a model fixes
+  enforced; ``max_tokens`` sent as ``max_completion_tokens`` on Moonshot's own endpoints
+  (``docs/kimi-api/models.md`` §6; gateways that document ``max_tokens`` keep it); stop
+  strings, ``n``, partial mode with JSON mode, images / video to a model without that input,
+  tool names (``tools``) checked; tool schemas put in Kimi's dialect; ``tool_choice`` mapped
+  per model (``tool_choice``); the messages made acceptable (``messages.prepare_messages``).
+  Whatever Kimi would reject is an ``InvalidParameterError`` naming the field, before any
+  request. ``parallel_tool_calls`` is not sent (Moonshot documents no such field, an
+  assumption in ``docs/kimi-api/chat.md``): the adapters keep the first call when it is
+  ``False``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from .catalog import SAMPLING_FIELDS, check_sampling
+from .catalog import SAMPLING_FIELDS, ModelInfo, check_sampling, get_model_info
 from .errors import InvalidParameterError
+from .messages import prepare_messages
 from .structured import JSON_OBJECT, json_schema_instruction
-from .tools import tool_name
+from .thinking import apply_thinking, thinking_param
+from .tool_choice import FORCED_TOOL_HINT, TOOL_CHOICE_WORDS, apply_tool_choice, check_tool_choice
+from .tools import check_tools
 
 __all__ = [
     "FORCED_TOOL_HINT",
     "MAX_N",
-    "MAX_STOP_SEQUENCES",
+    "MAX_STOP_BYTES",
     "TOOL_CHOICE_WORDS",
     "apply_tool_choice",
     "build_chat_request",
     "check_tool_choice",
+    "max_stop_sequences",
     "prepare_chat_payload",
     "sampling_values",
     "thinking_param",
     "use_schema_instruction",
 ]
 
-MAX_STOP_SEQUENCES = 4  # docs/kimi-api/gateways.md (Cloudsway: "停止序列(最多 4 个)")
 MAX_N = 5  # docs/kimi-api/chat.md, "Sampling"
-FORCED_TOOL_HINT = "You must answer this turn by calling {target}; do not reply with plain text."
-TOOL_CHOICE_WORDS = ("auto", "none", "any", "required")
-_FORCED = ("required", "any")
+MAX_STOP_BYTES = 32  # docs/kimi-api/chat.md, "Sampling": at most 32 bytes each
+# Moonshot: at most 5 stop strings (docs/kimi-api/chat.md); Cloudsway documents 4
+# (docs/kimi-api/gateways.md, "停止序列(最多 4 个)").
+_MAX_STOP = {"moonshot": 5, "acedata": 5, "cloudsway": 4}
+# Moonshot's own endpoints take max_completion_tokens (max_tokens is its deprecated alias);
+# the gateways document max_tokens (docs/kimi-api/models.md §6, gateways.md).
+_OUTPUT_FIELD = {
+    "moonshot": "max_completion_tokens",
+    "acedata": "max_tokens",
+    "cloudsway": "max_tokens",
+}
+_OUTPUT_FIELDS = ("max_tokens", "max_completion_tokens")
+
+
+def max_stop_sequences(dialect: str) -> int:
+    """How many stop strings a gateway of this dialect accepts."""
+    return _MAX_STOP.get(dialect, 5)
 
 
 # -- building ------------------------------------------------------------------------------
@@ -67,24 +87,33 @@ def build_chat_request(
     overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The request body: ``defaults``, then ``overrides`` (a ``None`` there unsets the
-    field), then ``messages``; a JSON-schema ``response_format`` is turned into JSON mode."""
+    field), then ``messages``; a JSON-schema ``response_format`` goes to the model as it
+    takes it (module docstring)."""
     payload = dict(defaults)
     if overrides:
         payload.update(overrides)
     payload["messages"] = messages
-    use_schema_instruction(payload)
+    if payload.get("response_format") is not None:
+        use_schema_instruction(payload, get_model_info(payload.get("model")))
     return payload
 
 
-def use_schema_instruction(payload: dict[str, Any]) -> None:
+def use_schema_instruction(payload: dict[str, Any], info: ModelInfo | None = None) -> None:
     """``response_format`` ``json_schema`` -> Kimi's ``json_object`` plus the schema in a
     system message, after the leading system messages (``docs/kimi-api/chat.md``, "JSON
-    mode")."""
+    mode"), unless ``info``'s model takes ``json_schema`` itself (``docs/kimi-api/models.md``
+    §5); JSON mode with a schema (``structured.json_mode_format``) always."""
     response_format = payload.get("response_format")
     if response_format is None:  # most calls: skip the Mapping (ABC) check
         return
-    if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
+    if not isinstance(response_format, Mapping):
         return
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        if info is not None and info.json_schema:
+            return
+    elif kind != "json_object" or "json_schema" not in response_format:
+        return  # plain JSON mode, text, or another type: sent as given
     spec = response_format.get("json_schema") or {}
     payload["response_format"] = dict(JSON_OBJECT)
     schema = spec.get("schema")
@@ -98,107 +127,88 @@ def use_schema_instruction(payload: dict[str, Any]) -> None:
         payload["messages"] = messages
 
 
-# -- tools -----------------------------------------------------------------------------------
-
-
-def check_tool_choice(
-    choice: str | bool | Mapping[str, Any] | None, names: Sequence[str]
-) -> str | bool | dict[str, Any] | None:
-    """A ``tool_choice`` checked against the tools it goes with (at bind time): one of
-    ``TOOL_CHOICE_WORDS``, a bool, a tool's name, or a dict; the core maps forced choices to
-    what Kimi takes when the request is sent."""
-    if choice is None or isinstance(choice, bool):
-        return choice
-    if isinstance(choice, str):
-        if choice in TOOL_CHOICE_WORDS or choice in names:
-            return choice
-        raise InvalidParameterError(
-            f"tool_choice={choice!r} is neither one of {', '.join(TOOL_CHOICE_WORDS)} nor a "
-            f"bound tool ({', '.join(names) or 'none bound'})",
-            param="tool_choice",
-        )
-    if isinstance(choice, Mapping):
-        return dict(choice)
-    raise InvalidParameterError(
-        f"tool_choice must be a string, a bool or a dict, got {type(choice).__name__}",
-        param="tool_choice",
-    )
-
-
-def apply_tool_choice(payload: dict[str, Any]) -> None:
-    """Rewrite a forced ``tool_choice`` into something Kimi accepts (see module docstring)."""
-    choice = payload.get("tool_choice")
-    if choice is None or choice == "auto" or choice == "none":
-        return
-    if choice is False:
-        payload["tool_choice"] = "none"
-        return
-    tools = payload.get("tools") or []
-    if not tools:
-        raise InvalidParameterError(
-            f"tool_choice={choice!r} needs tools, but the request has none", param="tool_choice"
-        )
-    if choice is True or choice in _FORCED:
-        target = "one of the provided tools"
-    else:
-        name = choice
-        if isinstance(choice, dict):
-            function = choice.get("function")
-            name = function.get("name") if isinstance(function, dict) else choice.get("name")
-        if not isinstance(name, str):
-            raise InvalidParameterError(
-                f"unsupported tool_choice {choice!r}; use 'auto', 'none', 'required' or a "
-                "tool name",
-                param="tool_choice",
-            )
-        chosen = [tool for tool in tools if tool_name(tool) == name]
-        if not chosen:
-            known = ", ".join(str(tool_name(t)) for t in tools)
-            raise InvalidParameterError(
-                f"tool_choice names {name!r}, which is not among the tools ({known})",
-                param="tool_choice",
-            )
-        payload["tools"] = chosen
-        target = f"the tool `{name}`"
-    payload["tool_choice"] = "auto"
-    hint = {"role": "user", "content": FORCED_TOOL_HINT.format(target=target)}
-    messages = list(payload["messages"])
-    if messages and messages[-1].get("partial"):
-        messages.insert(len(messages) - 1, hint)
-    else:
-        messages.append(hint)
-    payload["messages"] = messages
-
-
 # -- checking ------------------------------------------------------------------------------
 
 
-def thinking_param(thinking: bool | dict[str, Any] | None) -> dict[str, Any] | None:
-    """``True``/``False`` to ``{"type": "enabled"|"disabled"}``; dicts pass unchanged."""
-    if thinking is None or isinstance(thinking, dict):
-        return thinking
-    return {"type": "enabled" if thinking else "disabled"}
+def _check_messages(messages: Any) -> list[Any]:
+    if not isinstance(messages, list) or not messages:
+        raise InvalidParameterError("messages must be a non-empty list", param="messages")
+    for index, message in enumerate(messages):
+        if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
+            raise InvalidParameterError(
+                f"messages[{index}] must be a message dict with a role, got "
+                f"{type(message).__name__}",
+                param="messages",
+            )
+    return messages
 
 
-def _thinking_flag(thinking: Any) -> bool | None:
-    if isinstance(thinking, dict):
-        kind = thinking.get("type")
-        return None if kind is None else kind not in ("disabled", "false", False)
-    return None if thinking is None else bool(thinking)
+def _check_output_limit(payload: dict[str, Any], dialect: str) -> None:
+    """One positive ``max_completion_tokens`` / ``max_tokens``, under the dialect's name."""
+    given = [name for name in _OUTPUT_FIELDS if name in payload]
+    if not given:
+        return
+    wanted = _OUTPUT_FIELD.get(dialect, "max_completion_tokens")
+    # An explicit max_completion_tokens wins over max_tokens (its deprecated alias).
+    value = payload.pop("max_completion_tokens", None)
+    alias = payload.pop("max_tokens", None)
+    if value is None:
+        value = alias
+    name = given[-1] if len(given) == 1 else "max_completion_tokens"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidParameterError(f"{name} must be a positive integer, got {value!r}", param=name)
+    payload[wanted] = value
+
+
+def _check_stop(stop: Any, dialect: str) -> None:
+    stops = [stop] if isinstance(stop, str) else stop
+    if not isinstance(stops, list | tuple) or not all(isinstance(s, str) for s in stops):
+        raise InvalidParameterError(
+            f"stop must be a string or a list of strings, got {stop!r}", param="stop"
+        )
+    limit = max_stop_sequences(dialect)
+    if len(stops) > limit:
+        raise InvalidParameterError(
+            f"Kimi accepts at most {limit} stop sequences here, got {len(stops)}", param="stop"
+        )
+    for text in stops:
+        if len(text.encode("utf-8")) > MAX_STOP_BYTES:
+            raise InvalidParameterError(
+                f"each stop sequence may have at most {MAX_STOP_BYTES} bytes, got {text!r}",
+                param="stop",
+            )
+
+
+def _check_media(messages: list[Any], info: ModelInfo) -> None:
+    """Images or video to a model the catalog knows does not take them."""
+    if info.image_input and info.video_input:
+        return
+    for index, message in enumerate(messages):
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            kind = part.get("type") if isinstance(part, Mapping) else None
+            if (kind == "image_url" and not info.image_input) or (
+                kind == "video_url" and not info.video_input
+            ):
+                what = "images" if kind == "image_url" else "video"
+                raise InvalidParameterError(
+                    f"{info.id} does not take {what} (message {index}); use a model with "
+                    f"{what} input, such as kimi-k2.6",
+                    param="messages",
+                )
 
 
 def prepare_chat_payload(
-    payload: dict[str, Any], *, model_optional: bool = False
+    payload: dict[str, Any], *, model_optional: bool = False, dialect: str = "moonshot"
 ) -> dict[str, Any]:
-    """Check and normalise ``payload`` in place (and return it).
-
-    Raises ``InvalidParameterError`` naming the field for anything Kimi would reject.
-    """
+    """Check and normalise ``payload`` in place (and return it), for a gateway of this
+    ``dialect``. Raises ``InvalidParameterError`` naming the field for anything Kimi would
+    reject."""
     for key in [k for k, v in payload.items() if v is None]:
         del payload[key]
-    messages = payload.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise InvalidParameterError("messages must be a non-empty list", param="messages")
+    messages = _check_messages(payload.get("messages"))
     model = payload.get("model")
     if model is None and not model_optional:
         raise InvalidParameterError(
@@ -206,33 +216,42 @@ def prepare_chat_payload(
             "may omit it)",
             param="model",
         )
-    if "thinking" in payload:
-        payload["thinking"] = thinking_param(payload["thinking"])
-    check_sampling(model, payload, _thinking_flag(payload.get("thinking")))
-    stop = payload.get("stop")
-    if isinstance(stop, list | tuple) and len(stop) > MAX_STOP_SEQUENCES:
-        raise InvalidParameterError(
-            f"Kimi accepts at most {MAX_STOP_SEQUENCES} stop sequences, got {len(stop)}",
-            param="stop",
-        )
+    info = get_model_info(model)
+    choice = apply_thinking(payload, info)
+    check_sampling(model, payload, choice.thinks)
+    _check_output_limit(payload, dialect)
+    if "stop" in payload:
+        _check_stop(payload["stop"], dialect)
     n = payload.get("n")
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_N):
         raise InvalidParameterError(
             f"Kimi accepts an integer 1 <= n <= {MAX_N}, got n={n!r}", param="n"
         )
+    payload.pop("parallel_tool_calls", None)
     last = messages[-1]
-    if isinstance(last, dict) and last.get("partial"):
+    if last.get("partial"):
         if last.get("role") != "assistant":
             raise InvalidParameterError(
                 "partial mode needs the last message to be an assistant message",
                 param="messages",
             )
         response_format = payload.get("response_format")
-        if isinstance(response_format, dict) and response_format.get("type") == "json_object":
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        if kind in ("json_object", "json_schema"):
             raise InvalidParameterError(
-                "partial mode cannot be combined with response_format json_object",
+                f"partial mode cannot be combined with response_format {kind}",
                 param="response_format",
             )
+    if info is not None:
+        _check_media(messages, info)
+    tools = payload.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise InvalidParameterError("tools must be a list of tool definitions", param="tools")
+        payload["tools"] = check_tools(tools)
     if "tool_choice" in payload:
-        apply_tool_choice(payload)
+        apply_tool_choice(payload, info, bool(choice.thinks))
+    payload["messages"] = prepare_messages(
+        payload["messages"], thinks=choice.thinks, preserves=choice.preserves
+    )
     return payload

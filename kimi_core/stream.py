@@ -26,6 +26,8 @@ from .errors import (
     StreamInterruptedError,
     error_from_body,
 )
+from .errors import request_id as response_request_id
+from .ratelimit import rate_limit_headers
 from .sse import SSEDecoder
 from .types import ChatCompletion, Usage
 
@@ -49,13 +51,16 @@ class StreamAccumulator:
         "finish_reason",
         "id",
         "model",
+        "rate_limit",
         "request_id",
         "system_fingerprint",
         "tool_calls_by_index",
         "usage_dict",
     )
 
-    def __init__(self, request_id: str | None = None) -> None:
+    def __init__(
+        self, request_id: str | None = None, rate_limit: dict[str, int | str] | None = None
+    ) -> None:
         self._text: list[str] = []
         self._reasoning: list[str] = []
         self.tool_calls_by_index: dict[int, dict[str, Any]] = {}
@@ -68,6 +73,7 @@ class StreamAccumulator:
         self.created: int | None = None
         self.system_fingerprint: str | None = None
         self.request_id = request_id
+        self.rate_limit = rate_limit
 
     # -- per event (hot path: plain dict access only) -------------------------------------
     def add_data(self, data: str) -> Chunk | None:
@@ -223,7 +229,7 @@ def _check_event_stream(response: httpx.Response, body: bytes | None) -> None:
     """A 2xx answer that is not an event stream: a JSON error, or something else broken."""
     if body is None:
         return
-    request_id = response.headers.get("msh-request-id")
+    request_id = response_request_id(response.headers)
     if body.strip():
         try:
             parsed = json.loads(body)
@@ -252,7 +258,8 @@ class _StreamBase:
 
     def __init__(self, response: httpx.Response, on_close: Callable[[], None] | None = None):
         self.response = response
-        self.state = StreamAccumulator(response.headers.get("msh-request-id"))
+        headers = response.headers
+        self.state = StreamAccumulator(response_request_id(headers), rate_limit_headers(headers))
         self._on_close = on_close
         self._closed = False
 

@@ -14,15 +14,35 @@ from typing import Any
 
 from .errors import MalformedResponseError
 
-__all__ = ["JSON_OBJECT", "json_schema_format", "json_schema_instruction", "parse_json_object"]
+__all__ = [
+    "JSON_OBJECT",
+    "json_mode_format",
+    "json_schema_format",
+    "json_schema_instruction",
+    "parse_json_object",
+]
 
 JSON_OBJECT: dict[str, str] = {"type": "json_object"}
 
 
-def json_schema_format(schema: Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
-    """A ``response_format`` asking for one object matching ``schema`` (OpenAI's shape)."""
+def json_schema_format(
+    schema: Mapping[str, Any], name: str | None = None, *, strict: bool | None = None
+) -> dict[str, Any]:
+    """A ``response_format`` asking for one object matching ``schema`` (OpenAI's shape, which
+    Kimi's json_schema models take as is: ``docs/kimi-api/models.md`` §5)."""
     title = name or schema.get("title") or "answer"
-    return {"type": "json_schema", "json_schema": {"name": title, "schema": dict(schema)}}
+    spec: dict[str, Any] = {"name": title, "schema": dict(schema)}
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}
+
+
+def json_mode_format(schema: Mapping[str, Any], name: str | None = None) -> dict[str, Any]:
+    """JSON mode with a schema: ``{"type": "json_object", "json_schema": {...}}``, which
+    ``kimi_core.request`` sends as ``json_object`` with the schema in a system message on any
+    model (the ``json_schema`` key never reaches the wire)."""
+    title = name or schema.get("title") or "answer"
+    return {"type": "json_object", "json_schema": {"name": title, "schema": dict(schema)}}
 
 
 def json_schema_instruction(schema: Mapping[str, Any], name: str | None = None) -> str:

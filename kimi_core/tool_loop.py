@@ -19,6 +19,7 @@ invoke path keeps it too and both give the same message).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .answer import (
@@ -58,12 +59,17 @@ class RoundReader:
     token: plain dict reads only.
     """
 
-    __slots__ = ("_reasoning_gap", "_text_gap", "builtin")
+    __slots__ = ("_first_call", "_one_call", "_reasoning_gap", "_text_gap", "builtin")
 
-    def __init__(self, *, text_gap: bool = False, reasoning_gap: bool = False) -> None:
+    def __init__(
+        self, *, text_gap: bool = False, reasoning_gap: bool = False, one_call: bool = False
+    ) -> None:
         self.builtin: set[int] = set()
         self._text_gap = text_gap
         self._reasoning_gap = reasoning_gap
+        # parallel_tool_calls=False: only the first user-visible call is shown.
+        self._one_call = one_call
+        self._first_call: int | None = None
 
     def read(
         self, chunk: Mapping[str, Any]
@@ -100,8 +106,14 @@ class RoundReader:
             name = tool_name(fragment)
             if name and is_builtin_call(name):
                 builtin.add(index)
-            if index not in builtin:
-                visible.append(fragment if "index" in fragment else {**fragment, "index": index})
+            if index in builtin:
+                continue
+            if self._one_call:
+                if self._first_call is None:
+                    self._first_call = index
+                elif index != self._first_call:
+                    continue
+            visible.append(fragment if "index" in fragment else {**fragment, "index": index})
         return visible
 
     def only_builtin_calls(self, state: StreamAccumulator) -> bool:
@@ -110,8 +122,12 @@ class RoundReader:
         return bool(self.builtin) and all(i in self.builtin for i in state.tool_calls_by_index)
 
     def visible_calls(self, state: StreamAccumulator) -> list[dict[str, Any]]:
-        """The user's calls accumulated so far in this round (builtin ones left out)."""
+        """The user's calls accumulated so far in this round (builtin ones left out, and all
+        but the first with ``parallel_tool_calls=False``)."""
         calls = state.tool_calls_by_index
+        if self._one_call:
+            first = self._first_call
+            return [calls[first]] if first is not None and first in calls else []
         return [calls[i] for i in sorted(calls) if i not in self.builtin]
 
 
@@ -125,10 +141,14 @@ class BuiltinToolLoop:
         prefix: str | None = None,
         max_rounds: int = DEFAULT_MAX_ROUNDS,
     ) -> None:
+        # Not a wire field (kimi_core.request): the loop keeps the first call when False.
+        self.parallel_tool_calls: bool | None = payload.pop("parallel_tool_calls", None)
         self.payload = payload
         self.prefix = prefix
         self.max_rounds = max_rounds
         self.requested_model: str | None = payload.get("model")
+        self.rate_limit: dict[str, int | str] | None = None
+        """The ``X-RateLimit-*`` values of the last answer (``ratelimit.rate_limit_headers``)."""
         self.rounds = 0
         self.usage: UsageCounts | None = None
         self.earlier_text = ""
@@ -145,6 +165,7 @@ class BuiltinToolLoop:
         """Fold in one answer; True when builtin calls were answered and ``payload`` must be
         sent again."""
         wire = completion.wire_dict()
+        self.rate_limit = completion.rate_limit
         choices = wire.get("choices")
         if not choices:
             raise MalformedResponseError("chat answer has no choices", body=str(wire.get("id")))
@@ -170,6 +191,7 @@ class BuiltinToolLoop:
     def add_stream(self, state: StreamAccumulator) -> bool:
         """After a streamed round ended: True when the next round must be streamed."""
         self.usage = add_usage(self.usage, normalize_usage(state.usage_dict))
+        self.rate_limit = state.rate_limit
         if self._follow_up(state.tool_calls, state.text, state.reasoning or None):
             return True
         self.stream_state = state
@@ -229,7 +251,9 @@ class BuiltinToolLoop:
     def round_reader(self) -> RoundReader:
         """The reader for the round about to be streamed."""
         return RoundReader(
-            text_gap=bool(self.earlier_text), reasoning_gap=bool(self.earlier_reasoning)
+            text_gap=bool(self.earlier_text),
+            reasoning_gap=bool(self.earlier_reasoning),
+            one_call=self.parallel_tool_calls is False,
         )
 
     # -- results ---------------------------------------------------------------------------
@@ -238,12 +262,15 @@ class BuiltinToolLoop:
         """Every choice of the final answer (invoke path), earlier rounds joined to the first."""
         if self.wire is None:
             raise RuntimeError("BuiltinToolLoop.answers() before the final answer was added")
-        return answer_choices(
+        answers = answer_choices(
             self.wire,
             prefix=self.prefix,
             text_before=self.earlier_text,
             reasoning_before=self.earlier_reasoning,
         )
+        if self.parallel_tool_calls is False:
+            answers = [replace(a, tool_calls=a.tool_calls[:1]) for a in answers]
+        return answers
 
     def served_model(self) -> str | None:
         """The model the final answer names (a gateway's own name, possibly)."""

@@ -155,13 +155,26 @@ class ChatCompletion(WireModel):
     system_fingerprint: str | None = None
     _wire: dict[str, Any] | None = PrivateAttr(default=None)
 
+    _rate_limit: dict[str, int | str] | None = PrivateAttr(default=None)
+
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> ChatCompletion:
+    def from_wire(
+        cls, data: dict[str, Any], rate_limit: dict[str, int | str] | None = None
+    ) -> ChatCompletion:
         """Validate a decoded answer and keep the decoded dict itself, which ``wire_dict``
-        then returns (the adapters read it instead of dumping the model again)."""
+        then returns (the adapters read it instead of dumping the model again), with the
+        ``X-RateLimit-*`` values the answer came with."""
         completion = cls.model_validate(data)
         completion._wire = data
+        if rate_limit is not None:
+            completion._rate_limit = rate_limit
         return completion
+
+    @property
+    def rate_limit(self) -> dict[str, int | str] | None:
+        """``{"limit", "remaining", "reset"}`` from the answer's ``X-RateLimit-*`` headers."""
+        value: dict[str, int | str] | None = private_value(self, "_rate_limit")
+        return value
 
     def wire_dict(self) -> dict[str, Any]:
         """The answer as a JSON dict: the decoded body itself when built by ``from_wire``
@@ -254,13 +267,17 @@ class ChatRequest(WireModel):
 
 
 class ModelCard(WireModel):
-    """An entry of ``GET /models``; ``context_length`` is given by newer deployments."""
+    """An entry of ``GET /models`` (``docs/kimi-api/models.md`` §7); the capability flags are
+    given by newer deployments."""
 
     id: str
     object: str | None = "model"
     created: int | None = None
     owned_by: str | None = None
     context_length: int | None = None
+    supports_reasoning: bool | None = None
+    supports_image_in: bool | None = None
+    supports_video_in: bool | None = None
 
 
 class Balance(WireModel):

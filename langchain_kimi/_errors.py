@@ -33,6 +33,7 @@ __all__ = [
     "KimiAPITimeoutError",
     "KimiAuthenticationError",
     "KimiBadRequestError",
+    "KimiClientClosedRequestError",
     "KimiContentFilterError",
     "KimiContextLengthExceededError",
     "KimiFileTooLargeError",
@@ -43,6 +44,7 @@ __all__ = [
     "KimiPermissionDeniedError",
     "KimiQuotaExceededError",
     "KimiRateLimitError",
+    "KimiServiceUnavailableError",
     "KimiStreamInterruptedError",
     "ToolLoopError",
     "translate_error",
@@ -96,6 +98,16 @@ class KimiInternalServerError(core.InternalServerError, ModelAPIError):
     """5xx."""
 
 
+class KimiServiceUnavailableError(core.ServiceUnavailableError, ModelAPIError):
+    """503 ``server_unavailable`` (retried)."""
+
+
+class KimiClientClosedRequestError(core.ClientClosedRequestError, ModelAPIError):
+    """499 ``client_closed_request``."""
+
+    is_retryable = False
+
+
 class KimiAPIStatusError(core.APIStatusError, ModelAPIError):
     """Any other non-2xx answer."""
 
@@ -137,7 +149,9 @@ _MAPPING: tuple[tuple[type[core.KimiError], type[core.KimiError]], ...] = (
     (core.NotFoundError, KimiNotFoundError),
     (core.QuotaExceededError, KimiQuotaExceededError),
     (core.RateLimitError, KimiRateLimitError),
+    (core.ServiceUnavailableError, KimiServiceUnavailableError),
     (core.InternalServerError, KimiInternalServerError),
+    (core.ClientClosedRequestError, KimiClientClosedRequestError),
     (core.APIStatusError, KimiAPIStatusError),
     (core.StreamInterruptedError, KimiStreamInterruptedError),
     (core.APITimeoutError, KimiAPITimeoutError),

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import BaseModel, ValidationError
 
+from kimi_core.errors import MalformedResponseError
+from kimi_core.structured import parse_json_object
 from kimi_core.tool_loop import BuiltinToolLoop, RoundReader
 
 from ._fastpath import text_generation_chunk
@@ -28,21 +31,47 @@ __all__ = ["ChunkConverter", "Exchange", "StreamExchange"]
 
 
 def _metadata(loop: BuiltinToolLoop) -> dict[str, Any]:
-    """Response metadata every path adds: provider, summed token usage and cost."""
+    """Response metadata every path adds: provider, summed token usage and cost, and the
+    account's rate limits where the server reported them."""
     metadata: dict[str, Any] = {"model_provider": PROVIDER}
     if loop.usage is not None:
         metadata["token_usage"] = dict(loop.usage)
         cost = loop.cost()
         if cost is not None:
             metadata["cost"] = cost.as_dict()
+    if loop.rate_limit is not None:
+        metadata["rate_limit"] = loop.rate_limit
     return metadata
 
 
-class Exchange:
-    """The invoke path: send ``payload`` while ``add`` says so, then ``result()``."""
+def _parsed(schema: type[BaseModel], text: str) -> BaseModel:
+    """The answer validated into ``schema``; a typed error naming what did not fit."""
+    try:
+        return schema.model_validate(parse_json_object(text))
+    except ValidationError as exc:
+        raise MalformedResponseError(
+            f"the answer does not match {schema.__name__}: {exc.errors()[0]['msg']}",
+            body=text[:500],
+        ) from None
 
-    def __init__(self, payload: dict[str, Any], *, prefix: str | None, max_rounds: int) -> None:
+
+class Exchange:
+    """The invoke path: send ``payload`` while ``add`` says so, then ``result()``.
+
+    ``parse_as``: the pydantic class given as ``response_format`` (as ChatOpenAI takes it);
+    the answer's JSON is validated into it and put in ``additional_kwargs["parsed"]``.
+    """
+
+    def __init__(
+        self,
+        payload: dict[str, Any],
+        *,
+        prefix: str | None,
+        max_rounds: int,
+        parse_as: type[BaseModel] | None = None,
+    ) -> None:
         self.loop = BuiltinToolLoop(payload, prefix=prefix, max_rounds=max_rounds)
+        self.parse_as = parse_as
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -61,18 +90,17 @@ class Exchange:
         metadata = _metadata(loop)
         usage = usage_metadata(loop.usage) if loop.usage is not None else None
         first, *others = loop.answers()
-        generations = [
-            ChatGeneration(
-                message=answer_to_message(
-                    first,
-                    model=model,
-                    completion_id=completion_id,
-                    system_fingerprint=fingerprint,
-                    usage=usage,
-                    metadata=metadata,
-                )
-            )
-        ]
+        message = answer_to_message(
+            first,
+            model=model,
+            completion_id=completion_id,
+            system_fingerprint=fingerprint,
+            usage=usage,
+            metadata=metadata,
+        )
+        if self.parse_as is not None and first.text and not first.tool_calls:
+            message.additional_kwargs["parsed"] = _parsed(self.parse_as, first.text)
+        generations = [ChatGeneration(message=message)]
         # Usage covers every choice: it is counted once, on the first.
         generations.extend(
             ChatGeneration(

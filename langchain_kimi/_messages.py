@@ -25,7 +25,7 @@ from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, Us
 from langchain_core.messages.tool import ToolCall
 
 from kimi_core.answer import Answer, decode_arguments
-from kimi_core.content import image_part, image_url_from_base64, text_part
+from kimi_core.content import image_part, media_url_from_base64, text_part, video_part
 from kimi_core.errors import InvalidParameterError
 from kimi_core.messages import (
     assistant_message,
@@ -65,19 +65,22 @@ _REASONING_TYPES = ("reasoning", "thinking")
 # -- requests: LangChain -> wire -----------------------------------------------------------
 
 
-def _image_url(block: Mapping[str, Any]) -> str:
-    """The URL of an image block in any LangChain format (OpenAI, v1, v0)."""
-    if block.get("type") == "image_url":
-        value = block.get("image_url")
+def _media_url(block: Mapping[str, Any], kind: str) -> str:
+    """The URL of an image or video block in any LangChain format (OpenAI's ``image_url`` /
+    ``video_url`` parts, v1 and v0 blocks): base64 data, a Kimi file id, or a URL."""
+    wire_key = f"{kind}_url"
+    if block.get("type") == wire_key:
+        value = block.get(wire_key)
         url = value.get("url") if isinstance(value, Mapping) else value
         if not isinstance(url, str):
-            raise InvalidParameterError("image_url part without a url", param="image_url")
+            raise InvalidParameterError(f"{wire_key} part without a url", param=wire_key)
         return url
     data = block.get("base64")
     if data is None and block.get("source_type") == "base64":
         data = block.get("data")
     if isinstance(data, str):
-        return image_url_from_base64(data, str(block.get("mime_type") or "image/png"))
+        default = "image/png" if kind == "image" else "video/mp4"
+        return media_url_from_base64(data, str(block.get("mime_type") or default))
     file_id = block.get("file_id")
     if file_id is None and block.get("source_type") == "id":
         file_id = block.get("id")
@@ -89,7 +92,7 @@ def _image_url(block: Mapping[str, Any]) -> str:
     if isinstance(url, str):
         return url
     raise InvalidParameterError(
-        "image block needs base64 data, a Kimi file id or a data:/ms:// url", param="image_url"
+        f"{kind} block needs base64 data, a Kimi file id or a data:/ms:// url", param=wire_key
     )
 
 
@@ -106,9 +109,9 @@ def _content_parts(content: str | list[Any], role: str) -> str | list[dict[str, 
         if kind in ("text", "text-plain") or (kind is None and "text" in item):
             parts.append(text_part(str(item.get("text", ""))))
         elif kind in ("image_url", "image"):
-            parts.append(image_part(_image_url(item)))
-        elif kind == "video_url":
-            parts.append(dict(item))
+            parts.append(image_part(_media_url(item, "image")))
+        elif kind in ("video_url", "video"):
+            parts.append(video_part(_media_url(item, "video")))
         else:
             raise InvalidParameterError(
                 f"Kimi does not accept {kind!r} content in a {role} message; send text, "
@@ -162,22 +165,32 @@ def _assistant_text_and_reasoning(message: AIMessage) -> tuple[str, str | None]:
     return "".join(texts), reasoning
 
 
-def _assistant_to_wire(message: AIMessage) -> dict[str, Any]:
+def _assistant_to_wire(message: AIMessage, keep_reasoning: bool) -> dict[str, Any]:
     text, reasoning = _assistant_text_and_reasoning(message)
     calls = [tool_call(call["id"], call["name"], call["args"]) for call in message.tool_calls]
     calls.extend(
         tool_call(call["id"], call["name"] or "", call["args"] or "")
         for call in message.invalid_tool_calls
     )
-    return assistant_message(text, reasoning=reasoning, tool_calls=calls, name=message.name)
+    return assistant_message(
+        text,
+        reasoning=reasoning,
+        tool_calls=calls,
+        name=message.name,
+        keep_reasoning=keep_reasoning,
+    )
 
 
 def message_to_wire(
-    message: BaseMessage, call_names: Mapping[str, str] | None = None
+    message: BaseMessage,
+    call_names: Mapping[str, str] | None = None,
+    *,
+    keep_reasoning: bool = False,
 ) -> dict[str, Any]:
-    """One LangChain message as a Kimi wire message (partial mode is set by the caller)."""
+    """One LangChain message as a Kimi wire message (partial mode is set by the caller);
+    ``keep_reasoning``: the request keeps earlier reasoning (preserved thinking)."""
     if isinstance(message, AIMessage):
-        return _assistant_to_wire(message)
+        return _assistant_to_wire(message, keep_reasoning)
     if isinstance(message, HumanMessage):
         return user_message(_content_parts(message.content, "user"), message.name)
     if isinstance(message, SystemMessage):
@@ -202,13 +215,15 @@ def message_to_wire(
     )
 
 
-def request_messages(messages: Sequence[BaseMessage]) -> tuple[list[dict[str, Any]], str | None]:
+def request_messages(
+    messages: Sequence[BaseMessage], *, keep_reasoning: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
     """The ``messages`` array of a request and the partial-mode prefix (None when the last
     message is not an assistant prefix for Kimi to continue)."""
     call_names: dict[str, str] = {}
     wire_messages: list[dict[str, Any]] = []
     for message in messages:
-        wire = message_to_wire(message, call_names)
+        wire = message_to_wire(message, call_names, keep_reasoning=keep_reasoning)
         for call in wire.get("tool_calls", ()):
             call_names[call["id"]] = call["function"]["name"]
         wire_messages.append(wire)

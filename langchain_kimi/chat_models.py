@@ -24,8 +24,10 @@ from kimi_core.catalog import DEFAULT_MODEL, get_model_info
 from kimi_core.errors import InvalidParameterError
 from kimi_core.lifecycle import KimiClients
 from kimi_core.options import KimiOptions
-from kimi_core.request import build_chat_request, check_tool_choice, sampling_values
-from kimi_core.structured import JSON_OBJECT, json_schema_format
+from kimi_core.request import build_chat_request, sampling_values
+from kimi_core.structured import JSON_OBJECT, json_mode_format, json_schema_format
+from kimi_core.thinking import keeps_reasoning
+from kimi_core.tool_choice import check_tool_choice
 from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS
 from kimi_core.tools import is_builtin_tool, tool_name
 
@@ -53,7 +55,8 @@ def _format_tool(tool: ToolLike) -> dict[str, Any]:
 
 
 class ChatKimi(BaseChatModel):
-    """Moonshot's Kimi chat models (kimi-k2.5, kimi-k2, moonshot-v1...) for LangChain.
+    """Moonshot's Kimi chat models (kimi-k2.6, kimi-k2.7-code, kimi-k3, kimi-k3.1-pro...) for
+    LangChain.
 
     Built on ``kimi_core``: one pooled ``KimiClient`` per instance and one ``AsyncKimiClient``
     per event loop (created on first use), retries and timeouts in the core (``max_retries``,
@@ -64,47 +67,47 @@ class ChatKimi(BaseChatModel):
 
         from langchain_kimi import ChatKimi
 
-        llm = ChatKimi(model="kimi-k2.5")
+        llm = ChatKimi(model="kimi-k2.6")
         llm.invoke("Hello")
-        llm.invoke("Hello", model="kimi-k2-0905-preview", temperature=0.3, thinking=False)
+        llm.invoke("Hello", model="kimi-k3", reasoning_effort="low")
 
-    Kimi specifics:
+    Kimi specifics (every rule is ``kimi_core``'s, per model from its catalog):
 
-    - **Sampling**: values left unset are not sent. kimi-k2.5 fixes temperature (1.0 thinking,
-      0.6 not), top_p 0.95, n 1 and the penalties 0; any other value raises
-      ``InvalidParameterError`` (a ``ValueError``, ``.param`` names it) before any request.
-    - **Thinking**: ``thinking=None`` is the model default; ``True``/``False`` send
-      ``{"type": "enabled"|"disabled"}``. Reasoning is in
+    - **Thinking**: ``thinking`` (True/False/None: on/off/the model's default) on models that
+      toggle it (kimi-k2.6); ``reasoning_effort`` (``"low"``/``"high"``/``"max"``) on kimi-k3
+      and kimi-k3.1-pro, which always reason; ``preserve_thinking=True`` keeps earlier
+      reasoning on kimi-k2.6 (always on for kimi-k2.7-code and kimi-k3). What a model does
+      not take raises ``InvalidParameterError`` before any request. Reasoning is in
       ``additional_kwargs["reasoning_content"]`` and a ``reasoning`` content block (streamed
-      chunk by chunk) and is sent back on assistant tool-call messages, which Kimi's thinking
-      models require.
+      chunk by chunk) and is sent back where Kimi requires it.
+    - **Sampling**: values left unset are not sent; a value a model fixes (temperature,
+      top_p, n, penalties on kimi-k2.6 and kimi-k3) raises ``InvalidParameterError``.
     - **Tools**: ``bind_tools`` takes functions, pydantic classes, ``BaseTool``s, dicts and
-      Kimi's builtin ``{"type": "builtin_function", "function": {"name": "$web_search"}}``,
-      whose calls ChatKimi answers itself (up to ``max_builtin_tool_rounds`` rounds, usage
-      summed) so you only see the final answer (if the model calls it together with your own
-      tools in one turn, only your calls are returned). Kimi accepts only ``tool_choice`` "auto" and
-      "none": a forced choice ("any", "required", ``True`` or a tool name) is sent as "auto"
-      plus a final user line telling the model to call a tool, and a named tool is forced by
-      sending only that tool (done by ``kimi_core``, so nothing Kimi rejects is ever sent).
-      Tool-call ids are kept exactly (``get_distance:0``).
-    - **Structured output**: ``with_structured_output`` defaults to ``method="json_mode"``:
-      ``response_format: json_object`` with the schema given to the model in a system message,
-      the answer parsed and (for pydantic) validated. ``"json_schema"`` maps to json_mode
-      (Kimi's JSON mode takes no schema); ``"function_calling"`` forces a tool call.
+      Kimi's builtin ``$web_search`` (answered by the client, up to
+      ``max_builtin_tool_rounds`` rounds). A forced ``tool_choice`` ("any", "required",
+      ``True`` or a tool name) is sent natively where the model accepts it and rewritten where
+      it does not (``kimi_core.tool_choice``); ``parallel_tool_calls=False`` keeps the first
+      call. Tool-call ids are kept exactly (``get_distance:0``).
+    - **Structured output**: ``with_structured_output`` defaults to ``method="json_schema"``
+      on models that take ``response_format: json_schema`` (kimi-k2.6, kimi-k2.7-code, kimi-k3),
+      else JSON mode with the schema in a system message; ``"function_calling"`` forces a tool
+      call. ``invoke(..., response_format=Model)`` works as with ChatOpenAI (the parsed object
+      in ``additional_kwargs["parsed"]``).
     - **Partial mode**: end the messages with an ``AIMessage`` to have Kimi continue it; the
       answer is prefix + continuation (streamed, the prefix is the first chunk).
-    - **Images**: ``image_url`` parts and image blocks with base64 data or ``ms://`` file ids;
-      plain http(s) image URLs are rejected (Kimi does not fetch them).
+    - **Images and video**: image / video blocks and ``image_url`` / ``video_url`` parts with
+      base64 data or ``ms://`` file ids (upload video with ``purpose="video"``).
     - **Usage**: ``usage_metadata`` with ``cache_read``/``reasoning`` details where Kimi gives
       them (streamed: on the last chunk only, unless ``stream_usage=False``);
       ``response_metadata`` has ``model_name``, ``finish_reason``, ``id``,
-      ``system_fingerprint``, ``model_provider="kimi"`` and ``cost`` from the model catalog.
+      ``system_fingerprint``, ``model_provider="kimi"``, ``cost`` from the model catalog and
+      ``rate_limit`` (the ``X-RateLimit-*`` headers) where the server sent them.
     """
 
     model_config = ConfigDict(populate_by_name=True)
 
     model_name: str = Field(default=DEFAULT_MODEL, alias="model")
-    """Model id, e.g. ``kimi-k2.5``, ``kimi-k2-0905-preview``, ``moonshot-v1-8k``."""
+    """Model id, e.g. ``kimi-k2.6``, ``kimi-k2.7-code``, ``kimi-k3``, ``kimi-k3.1-pro``."""
     api_key: SecretStr | None = Field(
         default_factory=secret_from_env(["MOONSHOT_API_KEY", "KIMI_API_KEY"], default=None)
     )
@@ -117,9 +120,17 @@ class ChatKimi(BaseChatModel):
     endpoint_path: str | None = None
     """Cloudsway's endpoint path segment."""
     thinking: bool | None = None
-    """``None``: the model default; ``True``/``False``: thinking on/off (kimi-k2.5)."""
+    """``None``: the model default; ``True``/``False``: thinking on/off (kimi-k2.6)."""
+    reasoning_effort: Literal["low", "high", "max"] | None = None
+    """How hard kimi-k3 / kimi-k3.1-pro reason (their default: ``"max"``)."""
+    preserve_thinking: bool = False
+    """Keep earlier reasoning in context (kimi-k2.6's ``keep: "all"``); the reasoning of
+    every assistant turn is then sent back."""
+    prompt_cache_key: str | None = None
+    """Kimi's prompt-cache key: requests with the same key share cached prefixes."""
     temperature: float | None = None
-    max_tokens: int | None = None
+    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    """Output limit; sent as ``max_completion_tokens`` on Moonshot's own endpoints."""
     top_p: float | None = None
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
@@ -197,6 +208,12 @@ class ChatKimi(BaseChatModel):
         params.pop("stop", None)  # per call: the ``stop`` argument, else ``self.stop``
         if self.thinking is not None:
             params["thinking"] = self.thinking
+        if self.reasoning_effort is not None:
+            params["reasoning_effort"] = self.reasoning_effort
+        if self.preserve_thinking:
+            params["preserve_thinking"] = True
+        if self.prompt_cache_key is not None:
+            params["prompt_cache_key"] = self.prompt_cache_key
         params.update(self.model_kwargs)
         return params
 
@@ -222,26 +239,34 @@ class ChatKimi(BaseChatModel):
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
+        """The profile of a catalog model (``kimi_core.catalog``); None for other names."""
         info = get_model_info(self.model_name)
         if info is None:
             return None
-        return ModelProfile(
+        profile = ModelProfile(
+            status=info.status,
             max_input_tokens=info.context_window,
             max_output_tokens=info.max_output_tokens,
             text_inputs=True,
-            image_inputs=info.vision,
-            # Kimi takes base64 and ms:// images only, not URLs it would have to fetch.
+            image_inputs=info.image_input,
+            # Kimi takes base64 and ms:// media only, not URLs it would have to fetch.
             image_url_inputs=False,
+            video_inputs=info.video_input,
             pdf_inputs=False,
             audio_inputs=False,
             text_outputs=True,
-            reasoning_output=info.thinking != "never",
+            reasoning_output=info.thinking != "none",
             tool_calling=info.tools,
             tool_choice=info.tools,
             tool_call_streaming=info.tools,
-            # JSON mode without a server-side schema: not "native" structured output.
-            structured_output=False,
+            # Native structured output: response_format json_schema.
+            structured_output=info.json_schema,
         )
+        if info.effort_levels:
+            profile["reasoning_effort_levels"] = list(info.effort_levels)
+            if info.default_effort is not None:
+                profile["reasoning_effort_default"] = info.default_effort
+        return profile
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
         total: dict[str, int] = {}
@@ -282,10 +307,11 @@ class ChatKimi(BaseChatModel):
 
     # -- requests ----------------------------------------------------------------------------
     def _payload(
-        self, messages: list[dict[str, Any]], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
-        """The request body (``kimi_core.request.build_chat_request``): instance values,
-        then per-call overrides; the core checks it when it is sent."""
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        """The request body (``kimi_core.request.build_chat_request``: instance values, then
+        per-call overrides; the core checks it when it is sent) and the partial-mode
+        prefix."""
         defaults = self._default_params
         stops = stop if stop is not None else self.stop
         if stops:
@@ -293,7 +319,13 @@ class ChatKimi(BaseChatModel):
         tools = kwargs.get("tools")
         if tools:
             kwargs["tools"] = [t if isinstance(t, dict) else _format_tool(t) for t in tools]
-        return build_chat_request(messages, defaults, kwargs)
+        response_format = kwargs.get("response_format")
+        if response_format is not None:
+            kwargs["response_format"] = _response_format(response_format)
+        wire, prefix = request_messages(
+            messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs})
+        )
+        return build_chat_request(wire, defaults, kwargs), prefix
 
     @staticmethod
     def _options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -308,8 +340,14 @@ class ChatKimi(BaseChatModel):
         options = self._options(kwargs)
         options.pop("stream_usage", None)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
-        wire, prefix = request_messages(messages)
-        return Exchange(self._payload(wire, stop, options), prefix=prefix, max_rounds=rounds)
+        schema = options.get("response_format")
+        payload, prefix = self._payload(messages, stop, options)
+        return Exchange(
+            payload,
+            prefix=prefix,
+            max_rounds=rounds,
+            parse_as=schema if _is_pydantic_class(schema) else None,
+        )
 
     def _stream_exchange(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
@@ -317,13 +355,8 @@ class ChatKimi(BaseChatModel):
         options = self._options(kwargs)
         stream_usage = options.pop("stream_usage", self.stream_usage)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
-        wire, prefix = request_messages(messages)
-        return StreamExchange(
-            self._payload(wire, stop, options),
-            prefix=prefix,
-            max_rounds=rounds,
-            stream_usage=stream_usage,
-        )
+        payload, prefix = self._payload(messages, stop, options)
+        return StreamExchange(payload, prefix=prefix, max_rounds=rounds, stream_usage=stream_usage)
 
     def _generate(
         self,
@@ -459,34 +492,39 @@ class ChatKimi(BaseChatModel):
         """Bind tools (functions, pydantic classes, ``BaseTool``s, dicts, ``$web_search``).
 
         ``tool_choice``: "auto", "none", "any"/"required"/``True`` (call some tool) or a tool
-        name; see the class docstring for how forced choices reach Kimi. ``strict`` and
-        ``parallel_tool_calls`` are accepted for compatibility and not sent (Kimi has neither).
-        ``response_format`` (a JSON-schema ``response_format`` dict or a schema) makes the
-        final answer JSON, as in ``with_structured_output(method="json_mode")``.
+        name; see the class docstring for how forced choices reach Kimi.
+        ``parallel_tool_calls=False`` keeps only the first call of an answer (Kimi has no such
+        field; the client does it). ``strict`` is accepted for compatibility and not sent.
+        ``response_format`` (a ``response_format`` dict, a pydantic class or a JSON schema)
+        makes the final answer JSON, as in ``with_structured_output(method="json_schema")``.
         """
         formatted = [_format_tool(tool) for tool in tools]
         choice = check_tool_choice(tool_choice, [str(tool_name(t)) for t in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
         if response_format is not None:
-            kwargs["response_format"] = _response_format(response_format)
+            kwargs["response_format"] = response_format
         return self.bind(tools=formatted, **kwargs)
 
     def with_structured_output(
         self,
         schema: Mapping[str, Any] | type | None = None,
         *,
-        method: Literal["json_mode", "function_calling", "json_schema"] = "json_mode",
+        method: Literal["json_schema", "json_mode", "function_calling"] | None = None,
         include_raw: bool = False,
         strict: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
         """A runnable answering with ``schema`` (pydantic class, TypedDict or JSON schema).
 
-        ``method="json_mode"`` (default; ``"json_schema"`` is the same): Kimi's JSON mode with
-        the schema in a system message; pydantic answers are validated. ``"function_calling"``:
-        a forced call of a tool built from the schema. ``include_raw=True`` returns
-        ``{"raw", "parsed", "parsing_error"}``. ``strict`` is accepted and ignored.
+        ``method`` (default: ``"json_schema"`` where the model takes it, per the catalog, else
+        ``"json_mode"``): ``"json_schema"`` sends ``response_format: json_schema`` (``strict``
+        as given; a model without it gets JSON mode instead); ``"json_mode"``: Kimi's JSON
+        mode with the schema in a system message; ``"function_calling"``: a forced call of a
+        tool built from the schema. Pydantic answers are validated. ``include_raw=True``
+        returns ``{"raw", "parsed", "parsing_error"}``.
         """
         from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
         from langchain_core.output_parsers.openai_tools import (
@@ -495,9 +533,12 @@ class ChatKimi(BaseChatModel):
         )
         from langchain_core.runnables import RunnableMap, RunnablePassthrough
 
-        if method == "json_schema":
-            method = "json_mode"
-        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        if method is None:
+            info = get_model_info(self.model_name)
+            method = "json_schema" if info is None or info.json_schema else "json_mode"
+            if schema is None:
+                method = "json_mode"
+        is_pydantic = _is_pydantic_class(schema)
         output_format: dict[str, Any] = {}
         if schema is not None:
             output_format = {
@@ -517,15 +558,25 @@ class ChatKimi(BaseChatModel):
                 if is_pydantic
                 else JsonOutputKeyToolsParser(key_name=tool_name, first_tool_only=True)
             )
-        elif method == "json_mode":
-            response_format = dict(JSON_OBJECT) if schema is None else _response_format(schema)
+        elif method in ("json_mode", "json_schema"):
+            if schema is None:
+                if method == "json_schema":
+                    raise InvalidParameterError(
+                        "with_structured_output(method='json_schema') needs a schema",
+                        param="schema",
+                    )
+                response_format: dict[str, Any] = dict(JSON_OBJECT)
+            elif method == "json_mode":
+                response_format = json_mode_format(_json_schema(schema))
+            else:
+                response_format = json_schema_format(_json_schema(schema), strict=strict)
             llm = self.bind(response_format=response_format, **output_format, **kwargs)
             parser = (
                 PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
             )
         else:
             raise InvalidParameterError(
-                f"unknown method {method!r}; use 'json_mode', 'function_calling' or 'json_schema'",
+                f"unknown method {method!r}; use 'json_schema', 'json_mode' or 'function_calling'",
                 param="method",
             )
         if not include_raw:
@@ -546,11 +597,18 @@ if _invocation_params is not None:
 del _invocation_params
 
 
+def _is_pydantic_class(schema: Any) -> bool:
+    return isinstance(schema, type) and is_basemodel_subclass(schema)
+
+
+def _json_schema(schema: Mapping[str, Any] | type) -> dict[str, Any]:
+    return convert_to_json_schema(dict(schema) if isinstance(schema, Mapping) else schema)
+
+
 def _response_format(schema: Mapping[str, Any] | type) -> dict[str, Any]:
-    """A JSON-schema ``response_format`` (OpenAI's shape), which the core sends as JSON mode
-    with the schema in a system message."""
-    if isinstance(schema, Mapping) and schema.get("type") in ("json_schema", "json_object"):
+    """A ``response_format`` given per call or to ``bind_tools``, as ChatOpenAI takes it: a
+    ``response_format`` dict as is, a pydantic class, TypedDict or JSON schema as
+    ``json_schema`` (which the core sends as JSON mode to models without it)."""
+    if isinstance(schema, Mapping) and schema.get("type") in ("json_schema", "json_object", "text"):
         return dict(schema)
-    return json_schema_format(
-        convert_to_json_schema(dict(schema) if isinstance(schema, Mapping) else schema)
-    )
+    return json_schema_format(_json_schema(schema))

@@ -29,7 +29,6 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
-    ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.callbacks import CallbackManager
@@ -49,7 +48,8 @@ from kimi_core.lifecycle import KimiClients
 from kimi_core.options import KimiOptions
 from kimi_core.ratelimit import RateLimiter, RateLimits
 from kimi_core.request import build_chat_request, sampling_values
-from kimi_core.structured import json_schema_format, parse_json_object
+from kimi_core.structured import json_mode_format, json_schema_format, parse_json_object
+from kimi_core.thinking import keeps_reasoning
 from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS, BuiltinToolLoop
 
 from . import _fastpath
@@ -82,41 +82,43 @@ UNKNOWN_NUM_OUTPUT = 8_192
 _LOCAL_KWARGS = frozenset(
     {"allow_parallel_tool_calls", "tool_required", "strict", "verbose", "formatted"}
 )
-StructuredOutputMode = Literal["json_mode", "function_calling"]
+StructuredOutputMode = Literal["json_schema", "json_mode", "function_calling"]
 
 
 class Kimi(FunctionCallingLLM):
     """Kimi (Moonshot AI) chat models for LlamaIndex, on the shared ``kimi_core`` clients.
 
     >>> from llama_index.core import Settings
-    >>> Settings.llm = Kimi()  # kimi-k2.5; key from MOONSHOT_API_KEY (or KIMI_API_KEY)
+    >>> Settings.llm = Kimi()  # kimi-k2.6; key from MOONSHOT_API_KEY (or KIMI_API_KEY)
 
     - **Configuration** is read once at construction for the connection (key, URL, gateway,
-      timeout, retries, HTTP clients, rate limits: one pooled sync + async client pair per
-      instance); model, sampling values and ``thinking`` are read on every call and can be
-      overridden per call (``llm.chat(messages, thinking=False, max_tokens=512)``). Sampling
-      values left ``None`` are not sent; a value the model fixes (kimi-k2.5) raises
+      timeout, retries, HTTP clients, rate limits: one client lifecycle per instance, built
+      on first use); model, sampling values and the thinking options are read on every call
+      and can be overridden per call (``llm.chat(messages, thinking=False, max_tokens=512)``).
+      Sampling values left ``None`` are not sent; a value the model fixes raises
       ``InvalidParameterError`` before any request.
-    - **Thinking**: the reasoning is a leading ``ThinkingBlock``; streamed, each chunk's new
-      reasoning is in ``additional_kwargs["thinking_delta"]``. It is sent back as
-      ``reasoning_content`` on assistant tool-call messages, which Kimi's thinking models
-      require.
+    - **Thinking**: ``thinking`` (kimi-k2.6 toggles it), ``reasoning_effort`` (``"low"`` /
+      ``"high"`` / ``"max"`` on kimi-k3 and kimi-k3.1-pro), ``preserve_thinking`` (kimi-k2.6
+      keeps earlier reasoning); what a model does not take raises ``InvalidParameterError``.
+      The reasoning is a leading ``ThinkingBlock``; streamed, each chunk's new reasoning is in
+      ``additional_kwargs["thinking_delta"]``. It is sent back where Kimi requires it.
     - **Tools**: ``ToolCallBlock``s (and ``message.additional_kwargs["tool_calls"]``) keep
-      Kimi's ids exactly (``get_distance:0``). Kimi rejects ``tool_choice: "required"``, so
-      ``tool_required=True`` (and a tool name as ``tool_choice``) is passed to the core, which
-      sends ``"auto"`` plus a user line telling the model it must call a tool (a named tool is
-      then the only tool sent). ``allow_parallel_tool_calls=False`` keeps the first call.
+      Kimi's ids exactly (``get_distance:0``). ``tool_required=True`` and a tool name as
+      ``tool_choice`` are sent natively where the model accepts a forced choice and
+      rewritten where it does not (``kimi_core.tool_choice``). ``allow_parallel_tool_calls``
+      (False by default in ``chat_with_tools``, as in LlamaIndex) keeps the first call.
+      Kimi's builtin ``$web_search``: ``chat(messages, tools=[WEB_SEARCH_TOOL])``.
     - **Structured output** (``structured_predict``, ``as_structured_llm``...): by default
-      (``structured_output_mode="json_mode"``) the request uses ``response_format:
-      json_object`` with the pydantic schema in a system message and the answer is validated;
-      this never depends on the model choosing to call a tool, which Kimi cannot be forced to
-      do. ``"function_calling"`` uses LlamaIndex's ``FunctionCallingProgram`` instead, as does
-      any ``pydantic_program_mode`` other than ``DEFAULT``.
+      ``response_format: json_schema`` on models that take it (kimi-k2.6, kimi-k2.7-code,
+      kimi-k3), else JSON mode with the schema in a system message, and the answer is
+      validated (``structured_output_mode`` picks ``"json_schema"``, ``"json_mode"`` or
+      ``"function_calling"``, which uses LlamaIndex's ``FunctionCallingProgram``, as does any
+      ``pydantic_program_mode`` other than ``DEFAULT``).
     - **Partial mode**: a trailing assistant message is sent with ``partial: true``; the
       answer is the prefix plus Kimi's continuation (streamed, the prefix is the first delta).
     - **Usage**: ``raw["usage"]`` on the final response and on the last stream chunk (what
-      ``TokenCountingHandler`` reads), token counts and ``cost`` (``{"amount", "currency"}``)
-      in ``additional_kwargs``.
+      ``TokenCountingHandler`` reads), token counts, ``cost`` (``{"amount", "currency"}``)
+      and ``rate_limit`` (the ``X-RateLimit-*`` headers, where sent) in ``additional_kwargs``.
     - ``rate_limiter``: a LlamaIndex rate limiter is applied by the callback decorators; a
       ``kimi_core.RateLimiter`` (or ``rate_limits="tier1"``) is given to the core clients,
       which also count tokens and concurrency.
@@ -135,6 +137,15 @@ class Kimi(FunctionCallingLLM):
     endpoint_path: str | None = Field(default=None, description="Cloudsway endpoint path.")
     thinking: bool | None = Field(
         default=None, description="Turn thinking on/off; None keeps the model's default."
+    )
+    reasoning_effort: Literal["low", "high", "max"] | None = Field(
+        default=None, description="How hard kimi-k3 / kimi-k3.1-pro reason (default: max)."
+    )
+    preserve_thinking: bool = Field(
+        default=False, description="Keep earlier reasoning in context (kimi-k2.6 keep: all)."
+    )
+    prompt_cache_key: str | None = Field(
+        default=None, description="Kimi's prompt-cache key: requests with it share prefixes."
     )
     temperature: float | None = Field(default=None, description="Sampling temperature.")
     max_tokens: int | None = Field(default=None, gt=0, description="Maximum output tokens.")
@@ -164,9 +175,12 @@ class Kimi(FunctionCallingLLM):
     context_window: int | None = Field(
         default=None, gt=0, description="Override the catalog's context window."
     )
-    structured_output_mode: StructuredOutputMode = Field(
-        default="json_mode",
-        description="How structured_predict asks for objects: json_mode or function_calling.",
+    structured_output_mode: StructuredOutputMode | None = Field(
+        default=None,
+        description=(
+            "How structured_predict asks for objects: json_schema, json_mode or "
+            "function_calling; None: json_schema where the model takes it, else json_mode."
+        ),
     )
     max_builtin_tool_rounds: int = Field(
         default=DEFAULT_MAX_ROUNDS,
@@ -184,6 +198,9 @@ class Kimi(FunctionCallingLLM):
         gateway: str | None = None,
         endpoint_path: str | None = None,
         thinking: bool | None = None,
+        reasoning_effort: Literal["low", "high", "max"] | None = None,
+        preserve_thinking: bool = False,
+        prompt_cache_key: str | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
         top_p: float | None = None,
@@ -200,7 +217,7 @@ class Kimi(FunctionCallingLLM):
         allow_insecure: bool = False,
         default_headers: dict[str, str] | None = None,
         context_window: int | None = None,
-        structured_output_mode: StructuredOutputMode = "json_mode",
+        structured_output_mode: StructuredOutputMode | None = None,
         max_builtin_tool_rounds: int = DEFAULT_MAX_ROUNDS,
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
@@ -214,6 +231,9 @@ class Kimi(FunctionCallingLLM):
             gateway=gateway,
             endpoint_path=endpoint_path,
             thinking=thinking,
+            reasoning_effort=reasoning_effort,
+            preserve_thinking=preserve_thinking,
+            prompt_cache_key=prompt_cache_key,
             temperature=temperature,
             max_tokens=max_tokens,
             top_p=top_p,
@@ -319,10 +339,15 @@ class Kimi(FunctionCallingLLM):
         """The request (``kimi_core.request.build_chat_request``: instance values, then the
         call's, ``None`` meaning "not given" as everywhere in LlamaIndex) in the core's
         builtin-tool loop; the core checks it before sending."""
-        wire, prefix = to_kimi_messages(messages)
         defaults: dict[str, Any] = {"model": self.model, **sampling_values(self)}
         if self.thinking is not None:
             defaults["thinking"] = self.thinking
+        if self.reasoning_effort is not None:
+            defaults["reasoning_effort"] = self.reasoning_effort
+        if self.preserve_thinking:
+            defaults["preserve_thinking"] = True
+        if self.prompt_cache_key is not None:
+            defaults["prompt_cache_key"] = self.prompt_cache_key
         defaults.update(self.additional_kwargs)
         rounds = kwargs.pop("max_builtin_tool_rounds", None)
         overrides = {
@@ -330,6 +355,9 @@ class Kimi(FunctionCallingLLM):
             for key, value in kwargs.items()
             if value is not None and key not in _LOCAL_KWARGS
         }
+        wire, prefix = to_kimi_messages(
+            messages, keep_reasoning=keeps_reasoning({**defaults, **overrides})
+        )
         return BuiltinToolLoop(
             build_chat_request(wire, defaults, overrides),
             prefix=prefix,
@@ -437,6 +465,8 @@ class Kimi(FunctionCallingLLM):
             "messages": messages,
             "tools": specs or None,
             "tool_choice": tool_choice if specs else None,
+            # The core keeps only the first call when False (streamed or not).
+            "parallel_tool_calls": allow_parallel_tool_calls if specs else None,
             **kwargs,
         }
 
@@ -447,21 +477,8 @@ class Kimi(FunctionCallingLLM):
         allow_parallel_tool_calls: bool = False,
         **kwargs: Any,
     ) -> ChatResponse:
-        """Keep only the first tool call unless parallel calls are allowed."""
-        if not allow_parallel_tool_calls:
-            message = response.message
-            seen = False
-            blocks = []
-            for block in message.blocks:
-                if isinstance(block, ToolCallBlock):
-                    if seen:
-                        continue
-                    seen = True
-                blocks.append(block)
-            message.blocks = blocks
-            calls = message.additional_kwargs.get("tool_calls")
-            if calls and len(calls) > 1:
-                message.additional_kwargs["tool_calls"] = calls[:1]
+        """Nothing left to do: ``allow_parallel_tool_calls=False`` went to the request as
+        ``parallel_tool_calls``, and the core kept the first call."""
         return response
 
     def get_tool_calls_from_response(
@@ -475,9 +492,17 @@ class Kimi(FunctionCallingLLM):
 
     # -- structured output ----------------------------------------------------------------
 
+    def _structured_mode(self) -> StructuredOutputMode:
+        """``structured_output_mode``, or (None) json_schema where the model takes it."""
+        if self.structured_output_mode is not None:
+            return self.structured_output_mode
+        info = get_model_info(self.model)
+        return "json_schema" if info is None or info.json_schema else "json_mode"
+
     def _uses_json_mode(self) -> bool:
+        """Whether structured output goes through ``response_format`` (not a program)."""
         return (
-            self.structured_output_mode == "json_mode"
+            self._structured_mode() != "function_calling"
             and self.pydantic_program_mode == PydanticProgramMode.DEFAULT
         )
 
@@ -488,16 +513,20 @@ class Kimi(FunctionCallingLLM):
         llm_kwargs: dict[str, Any] | None,
         prompt_args: dict[str, Any],
     ) -> tuple[list[ChatMessage], dict[str, Any]]:
-        """The prompt's messages, and the kwargs asking for an ``output_cls`` object (the core
-        sends it as JSON mode with the schema in a system message)."""
+        """The prompt's messages, and the kwargs asking for an ``output_cls`` object:
+        ``json_schema`` (sent as JSON mode with the schema in a system message to models
+        without it) or JSON mode with the schema, per ``_structured_mode``."""
         messages = self._extend_messages(prompt.format_messages(llm=self, **prompt_args))
         kwargs = {
             key: value
             for key, value in (llm_kwargs or {}).items()
             if key not in ("tools", "tool_choice", "tool_required", "allow_parallel_tool_calls")
         }
-        kwargs["response_format"] = json_schema_format(
-            output_cls.model_json_schema(), output_cls.__name__
+        schema = output_cls.model_json_schema()
+        kwargs["response_format"] = (
+            json_schema_format(schema, output_cls.__name__)
+            if self._structured_mode() == "json_schema"
+            else json_mode_format(schema, output_cls.__name__)
         )
         return messages, kwargs
 
@@ -588,9 +617,11 @@ def _metadata(model: str | None, context_window: int | None, max_tokens: int | N
         tools = True
     else:
         context = context_window or info.context_window
-        # moonshot-v1-8k's window counts input + output and equals its output limit, so
-        # reserving all of it would leave no room for the prompt: cap at half the window.
-        output = max_tokens or min(info.max_output_tokens, context // 2)
+        # What the server gives when not asked (kimi-k2.6: 32,768; kimi-k3: 131,072); else,
+        # as the window counts input + output (moonshot-v1-8k), at most half of it.
+        output = (
+            max_tokens or info.default_output_tokens or min(info.max_output_tokens, context // 2)
+        )
         tools = info.tools
     return LLMMetadata(
         context_window=context,

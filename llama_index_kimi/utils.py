@@ -22,13 +22,14 @@ from llama_index.core.base.llms.types import (
     TextBlock,
     ThinkingBlock,
     ToolCallBlock,
+    VideoBlock,
 )
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
 from kimi_core import messages as kimi_messages
 from kimi_core.answer import completion_usage, cost_for, decode_arguments
-from kimi_core.content import image_part, image_url_from_base64
+from kimi_core.content import image_part, image_url_from_base64, media_url_from_base64, video_part
 from kimi_core.errors import InvalidParameterError
 from kimi_core.usage import UsageCounts, add_usage, normalize_usage
 
@@ -97,7 +98,18 @@ def _legacy_tool_call(call: Any) -> dict[str, Any]:
     )
 
 
-def _to_kimi_message(message: ChatMessage, index: int) -> dict[str, Any]:
+def _video_url(block: VideoBlock) -> str:
+    """A Kimi video URL for ``block``: its ``url`` (an ``ms://`` file id or a data URL,
+    checked by ``video_part``) or its bytes as a data URL."""
+    if block.url is not None:
+        return str(block.url)
+    if block.video is None and block.path is None:
+        raise InvalidParameterError("VideoBlock has no video, path or url", param="messages")
+    data = block.resolve_video(as_base64=True).read().decode()
+    return media_url_from_base64(data, block.video_mimetype or "video/mp4")
+
+
+def _to_kimi_message(message: ChatMessage, index: int, keep_reasoning: bool) -> dict[str, Any]:
     role = _ROLES.get(message.role.value)
     if role is None:
         raise InvalidParameterError(
@@ -117,6 +129,9 @@ def _to_kimi_message(message: ChatMessage, index: int) -> dict[str, Any]:
         elif isinstance(block, ImageBlock):
             parts.append(image_part(_image_url(block)))
             media = True
+        elif isinstance(block, VideoBlock):
+            parts.append(video_part(_video_url(block)))
+            media = True
         elif isinstance(block, ThinkingBlock):
             if block.content:
                 reasoning.append(block.content)
@@ -127,8 +142,8 @@ def _to_kimi_message(message: ChatMessage, index: int) -> dict[str, Any]:
         else:
             raise InvalidParameterError(
                 f"message {index}: {type(block).__name__} is not supported by Kimi (send text, "
-                "ImageBlock, ThinkingBlock or ToolCallBlock; upload documents with "
-                "KimiFileReader and send their text)",
+                "ImageBlock, VideoBlock, ThinkingBlock or ToolCallBlock; upload documents "
+                "with KimiFileReader and send their text)",
                 param="messages",
             )
     content: str | list[dict[str, Any]] = parts if media else "".join(texts)
@@ -140,7 +155,7 @@ def _to_kimi_message(message: ChatMessage, index: int) -> dict[str, Any]:
             calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
         thought = "".join(reasoning) or extra.get("reasoning_content") or None
         return kimi_messages.assistant_message(
-            content, reasoning=thought, tool_calls=calls, name=name
+            content, reasoning=thought, tool_calls=calls, name=name, keep_reasoning=keep_reasoning
         )
     if role == "tool":
         call_id = extra.get("tool_call_id")
@@ -156,10 +171,13 @@ def _to_kimi_message(message: ChatMessage, index: int) -> dict[str, Any]:
     return kimi_messages.user_message(content, name)
 
 
-def to_kimi_messages(messages: Sequence[ChatMessage]) -> tuple[list[dict[str, Any]], str | None]:
+def to_kimi_messages(
+    messages: Sequence[ChatMessage], *, keep_reasoning: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
     """Wire messages plus the partial-mode prefix (``None`` when not in partial mode): a
-    trailing assistant message without tool calls is a prefix Kimi continues."""
-    wire = [_to_kimi_message(message, i) for i, message in enumerate(messages)]
+    trailing assistant message without tool calls is a prefix Kimi continues.
+    ``keep_reasoning``: the request keeps earlier reasoning (preserved thinking)."""
+    wire = [_to_kimi_message(message, i, keep_reasoning) for i, message in enumerate(messages)]
     return wire, kimi_messages.finish_partial(wire)
 
 
@@ -214,6 +232,8 @@ def chat_response(loop: BuiltinToolLoop) -> ChatResponse:
     additional = usage_kwargs(loop.usage, loop.cost())
     if answer.finish_reason is not None:
         additional["finish_reason"] = answer.finish_reason
+    if loop.rate_limit is not None:
+        additional["rate_limit"] = loop.rate_limit
     return _response(blocks, message_kwargs, raw, additional)
 
 
@@ -308,6 +328,8 @@ class StreamFolder:
                 raw = {**chunk, "usage": dict(counts or {})}
             cost = cost_for(counts, chunk.get("model"), self._model)
             additional.update(usage_kwargs(counts, cost))
+            if self._state.rate_limit is not None:
+                additional["rate_limit"] = self._state.rate_limit
         if finish:
             additional["finish_reason"] = finish
         return _response(blocks, message_kwargs, raw, additional, content)

@@ -5,7 +5,7 @@
     with KimiEmulator(dialect="moonshot") as emu:
         client = openai.OpenAI(api_key="sk-test", base_url=emu.base_url)
         emu.script("Hello!")
-        client.chat.completions.create(model="kimi-k2.5", messages=[...])
+        client.chat.completions.create(model="kimi-k2.6", messages=[...])
 
 Also: ``python -m kimi_core.emulator`` and the pytest fixtures ``kimi_emulator`` /
 ``kimi_emulator_factory``. Needs the ``emulator`` extra (starlette, uvicorn, python-multipart,

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from kimi_core.catalog import DEFAULT_MODEL
+
 from .wire import DIALECTS
 
 
@@ -22,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dialect", choices=DIALECTS, default="moonshot")
     parser.add_argument("--api-key", default=None, help="require this key (default: any key)")
     parser.add_argument(
-        "--endpoint-path", default="kimi-k2.5", help="cloudsway endpoint path (default kimi-k2.5)"
+        "--endpoint-path",
+        default=DEFAULT_MODEL,
+        help=f"cloudsway endpoint path (default {DEFAULT_MODEL})",
     )
     parser.add_argument("--rpm", type=int, default=None, help="simulated requests per minute")
     parser.add_argument("--concurrency", type=int, default=None, help="simulated concurrency")

@@ -4,15 +4,30 @@ Every request goes through the same prelude, in this order:
 
 1. it is recorded in ``emu.requests`` (credentials redacted);
 2. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` must match, else 401;
-3. chat completions only: the simulated RPM / concurrency limits admit it, else 429;
+3. chat completions only: the simulated RPM / concurrency limits admit it, else 429 (with
+   ``Retry-After``; the ``X-RateLimit-*`` headers go on every chat answer while an RPM limit is
+   set, see :mod:`faults`);
 4. a queued ``delay_next`` sleeps;
 5. a queued ``fail_next`` / ``raw_next`` / ``raw_stream_next`` answers instead of the route.
 
-Routes (below ``/v1``, ``/kimi`` or ``/v1/ai/{endpoint_path}``): ``POST /chat/completions``,
-``POST|GET /files``, ``GET|DELETE /files/{id}``, ``GET /files/{id}/content``,
-``POST /tokenizers/estimate-token-count``, ``GET /models``, ``GET /models/{id}``,
-``GET /users/me/balance``. Any other path: 404 ``resource_not_found_error`` in the dialect's
-error shape.
+Routes (below ``/v1``, ``/kimi`` or ``/v1/ai/{endpoint_path}``, default endpoint path
+``kimi-k2.6``): ``POST /chat/completions`` (checked by :mod:`validation`, answered by
+:mod:`replies` in the shapes of :mod:`wire`), ``POST|GET /files``, ``GET|DELETE /files/{id}``,
+``GET /files/{id}/content``, ``POST /tokenizers/estimate-token-count``, ``GET /models``,
+``GET /models/{id}``, ``GET /users/me/balance``. Any other path: 404
+``resource_not_found_error`` in the dialect's error shape.
+
+``GET /models`` lists the served models only (retired catalog entries are not served unless
+passed in ``models=[...]``), each ``{id, object: "model", created, owned_by, root, parent,
+context_length, supports_image_in, supports_video_in, supports_reasoning}``
+[docs/kimi-api/models.md §7: kimi-cli reads ``id``, ``context_length`` and the three
+``supports_*`` flags; ``object``, ``created``, ``owned_by``, ``root``, ``parent`` seen by a
+third party]. ``GET /models/{id}`` returns one of them, or 404 "Not found the model <id> or
+Permission denied" for a model not served (retired ones included) [same section].
+
+Headers: the moonshot dialect sends ``Msh-Request-Id`` [docs/kimi-api/errors-and-limits.md
+"Headers"] and ``x-trace-id`` with the same value [docs/kimi-api/models.md §10: kosong exposes
+``x-trace-id``; the shared value is assumed] on every response; the gateways send neither.
 """
 
 from __future__ import annotations
@@ -32,14 +47,20 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from kimi_core.catalog import ModelInfo
+from kimi_core.catalog import DEFAULT_MODEL, ModelInfo
 
 from .faults import FailSpec, RawSpec, RawStreamSpec
 from .files import FileError
 from .replies import build_reply
 from .state import EmulatorState, RecordedRequest, redact_headers
 from .tokens import count_prompt
-from .validation import RequestError, resolve_model, validate_chat
+from .validation import (
+    MAX_STOP,
+    MAX_STOP_CLOUDSWAY,
+    RequestError,
+    resolve_model,
+    validate_chat,
+)
 from .wire import (
     Dialect,
     completion_body,
@@ -61,7 +82,7 @@ _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 _KEY = "kimi_emulator"
 
 
-def base_path(dialect: Dialect, endpoint_path: str = "kimi-k2.5") -> str:
+def base_path(dialect: Dialect, endpoint_path: str = DEFAULT_MODEL) -> str:
     """The path part of a dialect's base URL."""
     if dialect == "moonshot":
         return "/v1"
@@ -108,14 +129,15 @@ def _model_json(info: ModelInfo) -> dict[str, Any]:
         "root": info.id,
         "parent": None,
         "context_length": info.context_window,
-        "supports_image_in": info.vision,
-        "supports_video_in": info.vision and not info.id.startswith("moonshot-v1"),
-        "supports_reasoning": info.thinking != "never",
+        "supports_image_in": info.image_input,
+        "supports_video_in": info.video_input,
+        "supports_reasoning": info.thinking != "none",
     }
 
 
 class EmulatorApp:
-    """ASGI app: Starlette routes plus in-flight accounting and the ``Msh-Request-Id`` header."""
+    """ASGI app: Starlette routes plus in-flight accounting and the extra headers (module
+    docstring)."""
 
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
@@ -145,22 +167,22 @@ class EmulatorApp:
         if scope["type"] != "http":
             await self.router(scope, receive, send)
             return
-        context: dict[str, Any] = {"admitted": False, "json": None}
+        extra: list[tuple[bytes, bytes]] = []
+        context: dict[str, Any] = {"admitted": False, "json": None, "headers": extra}
         scope[_KEY] = context
-        send_to = send
         if self.dialect == "moonshot":
             request_id = uuid.uuid4().hex.encode("ascii")
+            extra += [(b"msh-request-id", request_id), (b"x-trace-id", request_id)]
 
-            async def send_with_id(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = list(message.get("headers", []))
-                    headers.append((b"msh-request-id", request_id))
-                    message = {**message, "headers": headers}
-                await send(message)
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and extra:
+                headers = list(message.get("headers", []))
+                headers.extend(extra)
+                message = {**message, "headers": headers}
+            await send(message)
 
-            send_to = send_with_id
         try:
-            await self.router(scope, receive, send_to)
+            await self.router(scope, receive, send_with_headers)
         finally:
             if context["admitted"]:
                 self.state.limiter.release()
@@ -252,9 +274,13 @@ class EmulatorApp:
             )
             return self.error(401, "invalid_authentication_error", message)
         if chat:
-            refused = state.limiter.admit()
-            if refused is not None:
-                return self.error(429, "rate_limit_reached_error", refused)
+            admission = state.limiter.admit()
+            context["headers"].extend(
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in admission.headers.items()
+            )
+            if admission.refused is not None:
+                return self.error(429, "rate_limit_reached_error", admission.refused)
             context["admitted"] = True
         delay = state.pop_delay()
         if delay > 0:
@@ -283,6 +309,7 @@ class EmulatorApp:
                 state.registry,
                 fallback_model=state.fallback_model,
                 lenient_thinking=self.dialect == "cloudsway",
+                max_stop=MAX_STOP_CLOUDSWAY if self.dialect == "cloudsway" else MAX_STOP,
             )
         except RequestError as exc:
             return self.error(exc.status, exc.type, exc.message)

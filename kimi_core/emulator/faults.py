@@ -8,9 +8,16 @@ where ``cut_next_stream`` applies to the next *streaming* chat completion.
 Simulated limits answer 429 ``rate_limit_reached_error`` with the real API's wording (seen in
 LLM-Red-Team/kimi-cc#16: "Your account org-…<ak-…> request reached organization max RPM: 3,
 please try again after 1 seconds" and "... request reached max organization concurrency: 1,
-please try again after 1 seconds"). No ``Retry-After`` header is sent for them: the real API
-states the wait only in the message (headers are unconfirmed,
-docs/kimi-api/errors-and-limits.md "Headers").
+please try again after 1 seconds"; the table in docs/kimi-api/errors-and-limits.md "Error
+types"). Those 429s carry ``Retry-After`` (whole seconds, the wait the message states: until
+the oldest request leaves the RPM window, 1 for concurrency) [docs/kimi-api/models.md §10:
+``Retry-After`` is an official header]. While an RPM limit is set, every chat-completions
+answer (429s included) carries ``X-RateLimit-Limit`` (the RPM), ``X-RateLimit-Remaining``
+(requests left in the window after this one) and ``X-RateLimit-Reset`` (whole seconds until
+the oldest request in the window leaves it, at least 1) [docs/kimi-api/models.md §10;
+docs/kimi-api/errors-and-limits.md "Headers"; the values' exact meaning is assumed]. With
+only a concurrency limit, no ``X-RateLimit-*`` header is sent (assumed). All dialects send
+them (assumed).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "Admission",
     "CutSpec",
     "FailSpec",
     "Limiter",
@@ -74,6 +82,15 @@ class CutSpec:
     abort: bool = False
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What :meth:`Limiter.admit` decided: ``refused`` is the 429 message (None: admitted);
+    ``headers`` go on the answer either way (lower-case names)."""
+
+    refused: str | None
+    headers: dict[str, str]
+
+
 class Limiter:
     """RPM (sliding window of admitted requests) and concurrency (admitted in flight).
 
@@ -101,28 +118,50 @@ class Limiter:
     def in_flight(self) -> int:
         return self._in_flight
 
-    def admit(self) -> str | None:
-        """Admit one request (returns None) or return the 429 message."""
+    def _reset_after(self, now: float) -> int:
+        """Whole seconds until the oldest request in the window leaves it (at least 1)."""
+        if not self._window:
+            return max(1, math.ceil(self.window))
+        return max(1, math.ceil(self.window - (now - self._window[0])))
+
+    def _rate_headers(self, now: float) -> dict[str, str]:
+        if self.rpm is None:
+            return {}
+        return {
+            "x-ratelimit-limit": str(self.rpm),
+            "x-ratelimit-remaining": str(max(0, self.rpm - len(self._window))),
+            "x-ratelimit-reset": str(self._reset_after(now)),
+        }
+
+    def admit(self) -> Admission:
+        """Admit one request or refuse it with the 429 message (see the module docstring)."""
         now = time.monotonic()
         with self._lock:
-            if self.concurrency is not None and self._in_flight >= self.concurrency:
-                return (
-                    f"Your account {ORG}<{AK}> request reached max organization concurrency: "
-                    f"{self.concurrency}, please try again after 1 seconds"
-                )
+            window = self._window
             if self.rpm is not None:
-                window = self._window
                 while window and now - window[0] >= self.window:
                     window.popleft()
+            if self.concurrency is not None and self._in_flight >= self.concurrency:
+                headers = self._rate_headers(now)
+                headers["retry-after"] = "1"
+                return Admission(
+                    f"Your account {ORG}<{AK}> request reached max organization concurrency: "
+                    f"{self.concurrency}, please try again after 1 seconds",
+                    headers,
+                )
+            if self.rpm is not None:
                 if len(window) >= self.rpm:
-                    wait = max(1, math.ceil(self.window - (now - window[0])))
-                    return (
+                    wait = self._reset_after(now)
+                    headers = self._rate_headers(now)
+                    headers["retry-after"] = str(wait)
+                    return Admission(
                         f"Your account {ORG}<{AK}> request reached organization max RPM: "
-                        f"{self.rpm}, please try again after {wait} seconds"
+                        f"{self.rpm}, please try again after {wait} seconds",
+                        headers,
                     )
                 window.append(now)
             self._in_flight += 1
-            return None
+            return Admission(None, self._rate_headers(now))
 
     def release(self) -> None:
         with self._lock:

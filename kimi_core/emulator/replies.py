@@ -2,12 +2,14 @@
 
 Default replies (exact strings, so tests can assert them):
 
-1. **Tool call** - when the request declares ``tools``, ``tool_choice`` is not ``"none"``, no
-   ``tool`` message follows the last user message, and the last message is not a partial
-   assistant prefix: one call of the tool named by ``tool_choice`` (``{"type": "function",
-   "function": {"name": ...}}``), else of the *first* declared tool. Content ``""``,
-   ``finish_reason: "tool_calls"``, id ``"<name>:0"`` (the index restarts every turn, so ids
-   repeat across turns, as the real API). Arguments are built from the tool's JSON schema (see
+1. **Tool call** - when the request declares ``tools``, the last message is not a partial
+   assistant prefix, and either ``tool_choice`` forces a call (``"required"`` or ``{"type":
+   "function", "function": {"name": ...}}``: forced means forced, even right after tool
+   results) or ``tool_choice`` is not ``"none"`` and no ``tool`` message follows the last user
+   message: one call of the tool named by ``tool_choice``, else of the *first* declared tool
+   (so ``"required"`` calls the first tool). Content ``""``, ``finish_reason:
+   "tool_calls"``, id ``"<name>:0"`` (the index restarts every turn, so ids repeat across
+   turns, as the real API). Arguments are built from the tool's JSON schema (see
    :func:`value_from_schema`). The builtin ``$web_search`` tool (``{"type":
    "builtin_function", "function": {"name": "$web_search"}}``) gets the arguments
    ``{"search_result": {"search_id": "search-<12 hex of sha256(last user text)>"}, "usage":
@@ -26,12 +28,14 @@ Default replies (exact strings, so tests can assert them):
 4. **Partial mode** (last message ``{"role": "assistant", "partial": true, "content": P}``): the
    reply never repeats ``P``: if the text of rule 2 starts with ``P`` the rest is sent, else the
    whole text.
-5. **Thinking** (model thinks ``always``, or ``optional`` and the request does not send
-   ``thinking: {"type": "disabled"}``): ``reasoning_content`` comes first:
+5. **Thinking** (the catalog's ``thinking`` kind is ``always`` or ``effort``, or ``toggle``
+   and the request does not send ``thinking: {"type": "disabled"}``; see :mod:`validation`):
+   ``reasoning_content`` comes first, whatever the ``reasoning_effort``:
    ``I should call <name>.`` for a tool call, ``I have the tool results.`` after tool results,
    ``Let me think about this.`` otherwise.
 6. ``stop`` strings cut the content before the first match (``finish_reason: "stop"``);
-   ``max_tokens`` caps reasoning + content by :mod:`tokens` (``finish_reason: "length"``).
+   ``max_tokens`` or ``max_completion_tokens`` (the latter when both are sent) caps
+   reasoning + content by :mod:`tokens` (``finish_reason: "length"``).
 
 Placeholder values (:func:`value_from_schema`): ``const``, else ``default``, else the first
 ``enum`` value; ``anyOf``/``oneOf`` → the first non-null option; ``$ref`` to ``#/$defs/..`` or
@@ -307,9 +311,8 @@ def default_reply(request: ChatRequest) -> Reply:
     thinks = request.thinking
     wants_tool = (
         request.tools
-        and request.tool_choice != "none"
-        and not results
         and request.partial_prefix is None
+        and (request.forced_tool or (request.tool_choice != "none" and not results))
     )
     if wants_tool:
         tool = _chosen_tool(request)

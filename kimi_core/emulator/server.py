@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from kimi_core.catalog import ModelInfo
+from kimi_core.catalog import DEFAULT_MODEL, ModelInfo
 
 from .app import EmulatorApp, base_path
 from .faults import CutSpec, FailSpec, RawSpec, RawStreamSpec
@@ -54,6 +54,12 @@ class KimiEmulator:
 
     The server runs uvicorn on its own thread and event loop; every control method is
     thread-safe. ``port=0`` picks a free port (known as soon as the object is built).
+
+    ``models``: ``None`` serves the current catalog (retired entries answer 404); a list
+    serves exactly those ids (retired catalog ids as if current, unknown ids as permissive
+    non-thinking models) or ``ModelInfo`` objects. ``endpoint_path`` (cloudsway, default
+    ``kimi-k2.6``) also names the model served when the body's model is missing or not
+    served. ``rpm_limit`` / ``concurrency_limit``: see :meth:`set_limits`.
     """
 
     def __init__(
@@ -63,7 +69,7 @@ class KimiEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
-        endpoint_path: str = "kimi-k2.5",
+        endpoint_path: str = DEFAULT_MODEL,
         rpm_limit: int | None = None,
         concurrency_limit: int | None = None,
         chunk_delay: float = 0.0,
@@ -280,6 +286,8 @@ class KimiEmulator:
         """Simulate account limits on chat completions (429 ``rate_limit_reached_error``).
 
         ``window`` is the RPM window in seconds (60 like the API; smaller to test quickly).
+        The 429s carry ``Retry-After``; with ``rpm`` set every chat answer carries
+        ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (see ``kimi_core.emulator.faults``).
         """
         self._state.set_limits(rpm, concurrency, window)
 

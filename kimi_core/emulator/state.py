@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kimi_core.catalog import ModelInfo
+from kimi_core.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
 
 from .faults import CutSpec, FailSpec, Limiter, RawSpec, RawStreamSpec
 from .files import MAX_BYTES, FileStore
@@ -116,10 +116,13 @@ class EmulatorState:
 
     @property
     def fallback_model(self) -> str | None:
-        """Cloudsway: the model a request without a (known) model uses."""
+        """Cloudsway: the model a request without a served model uses: the endpoint path when
+        it names a served or catalog model (retired ones too: the gateway's deployment),
+        else the default model."""
         if self.dialect != "cloudsway":
             return None
-        return self.endpoint_path if self.endpoint_path in self.registry else "kimi-k2.5"
+        path = self.endpoint_path
+        return path if path in self.registry or path in CATALOG else DEFAULT_MODEL
 
     # --- queues -----------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ Shapes, with their sources:
   has ``delta: {}``, ``finish_reason`` and ``usage`` *inside* ``choices[0]``; an extra
   ``{"choices": [], "usage"}`` chunk only when the request sets
   ``stream_options.include_usage`` (OpenAI convention; assumed, not confirmed for Moonshot).
-  Errors ``{"error": {"message", "type"}}``; header ``Msh-Request-Id`` on every response.
+  Errors ``{"error": {"message", "type"}}``; headers ``Msh-Request-Id`` and ``x-trace-id`` on
+  every response (``app.py``).
 - **acedata** (tests/fixtures/captures/acedata_*, real captures): ids ``chatcmpl-<16 hex>``;
   message adds ``refusal: null``, ``reasoning`` (a copy of ``reasoning_content``) and
   ``tool_calls: []``; choices carry ``logprobs: null``; usage adds ``prompt_tokens_details:

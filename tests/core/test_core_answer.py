@@ -86,9 +86,10 @@ def test_build_chat_request_layers_defaults_overrides_and_the_schema_instruction
 
     assert sampling_values(Settings()) == {"temperature": 0.3, "stop": ("x",)}
     schema = {"title": "City", "type": "object", "properties": {"name": {"type": "string"}}}
+    # moonshot-v1 takes no json_schema: JSON mode with the schema in a system message.
     payload = build_chat_request(
         [system_message("Be brief."), user_message("Paris?")],
-        {"model": "kimi-k2.5", "temperature": 0.3},
+        {"model": "moonshot-v1-8k", "temperature": 0.3},
         {
             "temperature": None,
             "response_format": {
@@ -126,9 +127,9 @@ def test_usage_and_price_are_read_where_the_gateway_puts_them() -> None:
     }
     assert completion_usage({"choices": []}) is None
     # A gateway's own model name is priced as the requested catalog model.
-    cost = cost_for(inner, "MaaS_Kimi_K2.5_20260127", "kimi-k2.5")
+    cost = cost_for(inner, "MaaS_Kimi_K2.5_20260127", "kimi-k2.6")
     assert cost is not None
-    assert (cost.amount, cost.currency) == (Decimal("0.6"), "USD")
+    assert (cost.amount, cost.currency) == (Decimal("0.95"), "USD")
     assert cost_for(inner, "nobody-knows", "nor-this") is None
 
 
@@ -178,7 +179,7 @@ def test_answer_choices_join_rounds_add_the_prefix_and_hide_builtin_calls() -> N
 def _completion(message: dict[str, Any], usage: dict[str, int] | None = None) -> ChatCompletion:
     body: dict[str, Any] = {
         "id": "c",
-        "model": "kimi-k2.5",
+        "model": "kimi-k2.6",
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
     }
     if usage is not None:
@@ -196,7 +197,7 @@ def _search_call(i: int = 0) -> dict[str, Any]:
 
 def test_the_loop_answers_builtin_calls_and_keeps_the_partial_prefix_last() -> None:
     payload = {
-        "model": "kimi-k2.5",
+        "model": "kimi-k2.6",
         "tools": [SEARCH],
         "messages": [user_message("news?"), {**assistant_message("So"), "partial": True}],
     }
@@ -237,11 +238,11 @@ def test_the_loop_answers_builtin_calls_and_keeps_the_partial_prefix_last() -> N
     assert loop.answers() == [Answer("So it is.", "Search.\n\nFound.", [], "stop")]
     cost = loop.cost()
     assert cost is not None
-    assert cost.amount == (Decimal(35) * Decimal("0.60") + 5 * Decimal("0.10") + 3 * 3) / 10**6
+    assert cost.amount == (Decimal(35) * Decimal("0.95") + 5 * Decimal("0.16") + 3 * 4) / 10**6
 
 
 def test_the_loop_stops_at_its_round_limit() -> None:
-    loop = BuiltinToolLoop({"model": "kimi-k2.5", "messages": [user_message("x")]}, max_rounds=1)
+    loop = BuiltinToolLoop({"model": "kimi-k2.6", "messages": [user_message("x")]}, max_rounds=1)
     assert loop.add(_completion({"content": "", "tool_calls": [_search_call()]})) is True
     with pytest.raises(ToolLoopError, match="max_builtin_tool_rounds=1"):
         loop.add(_completion({"content": "", "tool_calls": [_search_call()]}))

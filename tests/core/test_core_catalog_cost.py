@@ -13,12 +13,21 @@ from kimi_core.catalog import check_sampling, get_model_info, thinking_enabled
 def test_catalog_entries() -> None:
     info = get_model_info("kimi-k2.5")
     assert info is not None
-    assert (info.context_window, info.max_output_tokens) == (262_144, 32_768)
+    assert (info.context_window, info.max_output_tokens, info.default_output_tokens) == (
+        262_144,
+        262_144,
+        32_768,
+    )
     assert (info.tools, info.vision, info.thinking, info.json_mode) == (
         True,
         True,
-        "optional",
+        "toggle",
         True,
+    )
+    assert (info.status, info.retired_on, info.replacement) == (
+        "retired",
+        "2026-08-31",
+        "kimi-k2.6",
     )
     assert info.price is not None
     assert (info.price.input, info.price.output, info.price.cached_input, info.price.currency) == (
@@ -33,7 +42,7 @@ def test_catalog_entries() -> None:
     assert (k2.context_window, k2.price.currency) == (131_072, "CNY")
     thinking = get_model_info("kimi-k2-thinking")
     assert thinking is not None
-    assert thinking.thinking == "always"
+    assert (thinking.thinking, thinking.status) == ("always", "retired")
     assert get_model_info("kimi-k9-future") is None
     assert get_model_info(None) is None
 
@@ -46,6 +55,9 @@ def test_catalog_entries() -> None:
         ("kimi-k2.5", False, False),
         ("kimi-k2-thinking", False, True),
         ("kimi-k2-0905-preview", True, False),
+        ("kimi-k3", None, True),
+        ("kimi-k2.7-code", False, True),
+        ("kimi-k2.6", False, False),
         ("unknown-model", True, True),
         ("unknown-model", None, False),
     ],

@@ -84,7 +84,8 @@ def _check_chat_request(request: httpx.Request) -> None:
     assert json.loads(request.content) == {
         "model": "kimi-k2-0905-preview",
         "messages": [{"role": "user", "content": "Hi"}],
-        "max_tokens": 64,
+        # Moonshot's own endpoint: max_tokens goes as max_completion_tokens.
+        "max_completion_tokens": 64,
     }
 
 
@@ -123,11 +124,11 @@ async def test_async_chat_sends_exactly_the_expected_request(owned_transport: Re
 def test_chat_parses_a_capture(mode: str, captures: Any) -> None:
     recorder = Recorder(json_response(captures.json("acedata_hello")))
     completion = call(
-        mode, recorder, "chat", {"model": "kimi-k2.5", "messages": USER_HI, "thinking": True}
+        mode, recorder, "chat", {"model": "kimi-k2.6", "messages": USER_HI, "thinking": True}
     )
     assert completion == ChatCompletion.model_validate(captures.json("acedata_hello"))
     assert recorder.json_bodies() == [
-        {"model": "kimi-k2.5", "messages": USER_HI, "thinking": {"type": "enabled"}}
+        {"model": "kimi-k2.6", "messages": USER_HI, "thinking": {"type": "enabled"}}
     ]
 
 
@@ -139,7 +140,7 @@ def test_200_with_acedata_error_body_is_typed(mode: str, captures: Any) -> None:
         headers={"content-type": "application/json"},
     )
     with pytest.raises(InternalServerError) as caught:
-        call(mode, Recorder(answer), "chat", {"model": "kimi-k2.5", "messages": USER_HI})
+        call(mode, Recorder(answer), "chat", {"model": "kimi-k2.6", "messages": USER_HI})
     error = caught.value
     assert (error.code, error.message) == ("api_error", "fetch failed")
     assert error.trace_id == "2cf86e86-22a4-46e1-ac2f-032c0f2a4e89"
@@ -173,7 +174,7 @@ def test_malformed_200_answers(mode: str, answer: dict[str, Any], message: str) 
 def test_bad_request_is_caught_before_sending(mode: str) -> None:
     recorder = Recorder()
     with pytest.raises(InvalidParameterError) as caught:
-        call(mode, recorder, "chat", {"model": "kimi-k2.5", "messages": USER_HI, "top_p": 0.5})
+        call(mode, recorder, "chat", {"model": "kimi-k2.6", "messages": USER_HI, "top_p": 0.5})
     assert caught.value.param == "top_p"
     assert recorder.requests == []
 
@@ -181,10 +182,10 @@ def test_bad_request_is_caught_before_sending(mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_estimate_tokens(mode: str) -> None:
     recorder = Recorder(json_response({"code": 0, "data": {"total_tokens": 42}, "status": True}))
-    assert call(mode, recorder, "estimate_tokens", "kimi-k2.5", USER_HI) == 42
+    assert call(mode, recorder, "estimate_tokens", "kimi-k2.6", USER_HI) == 42
     (request,) = recorder.requests
     assert (request.method, request.url.path) == ("POST", "/v1/tokenizers/estimate-token-count")
-    assert json.loads(request.content) == {"model": "kimi-k2.5", "messages": USER_HI}
+    assert json.loads(request.content) == {"model": "kimi-k2.6", "messages": USER_HI}
     assert request.headers["content-type"] == "application/json"
 
 
@@ -197,7 +198,7 @@ def test_estimate_tokens_malformed(mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_list_models(mode: str) -> None:
     card = {
-        "id": "kimi-k2.5",
+        "id": "kimi-k2.6",
         "object": "model",
         "created": 1,
         "owned_by": "moonshot",
@@ -367,7 +368,7 @@ def test_a_read_answer_leaves_no_reference_cycle_behind() -> None:
     client = KimiClient(
         api_key="k", base_url="https://kimi.test/v1", http_client=httpx.Client(transport=transport)
     )
-    request = {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+    request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
     assert client.chat(request).message.content == "hi"
     gc.collect()
     gc.disable()

@@ -13,6 +13,7 @@ from kimi_core.errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedRequestError,
     ContentFilterError,
     ContextLengthExceededError,
     InternalServerError,
@@ -21,6 +22,7 @@ from kimi_core.errors import (
     PermissionDeniedError,
     QuotaExceededError,
     RateLimitError,
+    ServiceUnavailableError,
     error_from_body,
     error_from_response,
 )
@@ -94,7 +96,8 @@ def test_html_page_still_gives_a_typed_error() -> None:
 
 def test_empty_body() -> None:
     error = error_from_response(503, {}, b"")
-    assert type(error) is InternalServerError
+    assert type(error) is ServiceUnavailableError
+    assert isinstance(error, InternalServerError)
     assert error.message == "HTTP 503 with an empty body"
     assert error.body is None
     assert str(error) == "503: HTTP 503 with an empty body"
@@ -141,8 +144,9 @@ def test_context_length_exceeded() -> None:
         (404, NotFoundError),
         (500, InternalServerError),
         (502, InternalServerError),
-        (503, InternalServerError),
+        (503, ServiceUnavailableError),
         (504, InternalServerError),
+        (499, ClientClosedRequestError),
         (418, APIStatusError),
     ],
 )
@@ -212,3 +216,17 @@ def test_error_body_with_2xx_status(body: dict[str, Any], cls: type, status: int
     error = error_from_body({"content-type": "application/json"}, json.dumps(body))
     assert type(error) is cls
     assert error.status == status
+
+
+def test_trace_id_from_x_trace_id_and_quota_as_403() -> None:
+    error = error_from_response(
+        400, {"X-Trace-Id": "trace-7"}, moonshot("bad", "invalid_request_error")
+    )
+    assert (error.trace_id, error.headers["x-trace-id"]) == ("trace-7", "trace-7")
+    assert str(error) == "400 invalid_request_error: bad (trace id: trace-7)"
+    # Balance exhaustion once came as a 403 (docs/kimi-api/errors-and-limits.md).
+    quota = error_from_response(403, {}, moonshot("no money", "exceeded_current_quota_error"))
+    assert type(quota) is QuotaExceededError
+    assert quota.status == 403
+    closed = error_from_response(499, {}, moonshot("gone", "client_closed_request"))
+    assert type(closed) is ClientClosedRequestError

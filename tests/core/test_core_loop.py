@@ -165,7 +165,7 @@ def test_two_asyncio_runs_over_real_http(kimi_emulator: KimiEmulator) -> None:
     clients = LoopBoundClient(
         lambda: AsyncKimiClient(API_KEY, kimi_emulator.base_url, max_retries=0), rebuild=True
     )
-    request = {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "Hi"}]}
+    request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "Hi"}]}
 
     async def ask() -> str | None:
         return (await clients.get().chat(request)).choices[0].message.content

@@ -30,14 +30,14 @@ ANSWER = {
     "id": "cmpl-1",
     "object": "chat.completion",
     "created": 1,
-    "model": "kimi-k2.5",
+    "model": "kimi-k2.6",
     "choices": [
         {"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}
     ],
     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
 }
 BODY = json.dumps(ANSWER).encode()
-REQUEST = {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+REQUEST = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
 BURST = 60
 
 

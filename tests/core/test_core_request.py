@@ -11,8 +11,9 @@ from kimi_core import InvalidParameterError
 from kimi_core.request import FORCED_TOOL_HINT, prepare_chat_payload, thinking_param
 
 USER = {"role": "user", "content": "Weather in Paris?"}
-WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {}}}
-TIME = {"type": "function", "function": {"name": "get_time", "parameters": {}}}
+NO_ARGS = {"type": "object", "properties": {}}
+WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": NO_ARGS}}
+TIME = {"type": "function", "function": {"name": "get_time", "parameters": NO_ARGS}}
 ANY_HINT = {"role": "user", "content": FORCED_TOOL_HINT.format(target="one of the provided tools")}
 
 
@@ -35,7 +36,7 @@ def test_none_values_dropped() -> None:
     ],
 )
 def test_thinking_bool_mapping(value: Any, sent: dict[str, str]) -> None:
-    assert prepare_chat_payload(base(thinking=value))["thinking"] == sent
+    assert prepare_chat_payload(base(model="kimi-k2.6", thinking=value))["thinking"] == sent
     assert thinking_param(value) == sent
 
 
@@ -44,20 +45,31 @@ def test_thinking_none_is_not_sent() -> None:
     assert thinking_param(None) is None
 
 
-def test_thinking_off_changes_the_k25_temperature_check() -> None:
-    payload = {"model": "kimi-k2.5", "messages": [USER], "thinking": False, "temperature": 0.6}
+@pytest.mark.parametrize("model", ["kimi-k2.6", "kimi-k2.5"])
+def test_thinking_off_changes_the_k2_temperature_check(model: str) -> None:
+    payload = {"model": model, "messages": [USER], "thinking": False, "temperature": 0.6}
     assert prepare_chat_payload(payload)["temperature"] == 0.6
     with pytest.raises(InvalidParameterError) as caught:
-        prepare_chat_payload({"model": "kimi-k2.5", "messages": [USER], "temperature": 0.6})
+        prepare_chat_payload({"model": model, "messages": [USER], "temperature": 0.6})
     assert caught.value.param == "temperature"
 
 
-def test_at_most_four_stop_strings() -> None:
-    assert prepare_chat_payload(base(stop=["a", "b", "c", "d"]))["stop"] == ["a", "b", "c", "d"]
+def test_stop_strings_per_gateway() -> None:
+    five = ["a", "b", "c", "d", "e"]
+    assert prepare_chat_payload(base(stop=list(five)))["stop"] == five
     with pytest.raises(InvalidParameterError) as caught:
-        prepare_chat_payload(base(stop=["a", "b", "c", "d", "e"]))
+        prepare_chat_payload(base(stop=[*five, "f"]))
     assert caught.value.param == "stop"
-    assert str(caught.value) == "Kimi accepts at most 4 stop sequences, got 5"
+    assert str(caught.value) == "Kimi accepts at most 5 stop sequences here, got 6"
+    # Cloudsway documents 4.
+    assert prepare_chat_payload(base(stop=five[:4]), dialect="cloudsway")["stop"] == five[:4]
+    with pytest.raises(InvalidParameterError, match="at most 4 stop sequences here, got 5"):
+        prepare_chat_payload(base(stop=list(five)), dialect="cloudsway")
+    with pytest.raises(InvalidParameterError, match="at most 32 bytes") as caught:
+        prepare_chat_payload(base(stop=["北京" * 6]))  # 36 bytes
+    assert caught.value.param == "stop"
+    with pytest.raises(InvalidParameterError, match="a list of strings"):
+        prepare_chat_payload(base(stop=[1]))
 
 
 def test_n_at_most_five() -> None:

@@ -17,12 +17,13 @@ from kimi_core import (
     InternalServerError,
     MalformedResponseError,
     RateLimitError,
+    ServiceUnavailableError,
     StreamAccumulator,
     StreamInterruptedError,
     Usage,
 )
 
-REQUEST = {"model": "kimi-k2.5", "messages": USER_HI}
+REQUEST = {"model": "kimi-k2.6", "messages": USER_HI}
 MODES = ["sync", "async"]
 
 SEED_TEXT = " 你好!我能幫助 你今天嗎?"
@@ -291,7 +292,7 @@ def test_error_event_with_explicit_status() -> None:
     state = StreamAccumulator(request_id="req-9")
     with pytest.raises(APIStatusError) as caught:
         state.add_data(json.dumps({"error": {"message": "boom", "status": 503}}))
-    assert type(caught.value) is InternalServerError
+    assert type(caught.value) is ServiceUnavailableError
     assert caught.value.status == 503
     assert caught.value.trace_id == "req-9"
 
@@ -301,7 +302,7 @@ def test_completion_equals_the_accumulated_answer(mode: str) -> None:
     body = sse_bytes(
         {
             "id": "c-7",
-            "model": "kimi-k2.5",
+            "model": "kimi-k2.6",
             "created": 5,
             "system_fingerprint": "fp",
             "choices": [{"index": 0, "delta": {"reasoning_content": "why"}}],
@@ -314,7 +315,7 @@ def test_completion_equals_the_accumulated_answer(mode: str) -> None:
         "id": "c-7",
         "object": "chat.completion",
         "created": 5,
-        "model": "kimi-k2.5",
+        "model": "kimi-k2.6",
         "system_fingerprint": "fp",
         "choices": [
             {

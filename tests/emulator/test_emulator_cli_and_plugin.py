@@ -83,7 +83,7 @@ def test_kimi_emulator_fixture(kimi_emulator: KimiEmulator) -> None:
     assert kimi_emulator.requests == []  # reset for this test
     kimi_emulator.script("from the fixture")
     with openai.OpenAI(api_key="sk-x", base_url=kimi_emulator.base_url) as sdk:
-        reply = sdk.chat.completions.create(model="kimi-k2.5", messages=HELLO)  # type: ignore[arg-type]
+        reply = sdk.chat.completions.create(model="kimi-k2.6", messages=HELLO)  # type: ignore[arg-type]
     assert reply.choices[0].message.content == "from the fixture"
 
 
@@ -109,7 +109,7 @@ def test_lifecycle_is_fast_and_clean() -> None:
         assert emu.running
         # A request still being answered does not hold up the shutdown.
         emu.delay_next(30)
-        body = {"model": "kimi-k2.5", "messages": HELLO}
+        body = {"model": "kimi-k2.6", "messages": HELLO}
         worker = threading.Thread(
             target=_swallow,
             args=(lambda: client.post(emu.base_url + "/chat/completions", json=body),),

@@ -42,10 +42,10 @@ NO_THINKING = {"thinking": {"type": "disabled"}}
 
 
 def test_chat(client: openai.OpenAI, emu: KimiEmulator) -> None:
-    reply = client.chat.completions.create(model="kimi-k2.5", messages=HELLO)  # type: ignore[arg-type]
+    reply = client.chat.completions.create(model="kimi-k2.6", messages=HELLO)  # type: ignore[arg-type]
     assert reply.id.startswith("chatcmpl-")
     assert reply.object == "chat.completion"
-    assert reply.model == "kimi-k2.5"
+    assert reply.model == "kimi-k2.6"
     choice = reply.choices[0]
     assert choice.index == 0
     assert choice.finish_reason == "stop"
@@ -64,9 +64,9 @@ def test_chat(client: openai.OpenAI, emu: KimiEmulator) -> None:
 def test_stream_matches_non_stream_and_reports_usage(
     client: openai.OpenAI, emu: KimiEmulator
 ) -> None:
-    whole = client.chat.completions.create(model="kimi-k2.5", messages=HELLO)  # type: ignore[arg-type]
+    whole = client.chat.completions.create(model="kimi-k2.6", messages=HELLO)  # type: ignore[arg-type]
     chunks = list(
-        client.chat.completions.create(model="kimi-k2.5", messages=HELLO, stream=True)  # type: ignore[arg-type]
+        client.chat.completions.create(model="kimi-k2.6", messages=HELLO, stream=True)  # type: ignore[arg-type]
     )
     text = reasoning = ""
     roles, finishes = [], []
@@ -104,7 +104,7 @@ def test_tool_call_then_tool_result(client: openai.OpenAI) -> None:
         {"role": "user", "content": "How far is Beijing from Shanghai?"}
     ]
     first = client.chat.completions.create(
-        model="kimi-k2.5",
+        model="kimi-k2.6",
         messages=messages,  # type: ignore[arg-type]
         tools=[DISTANCE_TOOL],  # type: ignore[list-item]
     )
@@ -120,13 +120,17 @@ def test_tool_call_then_tool_result(client: openai.OpenAI) -> None:
     assert first.usage is not None
     assert first.usage.prompt_tokens == count_prompt(messages, [DISTANCE_TOOL])
 
-    # Second turn: echo the assistant message (with its reasoning_content) and the result.
-    messages.append(choice.message.model_dump(exclude_none=True))
+    # Second turn: echo the assistant message (with its reasoning_content) and the result,
+    # without its empty content (the real API answers 400 "text content is empty" for it).
+    assistant = choice.message.model_dump(exclude_none=True)
+    if not assistant.get("content"):
+        assistant.pop("content", None)
+    messages.append(assistant)
     messages.append(
         {"role": "tool", "tool_call_id": call.id, "name": "get_distance", "content": "1000"}
     )
     second = client.chat.completions.create(
-        model="kimi-k2.5",
+        model="kimi-k2.6",
         messages=messages,  # type: ignore[arg-type]
         tools=[DISTANCE_TOOL],  # type: ignore[list-item]
     )
@@ -140,7 +144,7 @@ def test_tool_call_then_tool_result(client: openai.OpenAI) -> None:
         {"role": "user", "content": "And back?"},
     ]
     third = client.chat.completions.create(
-        model="kimi-k2.5",
+        model="kimi-k2.6",
         messages=messages,  # type: ignore[arg-type]
         tools=[DISTANCE_TOOL],  # type: ignore[list-item]
     )
@@ -150,7 +154,7 @@ def test_tool_call_then_tool_result(client: openai.OpenAI) -> None:
 
 def test_streamed_tool_call_fragments(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(
-        model="kimi-k2.5",
+        model="kimi-k2.6",
         messages=[{"role": "user", "content": "distance?"}],
         tools=[DISTANCE_TOOL],  # type: ignore[list-item]
         stream=True,
@@ -177,7 +181,7 @@ def test_streamed_tool_call_fragments(client: openai.OpenAI) -> None:
 
 def test_json_mode(client: openai.OpenAI) -> None:
     plain = client.chat.completions.create(
-        model="kimi-k2.5",
+        model="kimi-k2.6",
         messages=[{"role": "user", "content": "Answer in JSON: what is 1+1?"}],
         response_format={"type": "json_object"},
     )
@@ -198,7 +202,7 @@ def test_json_mode(client: openai.OpenAI) -> None:
         f"{json.dumps(schema)}\n```"
     )
     structured = client.chat.completions.create(
-        model="kimi-k2.5",
+        model="kimi-k2.6",
         messages=[{"role": "system", "content": system}, {"role": "user", "content": "a joke"}],
         response_format={"type": "json_object"},
     )
@@ -247,8 +251,8 @@ def test_files(client: openai.OpenAI) -> None:
 
 def test_models(client: openai.OpenAI) -> None:
     models = {m.id: m for m in client.models.list()}
-    assert "kimi-k2.5" in models
-    k25 = models["kimi-k2.5"].model_dump()
+    assert "kimi-k2.6" in models
+    k25 = models["kimi-k2.6"].model_dump()
     assert k25["owned_by"] == "moonshot"
     assert k25["context_length"] == 262_144
     assert k25["supports_reasoning"] is True
@@ -263,7 +267,7 @@ def test_errors_are_typed_by_the_sdk(client: openai.OpenAI, emu: KimiEmulator) -
     assert "Not found the model kimi-nope or Permission denied" in str(caught.value)
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(
-            model="kimi-k2.5",
+            model="kimi-k2.6",
             messages=HELLO,  # type: ignore[arg-type]
             temperature=0.3,
         )

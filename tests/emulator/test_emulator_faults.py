@@ -14,7 +14,7 @@ from emulator_support import error_of
 
 from kimi_core.emulator import KimiEmulator
 
-BODY: dict[str, Any] = {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "Hello"}]}
+BODY: dict[str, Any] = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "Hello"}]}
 STREAM = {**BODY, "stream": True}
 
 
@@ -80,7 +80,7 @@ def test_fail_next_with_the_openai_sdk_retrying(moonshot: KimiEmulator) -> None:
     emu.script("recovered")
     emu.fail_next(503, retry_after=0)
     with openai.OpenAI(api_key="sk-x", base_url=emu.base_url, max_retries=1) as sdk:
-        reply = sdk.chat.completions.create(model="kimi-k2.5", messages=BODY["messages"])
+        reply = sdk.chat.completions.create(model="kimi-k2.6", messages=BODY["messages"])
     assert reply.choices[0].message.content == "recovered"
     assert len(emu.requests) == 2
 

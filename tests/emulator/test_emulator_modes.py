@@ -22,7 +22,7 @@ WEB_SEARCH = {"type": "builtin_function", "function": {"name": "$web_search"}}
 
 
 def chat(http: httpx.Client, **body: Any) -> dict[str, Any]:
-    body.setdefault("model", "kimi-k2.5")
+    body.setdefault("model", "kimi-k2.6")
     body.setdefault("messages", HELLO)
     response = http.post("chat/completions", json=body)
     assert response.status_code == 200, response.text
@@ -31,7 +31,7 @@ def chat(http: httpx.Client, **body: Any) -> dict[str, Any]:
 
 
 def stream_chunks(http: httpx.Client, **body: Any) -> list[dict[str, Any]]:
-    body.setdefault("model", "kimi-k2.5")
+    body.setdefault("model", "kimi-k2.6")
     body.setdefault("messages", HELLO)
     body["stream"] = True
     text = http.post("chat/completions", json=body).text
@@ -63,8 +63,10 @@ def test_thinking_on_and_off(emu: KimiEmulator, http: httpx.Client) -> None:
     assert on["reasoning_content"] == "Let me think about this."
     off = message_of(chat(http, thinking=OFF))
     never = message_of(chat(http, model="moonshot-v1-8k", thinking={"type": "enabled"}))
-    always = message_of(chat(http, model="kimi-k2-thinking", thinking=OFF))
+    always = message_of(chat(http, model="kimi-k2.7-code"))
+    effort = message_of(chat(http, model="kimi-k3", reasoning_effort="low"))
     assert always["reasoning_content"] == "Let me think about this."
+    assert effort["reasoning_content"] == "Let me think about this."
     for message in (off, never):
         assert message["content"] == "You said: Hello"
         if emu.dialect == "moonshot":
@@ -89,7 +91,7 @@ def test_web_search_loop(emu: KimiEmulator) -> None:
     messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
     with openai.OpenAI(api_key="sk-x", base_url=emu.base_url, max_retries=0) as sdk:
         first = sdk.chat.completions.create(
-            model="kimi-k2.5",
+            model="kimi-k2.6",
             messages=messages,  # type: ignore[arg-type]
             tools=[WEB_SEARCH],  # type: ignore[list-item]
         )
@@ -107,7 +109,10 @@ def test_web_search_loop(emu: KimiEmulator) -> None:
             "search_result": {"search_id": f"search-{digest}"},
             "usage": {"total_tokens": 128},
         }
-        messages.append(choice.message.model_dump(exclude_none=True, warnings=False))
+        assistant = choice.message.model_dump(exclude_none=True, warnings=False)
+        if not assistant.get("content"):
+            assistant.pop("content", None)  # else 400 "text content is empty"
+        messages.append(assistant)
         tool_message = {
             "role": "tool",
             "tool_call_id": call.id,
@@ -116,7 +121,7 @@ def test_web_search_loop(emu: KimiEmulator) -> None:
         }
         messages.append(tool_message)
         second = sdk.chat.completions.create(
-            model="kimi-k2.5",
+            model="kimi-k2.6",
             messages=messages,  # type: ignore[arg-type]
             tools=[WEB_SEARCH],  # type: ignore[list-item]
         )
@@ -182,7 +187,7 @@ def test_scripted_tool_calls(emu: KimiEmulator, http: httpx.Client) -> None:
 def test_script_queue(emu: KimiEmulator, http: httpx.Client) -> None:
     emu.script(ScriptedReply(content="one", finish_reason="length"))
     emu.script("two", times=2)
-    emu.script(reasoning="")  # no reasoning even though kimi-k2.5 thinks
+    emu.script(reasoning="")  # no reasoning even though kimi-k2.6 thinks
     replies = [message_of(body)["content"] for body in (chat(http) for _ in range(4))]
     assert replies == ["one", "two", "two", ""]
     assert message_of(chat(http))["content"] == "You said: Hello"
@@ -257,12 +262,12 @@ def test_moonshot_stream_usage_placement(moonshot: KimiEmulator) -> None:
 def test_requests_are_recorded_and_redacted(emu: KimiEmulator) -> None:
     secret = "sk-very-secret-key-1234"
     with openai.OpenAI(api_key=secret, base_url=emu.base_url, max_retries=0) as sdk:
-        sdk.chat.completions.create(model="kimi-k2.5", messages=HELLO, temperature=1)  # type: ignore[arg-type]
+        sdk.chat.completions.create(model="kimi-k2.6", messages=HELLO, temperature=1)  # type: ignore[arg-type]
         sdk.models.list()
     chat_request, models_request = emu.requests
     assert chat_request.method == "POST"
     assert chat_request.path == emu.base_url.split(str(emu.port), 1)[1] + "/chat/completions"
-    assert chat_request.json == {"messages": HELLO, "model": "kimi-k2.5", "temperature": 1}
+    assert chat_request.json == {"messages": HELLO, "model": "kimi-k2.6", "temperature": 1}
     assert chat_request.headers["authorization"] == "Bearer ***"
     assert chat_request.headers["content-type"] == "application/json"
     assert (models_request.method, models_request.json) == ("GET", None)
@@ -273,7 +278,7 @@ def test_requests_are_recorded_and_redacted(emu: KimiEmulator) -> None:
 def test_estimate_token_count(emu: KimiEmulator, http: httpx.Client) -> None:
     messages = [{"role": "system", "content": "你好"}, {"role": "user", "content": "Hello there"}]
     response = http.post(
-        "tokenizers/estimate-token-count", json={"model": "kimi-k2.5", "messages": messages}
+        "tokenizers/estimate-token-count", json={"model": "kimi-k2.6", "messages": messages}
     )
     assert response.json() == {
         "code": 0,
@@ -307,11 +312,13 @@ def test_balance(emu: KimiEmulator, http: httpx.Client) -> None:
 
 
 def test_custom_models(kimi_emulator_factory: Any) -> None:
+    # A retired catalog id given explicitly is served as if current.
     emu = kimi_emulator_factory("moonshot", models=["kimi-k2.5", "kimi-k9-preview"])
     assert emu.models == ["kimi-k2.5", "kimi-k9-preview"]
     with httpx.Client(base_url=emu.base_url + "/") as http:
         ids = [m["id"] for m in http.get("models").json()["data"]]
         assert ids == ["kimi-k2.5", "kimi-k9-preview"]
+        assert chat(http, model="kimi-k2.5")["model"] == "kimi-k2.5"
         assert chat(http, model="kimi-k9-preview")["model"] == "kimi-k9-preview"
         assert (
             http.post(

@@ -41,7 +41,7 @@ def sse_events(raw: bytes) -> list[dict[str, Any]]:
 
 
 def post(emu: KimiEmulator, **body: Any) -> httpx.Response:
-    body.setdefault("model", "kimi-k2.5")
+    body.setdefault("model", "kimi-k2.6")
     body.setdefault("messages", HELLO)
     return httpx.post(emu.base_url + "/chat/completions", json=body)
 

@@ -18,10 +18,11 @@ CALL = {
     "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
 }
 OFF = {"type": "disabled"}
+OBJECT = {"type": "object", "properties": {"city": {"type": "string"}}}
 
 
 def post(http: httpx.Client, **body: Any) -> httpx.Response:
-    body.setdefault("model", "kimi-k2.5")
+    body.setdefault("model", "kimi-k2.6")
     body.setdefault("messages", [USER])
     return http.post("chat/completions", json=body)
 
@@ -39,7 +40,7 @@ def test_unknown_tool_call_id(emu: KimiEmulator, http: httpx.Client) -> None:
     assert message == (
         "Invalid request: tool_call_id is not found: get_weather:0 (tool message at index 1)"
     )
-    messages.insert(1, {"role": "assistant", "content": "", "tool_calls": [CALL]})
+    messages.insert(1, {"role": "assistant", "tool_calls": [CALL]})
     assert post(http, messages=messages, thinking=OFF).status_code == 200
 
 
@@ -47,7 +48,7 @@ def test_reasoning_content_required_with_thinking(emu: KimiEmulator, http: httpx
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": "Be brief."},
         USER,
-        {"role": "assistant", "content": "", "tool_calls": [CALL]},
+        {"role": "assistant", "tool_calls": [CALL]},
         {"role": "tool", "tool_call_id": "get_weather:0", "content": "sunny"},
     ]
     kind, message = rejected(emu, post(http, messages=messages))
@@ -58,13 +59,16 @@ def test_reasoning_content_required_with_thinking(emu: KimiEmulator, http: httpx
     )
     # Thinking off, a model that never thinks, or the reasoning echoed back: accepted.
     assert post(http, messages=messages, thinking=OFF).status_code == 200
-    assert post(http, messages=messages, model="kimi-k2-0905-preview").status_code == 200
+    assert post(http, messages=messages, model="moonshot-v1-8k").status_code == 200
     messages[2]["reasoning_content"] = "I should call get_weather."
     assert post(http, messages=messages).status_code == 200
-    # kimi-k2-thinking always thinks, even when asked not to.
+    # kimi-k2.7-code always thinks and refuses to be asked not to.
     del messages[2]["reasoning_content"]
-    response = post(http, messages=messages, model="kimi-k2-thinking", thinking=OFF)
-    assert rejected(emu, response)[0] == "invalid_request_error"
+    response = post(http, messages=messages, model="kimi-k2.7-code", thinking=OFF)
+    assert rejected(emu, response) == (
+        "invalid_request_error",
+        "invalid thinking: only type=enabled is allowed for this model",
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,7 +84,7 @@ def test_reasoning_content_required_with_thinking(emu: KimiEmulator, http: httpx
         ({"presence_penalty": 0.5}, "invalid presence_penalty: only 0 is allowed for this model"),
     ],
 )
-def test_fixed_sampling_of_kimi_k25(
+def test_fixed_sampling_of_kimi_k26(
     emu: KimiEmulator, http: httpx.Client, params: dict[str, Any], message: str
 ) -> None:
     assert rejected(emu, post(http, **params)) == ("invalid_request_error", message)
@@ -100,14 +104,18 @@ def test_other_sampling_rules(emu: KimiEmulator, http: httpx.Client) -> None:
 
 
 def test_tool_choice_required(emu: KimiEmulator, http: httpx.Client) -> None:
-    tool = {"type": "function", "function": {"name": "get_weather", "parameters": {}}}
-    kind, message = rejected(emu, post(http, tools=[tool], tool_choice="required"))
+    tool = {"type": "function", "function": {"name": "get_weather", "parameters": OBJECT}}
+    # moonshot-v1 never thinks and does not take "required" (the old docs).
+    response = post(http, model="moonshot-v1-8k", tools=[tool], tool_choice="required")
+    kind, message = rejected(emu, response)
     assert kind == "invalid_request_error"
     assert message == (
         'Invalid request: tool_choice "required" is not supported, use "auto" or "none"'
     )
     for choice in ("auto", "none", {"type": "function", "function": {"name": "get_weather"}}):
-        assert post(http, tools=[tool], tool_choice=choice).status_code == 200
+        response = post(http, model="moonshot-v1-8k", tools=[tool], tool_choice=choice)
+        assert response.status_code == 200
+        assert post(http, tools=[tool], tool_choice=choice, thinking=OFF).status_code == 200
 
 
 def test_tool_names(emu: KimiEmulator, http: httpx.Client) -> None:
@@ -129,11 +137,13 @@ def test_partial_mode_with_json_object(emu: KimiEmulator, http: httpx.Client) ->
 
 
 def test_stop_and_n_limits(emu: KimiEmulator, http: httpx.Client) -> None:
-    five = ["a", "b", "c", "d", "e"]
-    assert rejected(emu, post(http, stop=five))[1] == (
-        "Invalid request: stop must have at most 4 sequences, got 5"
+    # Moonshot takes 5 stop strings (and AceData passes them on); Cloudsway documents 4.
+    cap = 4 if emu.dialect == "cloudsway" else 5
+    stops = ["a", "b", "c", "d", "e", "f"][: cap + 1]
+    assert rejected(emu, post(http, stop=stops))[1] == (
+        f"Invalid request: stop must have at most {cap} sequences, got {cap + 1}"
     )
-    assert post(http, stop=five[:4]).status_code == 200
+    assert post(http, stop=stops[:cap]).status_code == 200
     assert rejected(emu, post(http, model="moonshot-v1-8k", n=6))[1] == (
         "Invalid request: n must be at most 5, got 6"
     )
@@ -160,10 +170,10 @@ def test_unknown_model(emu: KimiEmulator, http: httpx.Client) -> None:
     if emu.dialect == "cloudsway":
         # The endpoint path picks the deployment (seed 000): the body's model is not checked.
         assert response.status_code == 200
-        assert response.json()["model"] == "kimi-k2.5"
+        assert response.json()["model"] == "kimi-k2.6"
         no_model = http.post("chat/completions", json={"messages": [USER]})
         assert no_model.status_code == 200
-        assert no_model.json()["model"] == "kimi-k2.5"
+        assert no_model.json()["model"] == "kimi-k2.6"
         return
     assert rejected(emu, response, 404) == (
         "resource_not_found_error",
@@ -181,7 +191,7 @@ def test_cloudsway_endpoint_model(kimi_emulator_factory: Callable[..., KimiEmula
         assert body["model"] == "moonshot-v1-8k"
         assert body["choices"][0]["message"]["reasoning_content"] is None
         # The seed's gateway accepted thinking {"type": "false"}.
-        thinking_false = {"messages": [USER], "model": "kimi-k2.5", "thinking": {"type": "false"}}
+        thinking_false = {"messages": [USER], "model": "kimi-k2.6", "thinking": {"type": "false"}}
         body = http.post("chat/completions", json=thinking_false).json()
         assert body["choices"][0]["message"]["reasoning_content"] is None
 
@@ -234,7 +244,7 @@ def test_images(emu: KimiEmulator, http: httpx.Client) -> None:
 def test_api_key(kimi_emulator_factory: Callable[..., KimiEmulator], dialect: str) -> None:
     emu = kimi_emulator_factory(dialect, api_key="sk-right")
     url = emu.base_url + "/chat/completions"
-    body = {"model": "kimi-k2.5", "messages": [USER]}
+    body = {"model": "kimi-k2.6", "messages": [USER]}
     for headers in ({"authorization": "Bearer sk-wrong"}, {}):
         response = httpx.post(url, json=body, headers=headers)
         kind, message = rejected(emu, response, 401)

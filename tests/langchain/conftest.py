@@ -38,5 +38,5 @@ def make_llm(kimi_emulator: KimiEmulator) -> Iterator[Callable[..., ChatKimi]]:
 
 @pytest.fixture
 def llm(make_llm: Callable[..., ChatKimi]) -> ChatKimi:
-    """kimi-k2.5 with the model's default (thinking on)."""
+    """kimi-k2.6 with the model's default (thinking on)."""
     return make_llm()

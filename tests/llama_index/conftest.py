@@ -26,7 +26,7 @@ async def _close(model: Kimi) -> None:
 
 @pytest.fixture
 async def llm(kimi_emulator: KimiEmulator) -> AsyncIterator[Kimi]:
-    """kimi-k2.5 (thinking on by default) on the moonshot-dialect emulator, no retries."""
+    """kimi-k2.6 (thinking on by default) on the moonshot-dialect emulator, no retries."""
     model = Kimi(api_key=API_KEY, base_url=kimi_emulator.base_url, max_retries=0)
     yield model
     await _close(model)

@@ -66,8 +66,9 @@ def test_key_from_environment_and_resolved_base_url(monkeypatch: pytest.MonkeyPa
 @pytest.mark.parametrize(
     ("model", "kwargs", "context", "output", "tools"),
     [
-        ("kimi-k2.5", {}, 262_144, 32_768, True),
-        ("kimi-k2-0711-preview", {}, 131_072, 16_384, True),
+        ("kimi-k2.6", {}, 262_144, 32_768, True),
+        ("kimi-k3", {}, 1_048_576, 131_072, True),  # the server's default output
+        ("kimi-k2-0711-preview", {}, 131_072, 65_536, True),  # no default known: half
         ("moonshot-v1-8k", {}, 8_192, 4_096, True),  # the window counts input + output
         ("moonshot-v1-8k", {"max_tokens": 1000}, 8_192, 1_000, True),
         ("kimi-k3-future", {}, 131_072, 8_192, True),
@@ -88,7 +89,7 @@ def test_metadata_comes_from_the_catalog(
 @pytest.mark.parametrize(
     ("model", "kwargs"),
     [
-        ("kimi-k2.5", {}),
+        ("kimi-k2.6", {}),
         ("moonshot-v1-8k", {"max_tokens": 1000}),
         ("kimi-k3-future", {"context_window": 500_000}),
         (None, {}),
@@ -186,14 +187,14 @@ def test_pickle_carries_settings_never_the_key(
 def test_unset_sampling_values_are_not_sent(emu: KimiEmulator, llm: Kimi) -> None:
     llm.chat(HI)
     body = chat_requests(emu)[0]
-    assert body == {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "Hi"}]}
+    assert body == {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "Hi"}]}
 
 
 def test_set_sampling_values_and_additional_kwargs_are_sent(
     emu: KimiEmulator, make_llm: Callable[..., Kimi]
 ) -> None:
     llm = make_llm(
-        model="kimi-k2-turbo-preview",
+        model="moonshot-v1-32k",
         temperature=0.3,
         max_tokens=200,
         top_p=0.9,
@@ -205,9 +206,9 @@ def test_set_sampling_values_and_additional_kwargs_are_sent(
     llm.chat(HI)
     body = chat_requests(emu)[0]
     assert {k: v for k, v in body.items() if k != "messages"} == {
-        "model": "kimi-k2-turbo-preview",
+        "model": "moonshot-v1-32k",
         "temperature": 0.3,
-        "max_tokens": 200,
+        "max_completion_tokens": 200,
         "top_p": 0.9,
         "frequency_penalty": 0.1,
         "presence_penalty": 0.2,
@@ -217,15 +218,15 @@ def test_set_sampling_values_and_additional_kwargs_are_sent(
 
 
 def test_per_call_overrides_win(emu: KimiEmulator, make_llm: Callable[..., Kimi]) -> None:
-    llm = make_llm(model="kimi-k2-turbo-preview", temperature=0.3)
-    response = llm.chat(HI, model="kimi-k2-0905-preview", temperature=0.5, max_tokens=64)
+    llm = make_llm(model="moonshot-v1-32k", temperature=0.3)
+    response = llm.chat(HI, model="moonshot-v1-8k", temperature=0.5, max_tokens=64)
     body = chat_requests(emu)[0]
-    assert (body["model"], body["temperature"], body["max_tokens"]) == (
-        "kimi-k2-0905-preview",
+    assert (body["model"], body["temperature"], body["max_completion_tokens"]) == (
+        "moonshot-v1-8k",
         0.5,
         64,
     )
-    assert response.raw["model"] == "kimi-k2-0905-preview"
+    assert response.raw["model"] == "moonshot-v1-8k"
 
 
 def test_forbidden_k25_sampling_value_fails_at_construction() -> None:
@@ -234,7 +235,7 @@ def test_forbidden_k25_sampling_value_fails_at_construction() -> None:
     assert info.value.param == "temperature"
     with pytest.raises(InvalidParameterError, match="top_p"):
         Kimi(api_key=API_KEY, top_p=0.5)
-    # The fixed values themselves are accepted (0.6 is k2.5's value with thinking off).
+    # The fixed values themselves are accepted (0.6 is k2.6's value with thinking off).
     assert Kimi(api_key=API_KEY, temperature=0.6, thinking=False).temperature == 0.6
 
 
@@ -250,7 +251,7 @@ async def test_forbidden_sampling_value_per_call_sends_nothing(
     with pytest.raises(InvalidParameterError, match="top_p"):
         await llm.astream_chat(HI, top_p=0.1)
     with pytest.raises(InvalidParameterError, match="stop"):
-        llm.complete("Hi", stop=["a", "b", "c", "d", "e"])
+        llm.complete("Hi", stop=["a", "b", "c", "d", "e", "f"])
     assert emu.requests == []
 
 
@@ -414,7 +415,7 @@ def test_instrumentation_events_for_chat_stream_and_complete(
     response = llm.chat(HI)
     chat_events = [e for e in events if isinstance(e, LLMChatStartEvent | LLMChatEndEvent)]
     assert [type(e) for e in chat_events] == [LLMChatStartEvent, LLMChatEndEvent]
-    assert chat_events[0].model_dict["model_name"] == "kimi-k2.5"
+    assert chat_events[0].model_dict["model_name"] == "kimi-k2.6"
     assert API_KEY not in str(chat_events[0].model_dict)
     assert chat_events[1].response == response
     events.clear()
@@ -530,7 +531,7 @@ def test_cloudsway_gateway_may_omit_the_model(
 ) -> None:
     emu = kimi_emulator_factory("cloudsway")
     llm = make_llm(
-        model=None, gateway="cloudsway", endpoint_path="kimi-k2.5", base_url=emu.base_url
+        model=None, gateway="cloudsway", endpoint_path="kimi-k2.6", base_url=emu.base_url
     )
     response = llm.chat(HI)
     assert "model" not in chat_requests(emu)[0]

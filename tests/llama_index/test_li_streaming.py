@@ -148,7 +148,7 @@ def _chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> di
     return {
         "id": "chatcmpl-1",
         "object": "chat.completion.chunk",
-        "model": "kimi-k2.5",
+        "model": "kimi-k2.6",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish, **extra}],
     }
 

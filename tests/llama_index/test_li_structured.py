@@ -31,8 +31,19 @@ PROMPT = PromptTemplate("Tell me about {city}.")
 PLACEHOLDER = City(name="<name>", population=1)
 
 
-def test_json_mode_is_the_default(emu: KimiEmulator, llm: Kimi) -> None:
-    assert llm.structured_output_mode == "json_mode"
+def test_json_schema_is_the_default_where_the_model_takes_it(emu: KimiEmulator, llm: Kimi) -> None:
+    assert llm.structured_output_mode is None
+    assert llm.structured_predict(City, PROMPT, city="Paris") == PLACEHOLDER
+    body = chat_requests(emu)[0]
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "City", "schema": City.model_json_schema()},
+    }
+    assert body["messages"] == [{"role": "user", "content": "Tell me about Paris."}]
+
+
+def test_json_mode_on_request(emu: KimiEmulator, make_llm: Callable[..., Kimi]) -> None:
+    llm = make_llm(structured_output_mode="json_mode")
     result = llm.structured_predict(City, PROMPT, city="Paris")
     assert result == PLACEHOLDER
     body = chat_requests(emu)[0]
@@ -47,7 +58,7 @@ def test_json_mode_is_the_default(emu: KimiEmulator, llm: Kimi) -> None:
 async def test_json_mode_async_keeps_the_system_prompt_first(
     emu: KimiEmulator, make_llm: Callable[..., Kimi]
 ) -> None:
-    llm = make_llm(system_prompt="You are a geographer.")
+    llm = make_llm(system_prompt="You are a geographer.", model="moonshot-v1-8k")
     emu.script(json.dumps({"name": "Paris", "population": 2102650}))
     result = await llm.astructured_predict(City, PROMPT, city="Paris")
     assert result == City(name="Paris", population=2102650)
@@ -126,4 +137,4 @@ def test_as_structured_llm(emu: KimiEmulator, llm: Kimi) -> None:
     assert response.raw == City(name="Paris", population=2102650)
     assert json.loads(response.message.content or "") == {"name": "Paris", "population": 2102650}
     assert structured.complete("Paris?").text == PLACEHOLDER.model_dump_json()
-    assert chat_requests(emu)[0]["response_format"] == {"type": "json_object"}
+    assert chat_requests(emu)[0]["response_format"]["type"] == "json_schema"

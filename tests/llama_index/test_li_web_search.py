@@ -20,9 +20,9 @@ from kimi_core.tools import WEB_SEARCH_TOOL
 from llama_index_kimi import Kimi
 
 ASK = [ChatMessage(role="user", content="What's new with Kimi?")]
-# 400 prompt + 30 completion tokens over both rounds; at $0.60 / $3.00 per 1M tokens.
+# 400 prompt + 30 completion tokens over both rounds; at $0.95 / $4.00 per 1M tokens.
 SEARCH_USAGE = {"prompt_tokens": 400, "completion_tokens": 30, "total_tokens": 430}
-SEARCH_COST = {"amount": 0.00033, "currency": "USD"}
+SEARCH_COST = {"amount": 0.0005, "currency": "USD"}
 
 
 def _script_search(emu: KimiEmulator, answer: str = "Kimi K2.5 launched.") -> str:
@@ -42,7 +42,6 @@ def _check_search_requests(emu: KimiEmulator, arguments: str) -> None:
     assert second["messages"][1:] == [
         {
             "role": "assistant",
-            "content": "",
             "tool_calls": [
                 {
                     "id": "$web_search:0",

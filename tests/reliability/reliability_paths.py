@@ -24,7 +24,7 @@ ANSWER = "You said: ping"
 
 def _request(options: dict[str, Any]) -> dict[str, Any]:
     request: dict[str, Any] = {
-        "model": "kimi-k2.5",
+        "model": "kimi-k2.6",
         "messages": [{"role": "user", "content": QUESTION}],
         "thinking": False,
     }
@@ -77,7 +77,7 @@ def core_async_stream(url: str, **options: Any) -> str:
 
 
 def chatkimi_invoke(url: str, **options: Any) -> str:
-    llm = ChatKimi(model="kimi-k2.5", api_key=KEY, base_url=url, thinking=False, **options)
+    llm = ChatKimi(model="kimi-k2.6", api_key=KEY, base_url=url, thinking=False, **options)
     try:
         return str(llm.invoke(QUESTION).content)
     finally:
@@ -85,7 +85,7 @@ def chatkimi_invoke(url: str, **options: Any) -> str:
 
 
 def chatkimi_stream(url: str, **options: Any) -> str:
-    llm = ChatKimi(model="kimi-k2.5", api_key=KEY, base_url=url, thinking=False, **options)
+    llm = ChatKimi(model="kimi-k2.6", api_key=KEY, base_url=url, thinking=False, **options)
     try:
         return "".join(str(chunk.content) for chunk in llm.stream(QUESTION))
     finally:
@@ -93,7 +93,7 @@ def chatkimi_stream(url: str, **options: Any) -> str:
 
 
 def kimi_chat(url: str, **options: Any) -> str:
-    llm = Kimi(model="kimi-k2.5", api_key=KEY, base_url=url, thinking=False, **options)
+    llm = Kimi(model="kimi-k2.6", api_key=KEY, base_url=url, thinking=False, **options)
     try:
         return str(llm.chat([ChatMessage(role="user", content=QUESTION)]).message.content)
     finally:
@@ -101,7 +101,7 @@ def kimi_chat(url: str, **options: Any) -> str:
 
 
 def kimi_stream_chat(url: str, **options: Any) -> str:
-    llm = Kimi(model="kimi-k2.5", api_key=KEY, base_url=url, thinking=False, **options)
+    llm = Kimi(model="kimi-k2.6", api_key=KEY, base_url=url, thinking=False, **options)
     try:
         deltas = []
         last = None

@@ -45,7 +45,7 @@ def test_thousand_concurrent_calls_respect_the_limits(kimi_emulator: Any) -> Non
 
     async def main() -> list[str]:
         llm = ChatKimi(
-            model="kimi-k2.5",
+            model="kimi-k2.6",
             api_key="sk-load",
             base_url=kimi_emulator.base_url,
             thinking=False,

@@ -83,7 +83,7 @@ def test_key_is_not_in_reprs_or_serialisations(kimi_emulator: Any) -> None:
 def test_key_is_not_in_pickles_of_errors(guarded: Any) -> None:
     with pytest.raises(AuthenticationError) as caught:
         KimiClient(api_key=SENTINEL, base_url=guarded.base_url).chat(
-            {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+            {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
         )
     assert SENTINEL.encode() not in pickle.dumps(caught.value)
 
@@ -92,16 +92,16 @@ def test_key_is_not_in_pickles_of_errors(guarded: Any) -> None:
     "call",
     [
         lambda url: KimiClient(api_key=SENTINEL, base_url=url).chat(
-            {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+            {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
         ),
         lambda url: asyncio.run(
             AsyncKimiClient(api_key=SENTINEL, base_url=url).chat(
-                {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+                {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
             )
         ),
         lambda url: list(
             KimiClient(api_key=SENTINEL, base_url=url).chat_stream(
-                {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+                {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
             )
         ),
         lambda url: ChatKimi(api_key=SENTINEL, base_url=url).invoke("hi"),

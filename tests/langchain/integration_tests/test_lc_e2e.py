@@ -19,7 +19,6 @@ from langchain_core.exceptions import (
     ContextOverflowError,
     ModelAuthenticationError,
     ModelConnectionError,
-    ModelInvalidRequestError,
     ModelRateLimitError,
 )
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
@@ -34,7 +33,6 @@ from pydantic import BaseModel
 from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import (
     AuthenticationError,
-    BadRequestError,
     ContextLengthExceededError,
     InvalidParameterError,
     QuotaExceededError,
@@ -177,17 +175,27 @@ def test_agent_two_tools_thinking_multi_turn(make_llm: MakeLLM, emu: KimiEmulato
     ]
 
 
-def test_reasoning_missing_from_a_tool_history_is_refused(llm: ChatKimi) -> None:
-    """What ChatOpenAI users hit: the same history without reasoning gets Kimi's 400."""
+def test_reasoning_missing_from_a_tool_history_is_sent_empty(
+    llm: ChatKimi, emu: KimiEmulator
+) -> None:
+    """What ChatOpenAI users hit (Kimi's 400 "reasoning_content is missing" for a history
+    without reasoning) does not happen: the core sends an empty reasoning for such a turn."""
     history = [
         HumanMessage("Weather?"),
         AIMessage("", tool_calls=[{"name": "get_weather", "args": {"city": "X"}, "id": "a:0"}]),
         ToolMessage("Sunny", tool_call_id="a:0"),
     ]
-    with pytest.raises(BadRequestError, match="reasoning_content is missing") as info:
-        llm.bind_tools([get_weather]).invoke(history)
-    assert isinstance(info.value, ModelInvalidRequestError)
-    assert info.value.status == 400
+    answer = llm.bind_tools([get_weather]).invoke(history)
+    assert answer.content == "The tool get_weather returned: Sunny"
+    assert _chat_requests(emu)[0]["messages"][1]["reasoning_content"] == ""
+    # The emulator still refuses what the real API refuses, for any client that sends it.
+    raw = {"model": "kimi-k2.6", "messages": [m for m in _chat_requests(emu)[0]["messages"]]}
+    raw["messages"][1] = {k: v for k, v in raw["messages"][1].items() if k != "reasoning_content"}
+    import httpx
+
+    refused = httpx.post(f"{emu.base_url}/chat/completions", json=raw)
+    assert refused.status_code == 400
+    assert "reasoning_content is missing" in refused.json()["error"]["message"]
 
 
 def test_thinking_stream_v1_blocks_keep_reasoning_and_tool_calls_apart(make_llm: MakeLLM) -> None:
@@ -331,7 +339,7 @@ class City(BaseModel):
 
 
 def test_json_mode_end_to_end(llm: ChatKimi, emu: KimiEmulator) -> None:
-    structured = llm.with_structured_output(City)
+    structured = llm.with_structured_output(City, method="json_mode")
     assert structured.invoke("Tell me about Paris") == City(name="<name>", population=1)
     assert list(structured.stream("Tell me about Paris"))[-1] == City(name="<name>", population=1)
     body = _chat_requests(emu)[0]
@@ -367,8 +375,8 @@ def _check_search_requests(emu: KimiEmulator, arguments: str) -> None:
     assert first["tools"] == [WEB_SEARCH]
     assert second["messages"][1:] == [
         {
+            # No empty content next to the calls (Kimi: "text content is empty").
             "role": "assistant",
-            "content": "",
             "tool_calls": [
                 {
                     "id": "$web_search:0",
@@ -398,8 +406,8 @@ def test_web_search_loop_invoke(llm: ChatKimi, emu: KimiEmulator) -> None:
     assert message.invalid_tool_calls == []
     assert message.additional_kwargs["reasoning_content"] == "Search first.\n\nFound it."
     assert message.usage_metadata == SEARCH_USAGE
-    # 400 x $0.60 + 30 x $3.00 per 1M tokens.
-    assert message.response_metadata["cost"] == {"amount": 0.00033, "currency": "USD"}
+    # 400 x $0.95 + 30 x $4.00 per 1M tokens (kimi-k2.6).
+    assert message.response_metadata["cost"] == {"amount": 0.0005, "currency": "USD"}
     _check_search_requests(emu, arguments)
 
 
@@ -501,9 +509,9 @@ async def test_get_kimi_callback_totals(make_llm: MakeLLM, emu: KimiEmulator) ->
     assert cb.successful_requests == 6
     assert (cb.prompt_tokens, cb.completion_tokens, cb.total_tokens) == (600, 60, 660)
     assert cb.cache_read_tokens == 240
-    # Per call: 60 fresh x $0.60 + 40 cached x $0.10 + 10 x $3.00 per 1M = $0.00007.
+    # Per call: 60 fresh x $0.95 + 40 cached x $0.16 + 10 x $4.00 per 1M = $0.0001034.
     assert cb.currency == "USD"
-    assert float(cb.total_cost) == pytest.approx(6 * 0.00007)
+    assert float(cb.total_cost) == pytest.approx(6 * 0.0001034)
     assert float(cb.total_cost) == pytest.approx(
         sum(r.response_metadata["cost"]["amount"] for r in results)
     )
@@ -568,8 +576,8 @@ def test_sampling_errors_before_any_request(llm: ChatKimi, emu: KimiEmulator) ->
     with pytest.raises(InvalidParameterError, match="plain URLs"):
         llm.invoke([HumanMessage([{"type": "image_url", "image_url": {"url": "https://x/y.png"}}])])
     assert emu.requests == []
-    # Per-call model switch: kimi-k2-0905-preview takes any temperature in [0, 1].
-    assert llm.invoke("x", model="kimi-k2-0905-preview", temperature=0.2).content == "You said: x"
+    # Per-call model switch: moonshot-v1-8k takes any temperature in [0, 1].
+    assert llm.invoke("x", model="moonshot-v1-8k", temperature=0.2).content == "You said: x"
 
 
 def test_cut_stream_is_an_error_not_a_short_answer(llm: ChatKimi, emu: KimiEmulator) -> None:

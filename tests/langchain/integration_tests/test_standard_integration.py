@@ -6,7 +6,7 @@ JSON object filling the schema given in the prompt, an echo otherwise); where th
 exact values (``magic_function(3)``, unicode names, reasoning/cache token counts) the
 ``_script`` fixture queues the replies that test needs.
 
-Model: kimi-k2.5 with ``thinking=False``. The suite's synthetic histories
+Model: kimi-k2.6 with ``thinking=False``. The suite's synthetic histories
 (``test_tool_message_histories_*``, ``test_structured_few_shot_examples``,
 ``test_tool_message_error_status``) contain assistant tool-call messages without reasoning,
 which Kimi (and the emulator) rejects with 400 while thinking is on; thinking with tool
@@ -64,7 +64,7 @@ def _completion_with_usage(usage: dict[str, Any], *, reasoning: str) -> dict[str
         "id": "chatcmpl-usage-details",
         "object": "chat.completion",
         "created": 1770000000,
-        "model": "kimi-k2.5",
+        "model": "kimi-k2.6",
         "choices": [
             {
                 "index": 0,
@@ -81,7 +81,7 @@ def _completion_with_usage(usage: dict[str, Any], *, reasoning: str) -> dict[str
 
 
 def _stream_with_usage(usage: dict[str, Any], *, reasoning: str) -> list[str]:
-    base = {"id": "chatcmpl-usage-details", "object": "chat.completion.chunk", "model": "kimi-k2.5"}
+    base = {"id": "chatcmpl-usage-details", "object": "chat.completion.chunk", "model": "kimi-k2.6"}
     deltas = [
         {"role": "assistant", "content": ""},
         {"reasoning_content": reasoning},
@@ -129,7 +129,7 @@ class TestChatKimiIntegration(ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {
-            "model": "kimi-k2.5",
+            "model": "kimi-k2.6",
             "thinking": False,
             "api_key": API_KEY,
             "base_url": _BASE_URL["url"],
@@ -173,7 +173,7 @@ class TestChatKimiIntegration(ChatModelIntegrationTests):
 
     @property
     def model_override_value(self) -> str:
-        return "kimi-k2-0905-preview"
+        return "moonshot-v1-32k"
 
     def _model(self, **kwargs: Any) -> ChatKimi:
         return ChatKimi(**{**self.chat_model_params, **kwargs})

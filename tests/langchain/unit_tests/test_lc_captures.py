@@ -90,12 +90,14 @@ def test_cloudsway_tool_result_answer(captures: Any) -> None:
         ToolMessage("1000", tool_call_id="functions.get_distance:0"),
     ]
     message = llm.bind_tools([DISTANCE_TOOL]).invoke(history, max_tokens=4096)
-    # The seed's second request: ids echoed exactly, the tool message named.
+    # The captured page's second request: ids echoed exactly, the tool message named; an
+    # empty content next to the calls is left out and, thinking being on, an empty reasoning
+    # is sent for a turn that had none (Kimi answers 400 to either otherwise).
     assert sent.bodies[0]["messages"] == [
         {"role": "user", "content": "计算北京和上海的直线距离"},
         {
             "role": "assistant",
-            "content": "",
+            "reasoning_content": "",
             "tool_calls": [
                 {
                     "id": "functions.get_distance:0",
@@ -114,7 +116,7 @@ def test_cloudsway_tool_result_answer(captures: Any) -> None:
             "content": "1000",
         },
     ]
-    assert sent.bodies[0]["max_tokens"] == 4096
+    assert sent.bodies[0]["max_completion_tokens"] == 4096
     expected = json.loads(body)["choices"][0]["message"]
     assert message.content == expected["content"]
     assert message.additional_kwargs == {"reasoning_content": expected["reasoning_content"]}

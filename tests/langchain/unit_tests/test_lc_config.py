@@ -27,7 +27,7 @@ def _answer(content: str = "ok", **message: Any) -> dict[str, Any]:
     return {
         "id": "cmpl-1",
         "object": "chat.completion",
-        "model": "kimi-k2.5",
+        "model": "kimi-k2.6",
         "choices": [
             {
                 "index": 0,
@@ -106,7 +106,7 @@ def test_aliases_and_defaults() -> None:
     assert llm.model_name == "moonshot-v1-8k"
     assert llm.stop == ["END"]
     default = ChatKimi(api_key=API_KEY)
-    assert default.model_name == "kimi-k2.5"
+    assert default.model_name == "kimi-k2.6"
     assert (default.thinking, default.temperature, default.stream_usage) == (None, None, True)
     assert default._llm_type == "kimi-chat"
 
@@ -121,19 +121,21 @@ def test_ls_params_and_per_call_model() -> None:
         "ls_max_tokens": 9,
         "ls_stop": ["x"],
     }
-    assert llm._get_ls_params(model="kimi-k2.5", temperature=1.0)["ls_model_name"] == "kimi-k2.5"
+    assert llm._get_ls_params(model="kimi-k2.6", temperature=1.0)["ls_model_name"] == "kimi-k2.6"
     assert ChatKimi(api_key=API_KEY, stop="END")._get_ls_params()["ls_stop"] == ["END"]
 
 
 def test_profile_from_the_catalog() -> None:
-    profile = ChatKimi(api_key=API_KEY).profile
+    profile = ChatKimi(api_key=API_KEY).profile  # kimi-k2.6
     assert profile is not None
     assert profile["max_input_tokens"] == 262_144
-    assert profile["max_output_tokens"] == 32_768
+    assert profile["max_output_tokens"] == 262_144
     assert profile["image_inputs"] is True
+    assert profile["video_inputs"] is True
     assert profile["reasoning_output"] is True
     assert profile["tool_calling"] is True
-    assert profile["structured_output"] is False
+    assert profile["structured_output"] is True  # response_format json_schema
+    assert "reasoning_effort_levels" not in profile
     text_only = ChatKimi(api_key=API_KEY, model="moonshot-v1-8k").profile
     assert text_only is not None
     assert (text_only["image_inputs"], text_only["reasoning_output"]) == (False, False)
@@ -144,13 +146,13 @@ def test_transport_settings_reach_the_core_clients() -> None:
     llm = ChatKimi(
         api_key=API_KEY,
         gateway="cloudsway",
-        endpoint_path="kimi-k2.5-deploy",
+        endpoint_path="kimi-k2.6-deploy",
         timeout=7.5,
         max_retries=4,
         rate_limits="tier1",
     )
     for client in (llm.client, llm.async_client):
-        assert client.base_url == "https://genaiapi.cloudsway.net/v1/ai/kimi-k2.5-deploy"
+        assert client.base_url == "https://genaiapi.cloudsway.net/v1/ai/kimi-k2.6-deploy"
         assert client.timeout == httpx.Timeout(7.5)
         assert client.max_retries == 4
         assert client.rate_limiter is not None
@@ -179,12 +181,13 @@ def test_one_client_pair_per_instance() -> None:
 def test_unset_sampling_values_are_not_sent() -> None:
     llm, sent = _llm()
     llm.invoke("hi")
-    assert sent.bodies[0] == {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+    assert sent.bodies[0] == {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
 
 
 def test_instance_values_and_per_call_overrides_of_every_parameter() -> None:
+    # Models the catalog does not know: every parameter is passed through unchecked.
     llm, sent = _llm(
-        model="kimi-k2-0905-preview",
+        model="kimi-next-preview",
         temperature=0.2,
         top_p=0.9,
         max_tokens=50,
@@ -198,10 +201,10 @@ def test_instance_values_and_per_call_overrides_of_every_parameter() -> None:
     )
     llm.invoke("hi")
     assert sent.bodies[0] == {
-        "model": "kimi-k2-0905-preview",
+        "model": "kimi-next-preview",
         "temperature": 0.2,
         "top_p": 0.9,
-        "max_tokens": 50,
+        "max_completion_tokens": 50,
         "n": 2,
         "presence_penalty": 0.1,
         "frequency_penalty": 0.2,
@@ -213,7 +216,7 @@ def test_instance_values_and_per_call_overrides_of_every_parameter() -> None:
     }
     llm.invoke(
         "hi",
-        model="kimi-k2-turbo-preview",
+        model="kimi-next-turbo",
         temperature=0.7,
         top_p=0.5,
         max_tokens=10,
@@ -226,10 +229,10 @@ def test_instance_values_and_per_call_overrides_of_every_parameter() -> None:
         seed=2,
     )
     assert sent.bodies[1] == {
-        "model": "kimi-k2-turbo-preview",
+        "model": "kimi-next-turbo",
         "temperature": 0.7,
         "top_p": 0.5,
-        "max_tokens": 10,
+        "max_completion_tokens": 10,
         "n": 1,
         "presence_penalty": 0.0,
         "frequency_penalty": 0.0,
@@ -244,7 +247,7 @@ def test_instance_values_and_per_call_overrides_of_every_parameter() -> None:
 def test_empty_stop_and_thinking_none_are_not_sent() -> None:
     llm, sent = _llm(stop=[], thinking=True)
     llm.invoke("hi", thinking=None)
-    assert sent.bodies[0] == {"model": "kimi-k2.5", "messages": [{"role": "user", "content": "hi"}]}
+    assert sent.bodies[0] == {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
 
 
 @pytest.mark.parametrize(
@@ -256,7 +259,7 @@ def test_empty_stop_and_thinking_none_are_not_sent() -> None:
         ({"presence_penalty": 0.5}, "presence_penalty"),
         ({"frequency_penalty": 0.5}, "frequency_penalty"),
         ({"temperature": 1.0, "thinking": False}, "temperature"),
-        ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
+        ({"stop": ["a", "b", "c", "d", "e", "f"]}, "stop"),
     ],
 )
 async def test_forbidden_values_fail_before_any_request(kwargs: dict[str, Any], param: str) -> None:
@@ -395,9 +398,13 @@ class PersonDict(TypedDict):
 PERSON_JSON = '{"name": "Ada", "age": 36}'
 
 
-@pytest.mark.parametrize("method", ["json_mode", "json_schema"])
-def test_json_mode_sends_json_object_and_the_schema(method: str) -> None:
-    llm, sent = mock_llm(json_response(_answer(PERSON_JSON)))
+@pytest.mark.parametrize(
+    ("model", "method"),
+    [("kimi-k2.6", "json_mode"), ("moonshot-v1-8k", "json_schema"), ("moonshot-v1-8k", None)],
+)
+def test_json_mode_sends_json_object_and_the_schema(model: str, method: str | None) -> None:
+    """JSON mode, asked for or (a model without json_schema) the fallback."""
+    llm, sent = mock_llm(json_response(_answer(PERSON_JSON)), model=model)
     result = llm.with_structured_output(Person, method=method).invoke(  # type: ignore[arg-type]
         [SystemMessage("You extract people."), HumanMessage("Ada is 36")]
     )
@@ -481,7 +488,7 @@ def test_structured_output_reports_ls_structured_output_format() -> None:
     llm, _ = mock_llm(json_response(_answer(PERSON_JSON)))
     llm.with_structured_output(Person).invoke("Ada", config={"callbacks": [Recorder()]})
     assert seen == [
-        {"kwargs": {"method": "json_mode"}, "schema": llm_schema(Person)},
+        {"kwargs": {"method": "json_schema"}, "schema": llm_schema(Person)},
     ]
 
 
@@ -491,9 +498,16 @@ def llm_schema(model: type[BaseModel]) -> dict[str, Any]:
     return convert_to_json_schema(model)
 
 
-def test_bind_tools_response_format_is_json_mode() -> None:
+def test_bind_tools_response_format_is_json_schema_or_json_mode() -> None:
     llm, sent = mock_llm(json_response(_answer(PERSON_JSON)))
     llm.bind_tools([add], response_format=Person).invoke("Ada")
+    body = sent.bodies[0]
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Person", "schema": llm_schema(Person)},
+    }
+    old, sent = mock_llm(json_response(_answer(PERSON_JSON)), model="moonshot-v1-8k")
+    old.bind_tools([add], response_format=Person).invoke("Ada")
     body = sent.bodies[0]
     assert body["response_format"] == {"type": "json_object"}
     assert "Person" in body["messages"][0]["content"]
@@ -511,7 +525,7 @@ def test_token_counts_use_kimis_endpoint() -> None:
     history = [HumanMessage("hi"), AIMessage("Dear")]
     assert llm.get_num_tokens_from_messages(history) == 42
     assert sent.bodies[0] == {
-        "model": "kimi-k2.5",
+        "model": "kimi-k2.6",
         "messages": [
             {"role": "user", "content": "hi"},
             {"role": "assistant", "content": "Dear"},

@@ -179,7 +179,7 @@ async def test_http_errors_sync_async_and_streaming(
     status: int, body: dict[str, object], core_class: type[Exception], lc_class: type[Exception]
 ) -> None:
     llm, sent = mock_llm(
-        json_response(body, status=status, headers={"msh-request-id": "req-7"}), model="kimi-k2.5"
+        json_response(body, status=status, headers={"msh-request-id": "req-7"}), model="kimi-k2.6"
     )
     with pytest.raises(core_class) as info:
         llm.invoke("hi")

@@ -34,7 +34,7 @@ ANSWER: dict[str, Any] = {
     "id": "cmpl-7",
     "object": "chat.completion",
     "created": 1770991864,
-    "model": "kimi-k2.5",
+    "model": "kimi-k2.6",
     "system_fingerprint": "fp-1",
     "choices": [
         {
@@ -57,7 +57,7 @@ def _parsed(body: dict[str, Any]) -> ChatCompletion:
 
 
 def _result(completion: ChatCompletion, *, prefix: str | None = None) -> AIMessage:
-    exchange = Exchange({"model": "kimi-k2.5", "messages": []}, prefix=prefix, max_rounds=8)
+    exchange = Exchange({"model": "kimi-k2.6", "messages": []}, prefix=prefix, max_rounds=8)
     assert exchange.add(completion) is False
     message = exchange.result().generations[0].message
     assert isinstance(message, AIMessage)
@@ -86,7 +86,7 @@ def test_the_answer_is_read_from_the_wire_dict_without_dumping_or_mutating_it(
         additional_kwargs={"reasoning_content": "A greeting."},
         response_metadata={
             "model_provider": "kimi",
-            "model_name": "kimi-k2.5",
+            "model_name": "kimi-k2.6",
             "finish_reason": "stop",
             "id": "cmpl-7",
             "system_fingerprint": "fp-1",
@@ -163,7 +163,7 @@ def test_every_choice_and_content_parts() -> None:
             "finish_reason": "length",
         }
     )
-    exchange = Exchange({"model": "kimi-k2.5", "messages": []}, prefix=None, max_rounds=8)
+    exchange = Exchange({"model": "kimi-k2.6", "messages": []}, prefix=None, max_rounds=8)
     exchange.add(_parsed(body))
     first, second = (g.message for g in exchange.result().generations)
     assert first.usage_metadata is not None
@@ -172,7 +172,7 @@ def test_every_choice_and_content_parts() -> None:
         additional_kwargs={"reasoning_content": "Twin."},
         response_metadata={
             "model_provider": "kimi",
-            "model_name": "kimi-k2.5",
+            "model_name": "kimi-k2.6",
             "finish_reason": "length",
             "id": "cmpl-7",
             "system_fingerprint": "fp-1",
@@ -299,7 +299,7 @@ def test_unvalidated_chunks_are_refused_for_other_fields_or_validators() -> None
 
 def test_partial_mode_opening_chunk_is_the_validated_one(fast_chunks: bool) -> None:
     exchange = StreamExchange(
-        {"model": "kimi-k2.5", "messages": []}, prefix="Once", max_rounds=8, stream_usage=True
+        {"model": "kimi-k2.6", "messages": []}, prefix="Once", max_rounds=8, stream_usage=True
     )
     expected = AIMessageChunk(content="Once", response_metadata={"model_provider": "kimi"})
     _same_chunk(exchange.opening(), ChatGenerationChunk(message=expected))

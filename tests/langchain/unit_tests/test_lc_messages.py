@@ -251,7 +251,7 @@ def _completion(message: dict[str, Any], **extra: Any) -> ChatCompletion:
     return ChatCompletion.model_validate(
         {
             "id": "cmpl-1",
-            "model": "kimi-k2.5",
+            "model": "kimi-k2.6",
             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             **extra,
         }
@@ -329,7 +329,7 @@ def test_answer_with_reasoning_calls_and_invalid_arguments() -> None:
     assert message.invalid_tool_calls[1]["error"] == "arguments are not a JSON object"
     assert message.response_metadata == {
         "model_provider": "kimi",
-        "model_name": "kimi-k2.5",
+        "model_name": "kimi-k2.6",
         "finish_reason": "stop",
         "id": "cmpl-1",
         "system_fingerprint": None,

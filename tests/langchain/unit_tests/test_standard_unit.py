@@ -21,7 +21,7 @@ class TestChatKimiUnit(ChatModelUnitTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         # The suite's standard params add temperature=0, max_tokens, stop, timeout and
-        # max_retries; kimi-k2-0905-preview accepts temperature 0 (kimi-k2.5 would refuse it
+        # max_retries; kimi-k2-0905-preview accepts temperature 0 (kimi-k2.6 would refuse it
         # at request time, never at construction).
         return {"model": "kimi-k2-0905-preview", "api_key": API_KEY}
 
