@@ -111,7 +111,7 @@ def join_rounds(before: str, now: str) -> str:
     return before + ROUND_SEPARATOR + now if before and now else before + now
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Answer:
     """One choice of an answer as the user sees it: the partial-mode prefix and what earlier
     builtin-tool rounds said are included, builtin tool calls are not."""
@@ -132,17 +132,23 @@ def _answer(
     reasoning_before: str = "",
 ) -> Answer:
     message = choice.get("message") or _NO_MESSAGE
-    text = join_rounds(text_before, message_text(message))
+    text = message_text(message)
+    if text_before:
+        text = join_rounds(text_before, text)
     if prefix:
         text = prefix + text
     reasoning = message_reasoning(message)
     if reasoning_before:
         reasoning = join_rounds(reasoning_before, reasoning or "")
-    calls = [
-        call
-        for call in message_tool_calls(message)
-        if not is_builtin_call(call["function"]["name"])
-    ]
+    calls = (
+        [
+            call
+            for call in message_tool_calls(message)
+            if not is_builtin_call(call["function"]["name"])
+        ]
+        if message.get("tool_calls")
+        else []
+    )
     return Answer(text, reasoning, calls, choice.get("finish_reason"))
 
 
@@ -158,4 +164,6 @@ def answer_choices(
     if not choices:
         raise MalformedResponseError("chat answer has no choices", body=str(wire.get("id")))
     first = _answer(choices[0], prefix, text_before, reasoning_before)
-    return [first, *(_answer(choice, prefix) for choice in choices[1:])]
+    if len(choices) == 1:
+        return [first]
+    return [first, *[_answer(choice, prefix) for choice in choices[1:]]]

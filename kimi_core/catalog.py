@@ -208,6 +208,22 @@ _K3 = ModelInfo(
     fixed_sampling=_K3_FIXED,
     sources={"limits": "TS RE MO", "thinking": "RE TS", "tools": "BA IN OMP", "price": "3p"},
 )
+_K26 = ModelInfo(
+    "kimi-k2.6",
+    _K2_WINDOW,
+    _K2_WINDOW,
+    32_768,
+    image_input=True,
+    video_input=True,
+    thinking="toggle",
+    preserved_thinking="optional",
+    tool_choice=_K26_CHOICE,
+    json_schema=True,
+    batch=True,
+    price=_usd("0.16", "0.95", "4.00", "3p (LL, citing the pricing page)"),
+    fixed_sampling=_K2_FIXED,
+    sources={"limits": "TS MO", "thinking": "TS MO MG TG", "tools": "IN OMP AB"},
+)
 _K27 = ModelInfo(
     "kimi-k2.7-code",
     _K2_WINDOW,
@@ -272,22 +288,7 @@ _MODELS = [
         note="limits and rules as kimi-k3",
         sources={"limits": "AY Vercel", "price": "3p"},
     ),
-    ModelInfo(
-        "kimi-k2.6",
-        _K2_WINDOW,
-        _K2_WINDOW,
-        32_768,
-        image_input=True,
-        video_input=True,
-        thinking="toggle",
-        preserved_thinking="optional",
-        tool_choice=_K26_CHOICE,
-        json_schema=True,
-        batch=True,
-        price=_usd("0.16", "0.95", "4.00", "3p (LL, citing the pricing page)"),
-        fixed_sampling=_K2_FIXED,
-        sources={"limits": "TS MO", "thinking": "TS MO MG TG", "tools": "IN OMP AB"},
-    ),
+    _K26,
     _K27,
     replace(
         _K27,
@@ -295,19 +296,11 @@ _MODELS = [
         price=_usd("0.38", "1.90", "8.00", "3p (one catalog)"),
         sources={"limits": "TG", "price": "3p"},
     ),
-    ModelInfo(
-        "kimi-k2.5",
-        _K2_WINDOW,
-        _K2_WINDOW,
-        32_768,
-        image_input=True,
-        video_input=True,
-        thinking="toggle",
-        tool_choice=_K26_CHOICE,
-        json_schema=True,
-        batch=True,
+    replace(
+        _K26,
+        id="kimi-k2.5",
+        preserved_thinking="none",
         price=_usd("0.10", "0.60", "3.00", "official archived pricing page (PA)"),
-        fixed_sampling=_K2_FIXED,
         status="retired",
         retired_on="2026-08-31",
         replacement="kimi-k2.6",
@@ -383,14 +376,18 @@ def thinking_enabled(model: str | None, thinking: bool | None) -> bool:
     return info.thinks(thinking)
 
 
-def check_sampling(model: str | None, params: Mapping[str, object], thinking: bool | None) -> None:
-    """Raise ``InvalidParameterError`` for a sampling value the model fixes to another value.
+def check_sampling(
+    model: str | ModelInfo | None, params: Mapping[str, object], thinking: bool | None
+) -> None:
+    """Raise ``InvalidParameterError`` for a sampling value the model fixes to another value
+    (``model``: a name, or its catalog entry when the caller has it already).
 
     Cheap by design (a dict lookup and a few comparisons): it runs on every request.
     """
-    info = get_model_info(model)
+    info = model if isinstance(model, ModelInfo) else get_model_info(model)
     if info is None or not info.fixed_sampling:
         return
+    model = info.id
     thinks = info.thinks(thinking)
     for name, fixed in info.fixed_sampling.items():
         value = params.get(name)

@@ -45,7 +45,7 @@ def cost_of(usage: Usage | Mapping[str, Any] | None, model: str | None) -> Cost 
     info = get_model_info(model)
     if info is None or info.price is None:
         return None
-    if isinstance(usage, Mapping):
+    if isinstance(usage, (dict, Mapping)):  # an exact dict matches first: no ABC check
         counts = normalize_usage(usage) or {}
         prompt, output = counts.get("prompt_tokens", 0), counts.get("completion_tokens", 0)
         cache_hits = counts.get("cached_tokens", 0)

@@ -137,7 +137,8 @@ def prepare_messages(messages: list[Any], *, thinks: bool | None, preserves: boo
     result: list[Any] | None = None
     long_ids = False
     for index, message in enumerate(messages):
-        if not isinstance(message, Mapping) or message.get("role") != "assistant":
+        # (prepare_chat_payload checked these are message mappings)
+        if message.get("role") != "assistant":
             continue
         calls = message.get("tool_calls")
         fixed: dict[str, Any] | None = None

@@ -92,25 +92,34 @@ def estimate_request_tokens(payload: Mapping[str, Any]) -> int:
     return chars // 3 + 1
 
 
-_RATE_LIMIT_HEADERS = (
-    ("limit", "x-ratelimit-limit"),
-    ("remaining", "x-ratelimit-remaining"),
-    ("reset", "x-ratelimit-reset"),
-)
+_RATE_LIMIT_KEYS = {
+    b"x-ratelimit-limit": "limit",
+    b"x-ratelimit-remaining": "remaining",
+    b"x-ratelimit-reset": "reset",
+}
 
 
-def rate_limit_headers(headers: Mapping[str, str]) -> dict[str, int | str] | None:
+def rate_limit_headers(headers: Any) -> dict[str, int | str] | None:
     """The account's limits as an answer reported them (``X-RateLimit-Limit``,
     ``-Remaining``, ``-Reset``; ``docs/kimi-api/models.md`` §10): integers where the header
-    is one, the header's text otherwise; None when the answer carried none."""
-    found: dict[str, int | str] = {}
-    for key, header in _RATE_LIMIT_HEADERS:
-        value = headers.get(header)
-        if value is None:
+    is one, the header's text otherwise; None when the answer carried none. ``headers``: an
+    ``httpx.Headers`` (read in one pass over its raw items: this runs on every answer) or a
+    mapping."""
+    items = getattr(headers, "raw", None)  # (a property: read once)
+    if items is None:
+        items = [(str(k).encode("latin-1"), str(v).encode("latin-1")) for k, v in headers.items()]
+    found: dict[str, int | str] | None = None
+    for raw_key, raw_value in items:
+        if raw_key[:12].lower() != b"x-ratelimit-":
             continue
-        value = value.strip()
+        key = _RATE_LIMIT_KEYS.get(raw_key.lower())
+        if key is None:
+            continue
+        value = raw_value.decode("latin-1").strip()
+        if found is None:
+            found = {}
         found[key] = int(value) if value.isdigit() else value
-    return found or None
+    return found
 
 
 class LeaseLike(Protocol):

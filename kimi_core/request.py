@@ -40,6 +40,7 @@ __all__ = [
     "TOOL_CHOICE_WORDS",
     "apply_tool_choice",
     "build_chat_request",
+    "chat_defaults",
     "check_tool_choice",
     "max_stop_sequences",
     "prepare_chat_payload",
@@ -72,13 +73,34 @@ def max_stop_sequences(dialect: str) -> int:
 
 
 def sampling_values(source: object) -> dict[str, Any]:
-    """The sampling fields (``catalog.SAMPLING_FIELDS``) ``source`` has set, by attribute."""
+    """The sampling fields (``catalog.SAMPLING_FIELDS``) ``source`` has set, read from its
+    instance attributes (a pydantic model's fields; runs on every call)."""
+    fields = vars(source)
     values: dict[str, Any] = {}
     for name in SAMPLING_FIELDS:
-        value = getattr(source, name, None)
+        value = fields.get(name)
         if value is not None:
             values[name] = value
     return values
+
+
+# Per-instance options every entry point has besides the sampling fields (sent when set;
+# ``preserve_thinking`` only when True).
+OPTION_FIELDS = ("thinking", "reasoning_effort", "prompt_cache_key")
+
+
+def chat_defaults(source: object, model: str | None) -> dict[str, Any]:
+    """An entry point's request defaults: ``model``, the sampling fields and the options
+    (``OPTION_FIELDS``, ``preserve_thinking``) ``source`` has set, by attribute."""
+    fields = vars(source)
+    defaults: dict[str, Any] = {"model": model, **sampling_values(source)}
+    for name in OPTION_FIELDS:
+        value = fields.get(name)
+        if value is not None:
+            defaults[name] = value
+    if fields.get("preserve_thinking"):
+        defaults["preserve_thinking"] = True
+    return defaults
 
 
 def build_chat_request(
@@ -134,7 +156,9 @@ def _check_messages(messages: Any) -> list[Any]:
     if not isinstance(messages, list) or not messages:
         raise InvalidParameterError("messages must be a non-empty list", param="messages")
     for index, message in enumerate(messages):
-        if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
+        if type(message) is not dict and not isinstance(message, Mapping):
+            message = None
+        if message is None or type(message.get("role")) is not str:
             raise InvalidParameterError(
                 f"messages[{index}] must be a message dict with a role, got "
                 f"{type(message).__name__}",
@@ -145,9 +169,9 @@ def _check_messages(messages: Any) -> list[Any]:
 
 def _check_output_limit(payload: dict[str, Any], dialect: str) -> None:
     """One positive ``max_completion_tokens`` / ``max_tokens``, under the dialect's name."""
-    given = [name for name in _OUTPUT_FIELDS if name in payload]
-    if not given:
+    if "max_tokens" not in payload and "max_completion_tokens" not in payload:
         return
+    given = [name for name in _OUTPUT_FIELDS if name in payload]
     wanted = _OUTPUT_FIELD.get(dialect, "max_completion_tokens")
     # An explicit max_completion_tokens wins over max_tokens (its deprecated alias).
     value = payload.pop("max_completion_tokens", None)
@@ -181,8 +205,6 @@ def _check_stop(stop: Any, dialect: str) -> None:
 
 def _check_media(messages: list[Any], info: ModelInfo) -> None:
     """Images or video to a model the catalog knows does not take them."""
-    if info.image_input and info.video_input:
-        return
     for index, message in enumerate(messages):
         content = message.get("content")
         if not isinstance(content, list):
@@ -218,7 +240,7 @@ def prepare_chat_payload(
         )
     info = get_model_info(model)
     choice = apply_thinking(payload, info)
-    check_sampling(model, payload, choice.thinks)
+    check_sampling(info, payload, choice.thinks)
     _check_output_limit(payload, dialect)
     if "stop" in payload:
         _check_stop(payload["stop"], dialect)
@@ -242,7 +264,7 @@ def prepare_chat_payload(
                 f"partial mode cannot be combined with response_format {kind}",
                 param="response_format",
             )
-    if info is not None:
+    if info is not None and not (info.image_input and info.video_input):
         _check_media(messages, info)
     tools = payload.get("tools")
     if tools is not None:

@@ -24,8 +24,7 @@ know get the options mapped without checks.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalog import ModelInfo, get_model_info
 from .errors import InvalidParameterError
@@ -46,8 +45,7 @@ def thinking_param(thinking: bool | dict[str, Any] | None) -> dict[str, Any] | N
     return {"type": "enabled" if thinking else "disabled"}
 
 
-@dataclass(frozen=True)
-class ThinkingChoice:
+class ThinkingChoice(NamedTuple):
     """What a request's thinking options come to: whether it thinks (``None``: unknown
     model, no choice made) and whether earlier reasoning must go on every assistant turn."""
 
@@ -98,6 +96,9 @@ def apply_thinking(payload: dict[str, Any], info: ModelInfo | None) -> ThinkingC
     thinking = payload.pop("thinking", None)
     effort = payload.pop("reasoning_effort", None)
     preserve = payload.pop("preserve_thinking", None)
+    if thinking is None and effort is None and not preserve and info is not None:
+        # The common call: the model's defaults (nothing to send or refuse).
+        return ThinkingChoice(info.thinks(None), info.preserved_thinking == "always")
     if isinstance(thinking, dict):
         payload["thinking"] = thinking
         if effort is not None:

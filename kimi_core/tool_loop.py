@@ -27,11 +27,11 @@ from .answer import (
     Answer,
     answer_choices,
     completion_usage,
-    cost_for,
     join_rounds,
     message_reasoning,
     message_text,
 )
+from .cost import cost_of
 from .errors import MalformedResponseError, ToolLoopError
 from .tools import builtin_tool_message, is_builtin_call, tool_name
 from .usage import UsageCounts, add_usage, normalize_usage
@@ -164,8 +164,7 @@ class BuiltinToolLoop:
     def add(self, completion: ChatCompletion) -> bool:
         """Fold in one answer; True when builtin calls were answered and ``payload`` must be
         sent again."""
-        wire = completion.wire_dict()
-        self.rate_limit = completion.rate_limit
+        wire, self.rate_limit = completion.wire_source()
         choices = wire.get("choices")
         if not choices:
             raise MalformedResponseError("chat answer has no choices", body=str(wire.get("id")))
@@ -279,5 +278,9 @@ class BuiltinToolLoop:
         return self.stream_state.model if self.stream_state is not None else None
 
     def cost(self) -> Cost | None:
-        """What every round together cost, at the catalog price (None when unknown)."""
-        return cost_for(self.usage, self.served_model(), self.requested_model)
+        """What every round together cost, at the catalog price (``answer.cost_for``: the
+        served model's, else the requested one's; None when unknown)."""
+        usage = self.usage
+        if usage is None:
+            return None
+        return cost_of(usage, self.served_model()) or cost_of(usage, self.requested_model)

@@ -153,9 +153,9 @@ class ChatCompletion(WireModel):
     choices: list[Choice] = Field(default_factory=list)
     usage: Usage | None = None
     system_fingerprint: str | None = None
-    _wire: dict[str, Any] | None = PrivateAttr(default=None)
-
-    _rate_limit: dict[str, int | str] | None = PrivateAttr(default=None)
+    # (the decoded answer, its X-RateLimit-* values): set by ``from_wire``; one private
+    # attribute, as each one costs every instance an initialisation.
+    _source: tuple[dict[str, Any], dict[str, int | str] | None] | None = PrivateAttr(default=None)
 
     @classmethod
     def from_wire(
@@ -165,24 +165,26 @@ class ChatCompletion(WireModel):
         then returns (the adapters read it instead of dumping the model again), with the
         ``X-RateLimit-*`` values the answer came with."""
         completion = cls.model_validate(data)
-        completion._wire = data
-        if rate_limit is not None:
-            completion._rate_limit = rate_limit
+        completion._source = (data, rate_limit)
         return completion
-
-    @property
-    def rate_limit(self) -> dict[str, int | str] | None:
-        """``{"limit", "remaining", "reset"}`` from the answer's ``X-RateLimit-*`` headers."""
-        value: dict[str, int | str] | None = private_value(self, "_rate_limit")
-        return value
 
     def wire_dict(self) -> dict[str, Any]:
         """The answer as a JSON dict: the decoded body itself when built by ``from_wire``
         (no copy, so do not mutate it), else a dump of the model."""
-        wire = private_value(self, "_wire")
-        if wire is not None:
-            return wire  # type: ignore[no-any-return]
-        return self.model_dump(mode="json")
+        return self.wire_source()[0]
+
+    def wire_source(self) -> tuple[dict[str, Any], dict[str, int | str] | None]:
+        """``(wire_dict(), rate_limit)`` in one read (the hot path asks for both)."""
+        source = private_value(self, "_source")
+        if source is not None:
+            return source  # type: ignore[no-any-return]
+        return self.model_dump(mode="json"), None
+
+    @property
+    def rate_limit(self) -> dict[str, int | str] | None:
+        """``{"limit", "remaining", "reset"}`` from the answer's ``X-RateLimit-*`` headers."""
+        source = private_value(self, "_source")
+        return source[1] if source is not None else None
 
     def __eq__(self, other: Any) -> bool:
         # Equal when the answers are: the cached wire dict is not part of the value.

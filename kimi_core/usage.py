@@ -32,12 +32,12 @@ def normalize_usage(usage: Mapping[str, Any] | None) -> UsageCounts | None:
     cached = usage.get("cached_tokens")
     if cached is None:
         details = usage.get("prompt_tokens_details")
-        if isinstance(details, Mapping):
+        if details is not None and isinstance(details, Mapping):
             cached = details.get("cached_tokens")
     if isinstance(cached, int):
         counts["cached_tokens"] = cached
     details = usage.get("completion_tokens_details")
-    if isinstance(details, Mapping):
+    if details is not None and isinstance(details, Mapping):
         reasoning = details.get("reasoning_tokens")
         if isinstance(reasoning, int):
             counts["reasoning_tokens"] = reasoning

@@ -25,7 +25,6 @@ from ._messages import PROVIDER, answer_to_message, usage_metadata
 
 if TYPE_CHECKING:
     from kimi_core.stream import StreamAccumulator
-    from kimi_core.types import ChatCompletion
 
 __all__ = ["ChunkConverter", "Exchange", "StreamExchange"]
 
@@ -55,8 +54,9 @@ def _parsed(schema: type[BaseModel], text: str) -> BaseModel:
         ) from None
 
 
-class Exchange:
-    """The invoke path: send ``payload`` while ``add`` says so, then ``result()``.
+class Exchange(BuiltinToolLoop):
+    """The invoke path: the core's loop (send ``payload`` while ``add`` says so), read out
+    by ``result()``.
 
     ``parse_as``: the pydantic class given as ``response_format`` (as ChatOpenAI takes it);
     the answer's JSON is validated into it and put in ``additional_kwargs["parsed"]``.
@@ -70,19 +70,11 @@ class Exchange:
         max_rounds: int,
         parse_as: type[BaseModel] | None = None,
     ) -> None:
-        self.loop = BuiltinToolLoop(payload, prefix=prefix, max_rounds=max_rounds)
+        super().__init__(payload, prefix=prefix, max_rounds=max_rounds)
         self.parse_as = parse_as
 
-    @property
-    def payload(self) -> dict[str, Any]:
-        return self.loop.payload
-
-    def add(self, completion: ChatCompletion) -> bool:
-        """Fold in one answer; True when Kimi must be asked again with ``payload``."""
-        return self.loop.add(completion)
-
     def result(self) -> ChatResult:
-        loop = self.loop
+        loop = self
         wire = loop.wire or {}
         model = wire.get("model")
         completion_id = wire.get("id")
@@ -102,14 +94,11 @@ class Exchange:
             message.additional_kwargs["parsed"] = _parsed(self.parse_as, first.text)
         generations = [ChatGeneration(message=message)]
         # Usage covers every choice: it is counted once, on the first.
-        generations.extend(
-            ChatGeneration(
-                message=answer_to_message(
-                    answer, model=model, completion_id=completion_id, system_fingerprint=fingerprint
-                )
+        for answer in others:
+            other = answer_to_message(
+                answer, model=model, completion_id=completion_id, system_fingerprint=fingerprint
             )
-            for answer in others
-        )
+            generations.append(ChatGeneration(message=other))
         llm_output = {"token_usage": metadata.get("token_usage"), "model_name": model}
         return ChatResult(generations=generations, llm_output=llm_output)
 

@@ -24,7 +24,7 @@ from kimi_core.catalog import DEFAULT_MODEL, get_model_info
 from kimi_core.errors import InvalidParameterError
 from kimi_core.lifecycle import KimiClients
 from kimi_core.options import KimiOptions
-from kimi_core.request import build_chat_request, sampling_values
+from kimi_core.request import build_chat_request, chat_defaults
 from kimi_core.structured import JSON_OBJECT, json_mode_format, json_schema_format
 from kimi_core.thinking import keeps_reasoning
 from kimi_core.tool_choice import check_tool_choice
@@ -204,16 +204,8 @@ class ChatKimi(BaseChatModel):
 
     @property
     def _default_params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": self.model_name, **sampling_values(self)}
+        params = chat_defaults(self, self.model_name)
         params.pop("stop", None)  # per call: the ``stop`` argument, else ``self.stop``
-        if self.thinking is not None:
-            params["thinking"] = self.thinking
-        if self.reasoning_effort is not None:
-            params["reasoning_effort"] = self.reasoning_effort
-        if self.preserve_thinking:
-            params["preserve_thinking"] = True
-        if self.prompt_cache_key is not None:
-            params["prompt_cache_key"] = self.prompt_cache_key
         params.update(self.model_kwargs)
         return params
 

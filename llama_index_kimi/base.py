@@ -47,7 +47,7 @@ from kimi_core.catalog import DEFAULT_MODEL, check_sampling, get_model_info
 from kimi_core.lifecycle import KimiClients
 from kimi_core.options import KimiOptions
 from kimi_core.ratelimit import RateLimiter, RateLimits
-from kimi_core.request import build_chat_request, sampling_values
+from kimi_core.request import build_chat_request, chat_defaults, sampling_values
 from kimi_core.structured import json_mode_format, json_schema_format, parse_json_object
 from kimi_core.thinking import keeps_reasoning
 from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS, BuiltinToolLoop
@@ -339,15 +339,7 @@ class Kimi(FunctionCallingLLM):
         """The request (``kimi_core.request.build_chat_request``: instance values, then the
         call's, ``None`` meaning "not given" as everywhere in LlamaIndex) in the core's
         builtin-tool loop; the core checks it before sending."""
-        defaults: dict[str, Any] = {"model": self.model, **sampling_values(self)}
-        if self.thinking is not None:
-            defaults["thinking"] = self.thinking
-        if self.reasoning_effort is not None:
-            defaults["reasoning_effort"] = self.reasoning_effort
-        if self.preserve_thinking:
-            defaults["preserve_thinking"] = True
-        if self.prompt_cache_key is not None:
-            defaults["prompt_cache_key"] = self.prompt_cache_key
+        defaults = chat_defaults(self, self.model)
         defaults.update(self.additional_kwargs)
         rounds = kwargs.pop("max_builtin_tool_rounds", None)
         overrides = {

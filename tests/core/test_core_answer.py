@@ -80,9 +80,10 @@ def test_partial_prefix_is_marked_only_on_a_trailing_assistant_without_calls() -
 
 def test_build_chat_request_layers_defaults_overrides_and_the_schema_instruction() -> None:
     class Settings:
-        temperature = 0.3
-        top_p = None
-        stop = ("x",)
+        def __init__(self) -> None:
+            self.temperature = 0.3
+            self.top_p = None
+            self.stop = ("x",)
 
     assert sampling_values(Settings()) == {"temperature": 0.3, "stop": ("x",)}
     schema = {"title": "City", "type": "object", "properties": {"name": {"type": "string"}}}
