@@ -1,7 +1,8 @@
 """``KimiClient`` and ``AsyncKimiClient``: one pooled httpx client each, retries, rate limits.
 
-``_ClientBase`` holds the configuration and everything that is not I/O: building each request,
-deciding about retries, parsing answers. The two clients differ only in how they send.
+``_ClientBase`` holds the configuration and everything that is not I/O: building each request
+and its body, parsing answers; ``kimi_core.attempts`` decides about each retry and the call's
+deadline. The two clients differ only in how they send, read and sleep.
 """
 
 from __future__ import annotations
@@ -9,27 +10,27 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 from pydantic import SecretStr, ValidationError
 
 from ._fastpath import fix_connection_pool
 from ._version import __version__
-from .catalog import retirement_hint
+from .attempts import Attempts, buffered
 from .errors import (
-    APIConnectionError,
     APIError,
-    APITimeoutError,
+    APIStatusError,
     ConfigurationError,
+    InvalidParameterError,
     MalformedResponseError,
-    NotFoundError,
     error_from_body,
-    error_from_response,
     request_id,
 )
 from .files import AsyncFiles, Files
+from .gateways import redact_url
+from .loop import LoopBoundClient
 from .models import AsyncModels, Models
 from .options import KimiOptions
 from .ratelimit import LeaseLike, Limiter, estimate_request_tokens, rate_limit_headers
@@ -38,7 +39,7 @@ from .retry import RetryPolicy
 from .stream import AsyncChatStream, ChatStream
 from .types import Balance, ChatCompletion, ChatRequest, ModelCard
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncKimiClient", "KimiClient"]
+__all__ = ["DEFAULT_TIMEOUT", "AsyncKimiClient", "KimiClient", "PreparedChat"]
 
 # Thinking answers can take minutes; connecting should not.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
@@ -46,12 +47,44 @@ DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 # swapped for one that survives bursts on warm connections (kimi_core._fastpath).
 DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
 
-ChatInput = ChatRequest | Mapping[str, Any]
+
+class PreparedChat(NamedTuple):
+    """A chat request checked and encoded for one model (``prepare``): sending it does not
+    check or encode it again."""
+
+    payload: dict[str, Any]
+    body: bytes
+    stream: bool
+
+
+ChatInput = ChatRequest | Mapping[str, Any] | PreparedChat
 _HTTP = TypeVar("_HTTP", httpx.Client, httpx.AsyncClient)
+_T = TypeVar("_T")
 
 
 def _encode(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    """The JSON body; a value JSON cannot carry (NaN, a set, a datetime, a lone surrogate) is
+    an ``InvalidParameterError`` naming the field, before anything is sent."""
+    try:
+        return json.dumps(
+            payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        raise _unencodable(payload, exc) from None
+
+
+def _unencodable(payload: Mapping[str, Any], exc: Exception) -> InvalidParameterError:
+    for key, value in payload.items():
+        try:
+            json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        except (TypeError, ValueError) as field_exc:
+            reason = (
+                "a lone surrogate character (text that is not valid Unicode)"
+                if isinstance(field_exc, UnicodeError)
+                else str(field_exc)
+            )
+            return InvalidParameterError(f"{key} cannot be sent as JSON: {reason}", param=str(key))
+    return InvalidParameterError(f"the request cannot be sent as JSON: {exc}")
 
 
 def _decode_json(response: httpx.Response) -> Any:
@@ -101,6 +134,27 @@ def _without_stream_cycle(response: httpx.Response) -> httpx.Response:
     return response
 
 
+def _backoff(seconds: float) -> None:
+    """The wait between two tries (one seam: tests record the waits instead of sleeping)."""
+    time.sleep(seconds)
+
+
+async def _abackoff(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+def _checked(pieces: Iterator[bytes], attempts: Attempts) -> Iterator[bytes]:
+    for piece in pieces:
+        attempts.check_deadline()
+        yield piece
+
+
+async def _achecked(pieces: AsyncIterator[bytes], attempts: Attempts) -> AsyncIterator[bytes]:
+    async for piece in pieces:
+        attempts.check_deadline()
+        yield piece
+
+
 def _usage_tokens(completion: ChatCompletion) -> int | None:
     usage = completion.usage_any
     return usage.total_tokens if usage is not None else None
@@ -110,6 +164,7 @@ class _ClientBase:
     """Configuration plus the I/O-free half of a client."""
 
     _owns_http: bool
+    _is_async = False
 
     def __init__(
         self,
@@ -143,9 +198,11 @@ class _ClientBase:
             if isinstance(timeout, httpx.Timeout)
             else httpx.Timeout(timeout)
         )
-        self.retry_policy = RetryPolicy(max_retries=options.max_retries)
+        self.retry_policy = RetryPolicy(
+            max_retries=options.max_retries, retry_ambiguous=options.retry_ambiguous
+        )
         self._urls: dict[str, httpx.URL] = {}
-        self.headers = {
+        self._headers = {
             "Authorization": f"Bearer {self.api_key.get_secret_value()}",
             "Accept": "application/json",
             "User-Agent": f"kimi-integrations/{__version__}",
@@ -153,17 +210,70 @@ class _ClientBase:
         }
         self.rate_limiter: Limiter | None = options.rate_limiter
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers sent with every request, the key masked (``Bearer ***``)."""
+        return {**self._headers, "Authorization": "Bearer ***"}
+
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, "
+            f"{type(self).__name__}(base_url={redact_url(self.base_url)!r}, "
             f"max_retries={self.retry_policy.max_retries}, api_key=SecretStr('**********'))"
         )
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        kwargs: dict[str, Any],
+        *,
+        stream: bool,
+        model: str | None,
+        deadline: float | None,
+    ) -> Attempts:
+        return Attempts(
+            self,
+            method,
+            path,
+            kwargs,
+            stream=stream,
+            model=model,
+            deadline=deadline,
+            is_async=self._is_async,
+        )
+
+    def _deadline(self) -> float | None:
+        """When a call starting now must be over (``total_timeout``), or None."""
+        total = self.options.total_timeout
+        return None if total is None else time.monotonic() + total
+
+    def _observe(self, rate_limit: dict[str, int | str] | None) -> None:
+        """Let the limiter correct its pace with the answer's ``X-RateLimit-*`` values."""
+        if rate_limit is not None and self.rate_limiter is not None:
+            observe = getattr(self.rate_limiter, "observe", None)
+            if observe is not None:
+                observe(rate_limit)
+
+    def prepare(self, request: ChatInput, *, stream: bool = False) -> PreparedChat:
+        """The chat request as it would be sent, checked and normalised for the model
+        (``kimi_core.request.prepare_chat_payload``) and encoded; raises what sending would
+        raise, before anything is sent. ``chat`` / ``chat_stream`` take the result as is,
+        so a caller can check now and send later."""
+        return PreparedChat(*self._chat_body(request, stream), stream)
 
     @property
     def max_retries(self) -> int:
         return self.retry_policy.max_retries
 
     def _chat_body(self, request: ChatInput, stream: bool) -> tuple[dict[str, Any], bytes]:
+        if isinstance(request, PreparedChat):
+            if request.stream is not stream:
+                raise InvalidParameterError(
+                    f"this request was prepared with stream={request.stream}: prepare it "
+                    f"again to send it with stream={stream}",
+                    param="stream",
+                )
+            return request.payload, request.body
         payload = request.to_payload() if isinstance(request, ChatRequest) else dict(request)
         if stream:
             payload["stream"] = True
@@ -172,50 +282,10 @@ class _ClientBase:
         prepare_chat_payload(payload, model_optional=self.model_optional, dialect=self.dialect)
         return payload, _encode(payload)
 
-    def _transport_error(self, exc: httpx.TransportError, attempt: int) -> APIError:
-        if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(
-                f"request to {self.base_url} timed out ({type(exc).__name__})", attempts=attempt
-            )
-        return APIConnectionError(
-            f"could not talk to {self.base_url}: {type(exc).__name__}: {exc}", attempts=attempt
-        )
-
-    @staticmethod
-    def _status_error(
-        response: httpx.Response, body: bytes, attempt: int, model: str | None
-    ) -> APIError:
-        """The typed error of a non-2xx answer; a 404 for a model the catalog knows to be
-        retired says what replaces it."""
-        error = error_from_response(
-            response.status_code, response.headers, body, attempts=attempt + 1
-        )
-        if model is not None and isinstance(error, NotFoundError):
-            hint = retirement_hint(model)
-            if hint is not None:
-                explained = NotFoundError(
-                    f"{error.message} ({hint})",
-                    status=error.status,
-                    type=error.type,
-                    code=error.code,
-                    trace_id=error.trace_id,
-                    body=error.body,
-                    headers=error.headers,
-                    attempts=error.attempts,
-                )
-                return explained
-        return error
-
-    def _retry_delay(self, error: APIError, attempt: int) -> float | None:
-        """Seconds to wait before trying again, or None to give up (attempt counts from 0)."""
-        if self.retry_policy.should_retry(error, attempt):
-            return self.retry_policy.delay(error, attempt)
-        return None
-
     def _own_http(self, factory: Callable[..., _HTTP]) -> _HTTP:
         """The httpx client built when the caller passes none: this client's timeout and
         headers, ``DEFAULT_LIMITS``, and the burst-safe pool (``kimi_core/pool.py``)."""
-        http = factory(timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self.headers)
+        http = factory(timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self._headers)
         fix_connection_pool(http)
         return http
 
@@ -235,7 +305,7 @@ class _ClientBase:
             method,
             url,
             timeout=self.timeout,
-            headers=None if self._owns_http else self.headers,
+            headers=None if self._owns_http else self._headers,
             **kwargs,
         )
         if "content" in kwargs:
@@ -277,29 +347,53 @@ class KimiClient(_ClientBase):
         *,
         stream: bool = False,
         model: str | None = None,
+        parse: Callable[[httpx.Response], _T] | None = None,
+        lease: LeaseLike | None = None,
+        deadline: float | None = None,
         **kwargs: Any,
-    ) -> httpx.Response:
-        """Send with retries; returns a 2xx response (its body unread when ``stream``)."""
-        attempt = 0
+    ) -> Any:
+        """Send with retries (``kimi_core.attempts``); returns a 2xx response (its body unread
+        when ``stream``), or what ``parse`` reads from it."""
+        attempts = self._attempts(
+            method, path, kwargs, stream=stream, model=model, deadline=deadline
+        )
+        http = self._http
         while True:
             try:
-                request = self._build_request(self._http, method, path, kwargs, stream)
-                response = self._http.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                error: APIError = self._transport_error(exc, attempt + 1)
+                response = http.send(attempts.request(http), stream=stream or deadline is not None)
+                if deadline is not None and not stream and response.status_code < 300:
+                    # Read piece by piece: a server trickling bytes must not outlast the call.
+                    try:
+                        response = buffered(response, _checked(response.iter_raw(), attempts))
+                    finally:
+                        response.close()
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                error: APIError = attempts.transport_error(exc)
                 cause: BaseException | None = exc
             else:
                 if response.status_code < 300:
-                    return response if stream else _without_stream_cycle(response)
-                body = response.read()
-                response.close()
-                error = self._status_error(response, body, attempt, model)
-                cause = None
-            delay = self._retry_delay(error, attempt)
+                    if stream:
+                        return response
+                    response = _without_stream_cycle(response)
+                    if parse is None:
+                        return response
+                    try:
+                        return parse(response)
+                    except APIStatusError as exc:  # a gateway's 200 carrying an error
+                        error, cause = attempts.explained(exc), None
+                else:
+                    try:
+                        body = response.read()
+                    finally:
+                        response.close()
+                    error, cause = attempts.status_error(response, body), None
+            delay = attempts.retry_delay(error)
             if delay is None:
                 raise error from cause
-            time.sleep(delay)
-            attempt += 1
+            _backoff(delay)
+            retry = getattr(lease, "retry", None)
+            if retry is not None:
+                retry()  # a retry counts against the account's RPM too
 
     def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
         limiter = self.rate_limiter
@@ -309,34 +403,48 @@ class KimiClient(_ClientBase):
     def chat(self, request: ChatInput) -> ChatCompletion:
         """POST /chat/completions and return the validated answer."""
         payload, body = self._chat_body(request, stream=False)
+        deadline = self._deadline()
         lease = self._lease(payload)
         tokens = None
         try:
-            response = self._send(
-                "POST", "/chat/completions", content=body, model=payload.get("model")
+            completion: ChatCompletion = self._send(
+                "POST",
+                "/chat/completions",
+                content=body,
+                model=payload.get("model"),
+                parse=parse_completion,
+                lease=lease,
+                deadline=deadline,
             )
-            completion = parse_completion(response)
             tokens = _usage_tokens(completion)
+            self._observe(completion.rate_limit)
             return completion
         finally:
             if lease is not None:
                 lease.release(tokens)
 
     def chat_stream(self, request: ChatInput) -> ChatStream:
-        """POST /chat/completions with ``stream: true``; iterate the result for chunk dicts."""
+        """POST /chat/completions with ``stream: true``; iterate the result for chunk dicts.
+        Close it (or use it as a context manager, or exhaust it); one dropped unclosed still
+        gives back its rate-limit slot and connection when it is garbage-collected."""
         payload, body = self._chat_body(request, stream=True)
+        deadline = self._deadline()
         lease = self._lease(payload)
         try:
             response = self._send(
-                "POST", "/chat/completions", stream=True, content=body, model=payload.get("model")
+                "POST",
+                "/chat/completions",
+                stream=True,
+                content=body,
+                model=payload.get("model"),
+                lease=lease,
+                deadline=deadline,
             )
         except BaseException:
             if lease is not None:
                 lease.release()
             raise
-        stream = ChatStream(response)
-        if lease is not None:
-            stream._on_close = lambda: lease.release(_stream_tokens(stream))
+        stream = ChatStream(response, lease=lease, deadline=deadline, observe=self._observe)
         return stream
 
     def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
@@ -356,6 +464,12 @@ class KimiClient(_ClientBase):
         if self._owns_http:
             self._http.close()
 
+    def __getstate__(self) -> None:
+        raise TypeError(
+            "a KimiClient holds a connection pool and the API key: it is not picklable "
+            "(pickle the ChatKimi / Kimi model instead, or rebuild the client)"
+        )
+
     def __enter__(self) -> KimiClient:
         return self
 
@@ -365,6 +479,8 @@ class KimiClient(_ClientBase):
 
 class AsyncKimiClient(_ClientBase):
     """Asynchronous Kimi client; the async twin of ``KimiClient`` (same arguments)."""
+
+    _is_async = True
 
     def __init__(
         self,
@@ -379,8 +495,18 @@ class AsyncKimiClient(_ClientBase):
         http_client = http_client or self.options.async_http_client
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._own_http(httpx.AsyncClient)
+        # An httpx pool belongs to the event loop that opened its connections: one pool per
+        # running loop (the first one adopts ``_http``), kept while that loop lives.
+        self._pools: LoopBoundClient[httpx.AsyncClient] = LoopBoundClient(
+            lambda: self._own_http(httpx.AsyncClient), rebuild=True, first=self._http
+        )
         self.files = AsyncFiles(self._send)
         self.models = AsyncModels(self._send)
+
+    def _http_for_loop(self) -> httpx.AsyncClient:
+        """The httpx pool of the running loop (a caller's own ``http_client`` is always used
+        as given: its pool is the caller's to manage)."""
+        return self._pools.get() if self._owns_http else self._http
 
     async def _send(
         self,
@@ -389,28 +515,58 @@ class AsyncKimiClient(_ClientBase):
         *,
         stream: bool = False,
         model: str | None = None,
+        parse: Callable[[httpx.Response], _T] | None = None,
+        lease: LeaseLike | None = None,
+        deadline: float | None = None,
         **kwargs: Any,
-    ) -> httpx.Response:
-        attempt = 0
+    ) -> Any:
+        """``KimiClient._send``, awaited."""
+        attempts = self._attempts(
+            method, path, kwargs, stream=stream, model=model, deadline=deadline
+        )
+        http = self._http_for_loop()
         while True:
             try:
-                request = self._build_request(self._http, method, path, kwargs, stream)
-                response = await self._http.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                error: APIError = self._transport_error(exc, attempt + 1)
+                response = await http.send(
+                    attempts.request(http), stream=stream or deadline is not None
+                )
+                if deadline is not None and not stream and response.status_code < 300:
+                    try:
+                        raw = [piece async for piece in _achecked(response.aiter_raw(), attempts)]
+                        response = buffered(response, raw)
+                    finally:
+                        await response.aclose()
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                error: APIError = attempts.transport_error(exc)
                 cause: BaseException | None = exc
+            except RuntimeError as exc:  # a caller's pool used from a closed event loop
+                if "loop" not in str(exc).lower():
+                    raise
+                raise attempts.transport_error(exc) from exc
             else:
                 if response.status_code < 300:
-                    return response if stream else _without_stream_cycle(response)
-                body = await response.aread()
-                await response.aclose()
-                error = self._status_error(response, body, attempt, model)
-                cause = None
-            delay = self._retry_delay(error, attempt)
+                    if stream:
+                        return response
+                    response = _without_stream_cycle(response)
+                    if parse is None:
+                        return response
+                    try:
+                        return parse(response)
+                    except APIStatusError as exc:
+                        error, cause = attempts.explained(exc), None
+                else:
+                    try:
+                        body = await response.aread()
+                    finally:
+                        await response.aclose()
+                    error, cause = attempts.status_error(response, body), None
+            delay = attempts.retry_delay(error)
             if delay is None:
                 raise error from cause
-            await asyncio.sleep(delay)
-            attempt += 1
+            await _abackoff(delay)
+            retry = getattr(lease, "aretry", None)
+            if retry is not None:
+                await retry()
 
     async def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
         limiter = self.rate_limiter
@@ -418,14 +574,21 @@ class AsyncKimiClient(_ClientBase):
 
     async def chat(self, request: ChatInput) -> ChatCompletion:
         payload, body = self._chat_body(request, stream=False)
+        deadline = self._deadline()
         lease = await self._lease(payload)
         tokens = None
         try:
-            response = await self._send(
-                "POST", "/chat/completions", content=body, model=payload.get("model")
+            completion: ChatCompletion = await self._send(
+                "POST",
+                "/chat/completions",
+                content=body,
+                model=payload.get("model"),
+                parse=parse_completion,
+                lease=lease,
+                deadline=deadline,
             )
-            completion = parse_completion(response)
             tokens = _usage_tokens(completion)
+            self._observe(completion.rate_limit)
             return completion
         finally:
             if lease is not None:
@@ -433,19 +596,23 @@ class AsyncKimiClient(_ClientBase):
 
     async def chat_stream(self, request: ChatInput) -> AsyncChatStream:
         payload, body = self._chat_body(request, stream=True)
+        deadline = self._deadline()
         lease = await self._lease(payload)
         try:
             response = await self._send(
-                "POST", "/chat/completions", stream=True, content=body, model=payload.get("model")
+                "POST",
+                "/chat/completions",
+                stream=True,
+                content=body,
+                model=payload.get("model"),
+                lease=lease,
+                deadline=deadline,
             )
         except BaseException:
             if lease is not None:
                 lease.release()
             raise
-        stream = AsyncChatStream(response)
-        if lease is not None:
-            stream._on_close = lambda: lease.release(_stream_tokens(stream))
-        return stream
+        return AsyncChatStream(response, lease=lease, deadline=deadline, observe=self._observe)
 
     async def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         body = _encode({"model": model, "messages": messages})
@@ -460,20 +627,21 @@ class AsyncKimiClient(_ClientBase):
         return _balance(await self._send("GET", "/users/me/balance"))
 
     async def aclose(self) -> None:
+        """Close the running loop's pool (a caller's ``http_client`` stays open)."""
         if self._owns_http:
-            await self._http.aclose()
+            await self._pools.aclose()
+
+    def __getstate__(self) -> None:
+        raise TypeError(
+            "an AsyncKimiClient holds a connection pool and the API key: it is not picklable "
+            "(pickle the ChatKimi / Kimi model instead, or rebuild the client)"
+        )
 
     async def __aenter__(self) -> AsyncKimiClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-def _stream_tokens(stream: ChatStream | AsyncChatStream) -> int | None:
-    usage = stream.state.usage_dict
-    total = usage.get("total_tokens") if usage else None
-    return total if isinstance(total, int) else None
 
 
 def _token_count(response: httpx.Response) -> int:

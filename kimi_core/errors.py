@@ -32,15 +32,31 @@ __all__ = [
     "RateLimitError",
     "ServiceUnavailableError",
     "StreamInterruptedError",
+    "StreamTimeoutError",
     "ToolLoopError",
     "error_from_body",
     "error_from_response",
     "request_id",
+    "scrub",
 ]
 
 # Where Moonshot names a request: ``Msh-Request-Id``, or ``x-trace-id`` (Moonshot's own client
 # reads it, docs/kimi-api/models.md §10); proxies use ``x-request-id``.
 REQUEST_ID_HEADERS = ("msh-request-id", "x-trace-id", "x-request-id")
+
+
+def scrub(value: Any, secret: str) -> Any:
+    """``value`` (a string, or a JSON body) with every occurrence of ``secret`` replaced by
+    ``***``: a server or proxy that echoes the key in its error must not put it in ours."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, "***")
+    if isinstance(value, dict):
+        return {key: scrub(item, secret) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, secret) for item in value]
+    return value
 
 
 def request_id(headers: Mapping[str, str]) -> str | None:
@@ -79,7 +95,14 @@ class FileTooLargeError(InvalidParameterError):
 
 
 class APIError(KimiError):
-    """Something went wrong talking to the API (an HTTP error, a broken connection...)."""
+    """Something went wrong talking to the API (an HTTP error, a broken connection...).
+
+    ``text`` / ``reasoning``: what a stream had delivered before it failed (an error event
+    after partial text, a cut, a deadline), so nothing received is lost; empty otherwise.
+    """
+
+    text: str = ""
+    reasoning: str = ""
 
     def __init__(self, message: str, *, request_id: str | None = None, attempts: int = 1) -> None:
         super().__init__(message)
@@ -97,7 +120,24 @@ class APIError(KimiError):
 
 
 class APIConnectionError(APIError):
-    """The server could not be reached, or the connection broke before an answer."""
+    """The server could not be reached, or the connection broke before an answer.
+
+    ``request_sent``: whether the request may have reached the server (the connection broke
+    after it was written: a read timeout, a reset, a close without an answer). Such a chat
+    request may have been answered, and billed, so it is retried only on request
+    (``retry_ambiguous``, ``kimi_core.retry``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_id: str | None = None,
+        attempts: int = 1,
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message, request_id=request_id, attempts=attempts)
+        self.request_sent = request_sent
 
 
 class APITimeoutError(APIConnectionError):
@@ -136,6 +176,11 @@ class StreamInterruptedError(APIError):
 class ToolLoopError(APIError):
     """The model kept calling a builtin tool (``$web_search``) past the round limit the
     client allows (``max_builtin_tool_rounds``); nothing more is sent."""
+
+
+class StreamTimeoutError(StreamInterruptedError):
+    """The call's ``total_timeout`` passed while the answer was still streaming; ``text`` and
+    ``reasoning`` carry what had arrived."""
 
 
 class APIStatusError(APIError):

@@ -24,6 +24,7 @@ from typing import Any, Literal, Union
 import httpx
 
 from .errors import FileTooLargeError, InvalidParameterError, KimiError, MalformedResponseError
+from .paths import path_segment
 from .types import FileDeleted, FileObject
 
 __all__ = ["MAX_FILE_BYTES", "PURPOSES", "AsyncFiles", "ExtractedFile", "FileInput", "Files"]
@@ -106,9 +107,7 @@ def parse_list(response: httpx.Response) -> list[FileObject]:
 
 
 def _file_path(file_id: str) -> str:
-    if not file_id or "/" in file_id:
-        raise InvalidParameterError(f"invalid file id {file_id!r}", param="file_id")
-    return f"/files/{file_id}"
+    return "/files/" + path_segment(file_id, param="file_id", what="file id")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ __all__ = [
     "Dialect",
     "Gateway",
     "get_gateway",
+    "redact_url",
     "resolve_api_key",
     "resolve_base_url",
 ]
@@ -116,6 +117,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def redact_url(url: str) -> str:
+    """``url`` without the credentials a base URL may carry (``https://user:pass@host``), for
+    reprs and error messages."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"***@{host}").geturl()
+
+
 def resolve_base_url(
     base_url: str | None = None,
     gateway: str | Gateway | None = None,
@@ -152,6 +163,7 @@ def resolve_api_key(api_key: str | SecretStr | None = None) -> SecretStr:
     if not value:
         raise ConfigurationError(
             "no Kimi API key: pass api_key=... or set the MOONSHOT_API_KEY (or KIMI_API_KEY) "
-            "environment variable"
+            "environment variable",
+            param="api_key",
         )
     return SecretStr(value)

@@ -1,16 +1,17 @@
-"""One ``AsyncKimiClient`` per event loop, built on first use.
+"""One object per event loop: what an asyncio connection pool needs.
 
 An httpx connection pool belongs to the event loop that opened its connections: reused from
 another loop (a second ``asyncio.run``, LlamaIndex's ``asyncio_run`` helpers, a new
-pytest-asyncio loop) it fails with "Event loop is closed". ``LoopBoundClient`` keeps one pooled
-async client and builds a fresh one only when the running loop changes, unless the caller
-supplied the ``httpx.AsyncClient`` (``rebuild=False``: that pool is the caller's to manage and
-is always reused). The first client is built lazily: an httpx client is costly to build (its TLS
-context), which sync-only users never pay.
+pytest-asyncio loop) it fails with "Event loop is closed". ``LoopBoundClient`` hands out one
+object per running loop, built by a factory on the loop's first use and kept while the loop
+lives, so two threads that each run their own loop each keep their own pool instead of
+rebuilding it at every switch. ``AsyncKimiClient`` keeps its httpx pools in one.
 
-One loop at a time: a pool left behind by a finished loop cannot be closed from the new one
-and is dropped. This module imports neither httpx nor the client (only for type checking), so
-an adapter can hold a ``LoopBoundClient`` without paying for httpx at import time.
+An object built outside any loop is adopted by the next loop that asks. A loop that is gone
+takes its object with it (the map holds loops weakly): that pool cannot be closed from another
+loop and is dropped. ``rebuild=False``: one object for every loop (a caller's own
+``httpx.AsyncClient``, which is the caller's to manage). This module imports neither httpx nor
+the client, so it costs nothing at import time.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .client import AsyncKimiClient
+from collections.abc import Awaitable, Callable
+from typing import Generic, Protocol, TypeVar
 
 __all__ = ["LoopBoundClient"]
+
+
+class _Closable(Protocol):
+    def aclose(self) -> Awaitable[None]: ...
+
+
+_C = TypeVar("_C", bound=_Closable)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -34,63 +39,68 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-class LoopBoundClient:
-    """Hands out the pooled async client of the running loop, rebuilding it on a new loop.
+class LoopBoundClient(Generic[_C]):
+    """Hands out the running loop's object, built by ``factory`` on the loop's first use.
 
-    ``factory`` builds a client; ``rebuild=False`` when every client it builds wraps the same
-    caller-supplied ``httpx.AsyncClient`` (then one client is built and kept for ever).
+    ``first``: an object already built, adopted by the first loop that asks. Thread-safe: two
+    threads asking at once for the same loop (or outside any loop) get one object.
     """
 
-    __slots__ = ("_client", "_factory", "_lock", "_loop", "_rebuild")
+    __slots__ = ("_by_loop", "_factory", "_last", "_lock", "_pending", "_rebuild")
 
-    def __init__(self, factory: Callable[[], AsyncKimiClient], *, rebuild: bool) -> None:
+    def __init__(
+        self, factory: Callable[[], _C], *, rebuild: bool, first: _C | None = None
+    ) -> None:
         self._factory = factory
         self._rebuild = rebuild
-        self._client: AsyncKimiClient | None = None
-        # The loop the client's pool belongs to; None until a loop has used it.
-        self._loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
-        # Two threads asking at once must not build two clients (one would never be closed).
+        # Built outside a loop (or given as ``first``): the next loop to ask adopts it.
+        self._pending: _C | None = first
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _C] = (
+            weakref.WeakKeyDictionary()
+        )
+        # The loop and object of the last call: the fast path is a weakref call and a compare.
+        self._last: tuple[weakref.ref[asyncio.AbstractEventLoop], _C] | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> AsyncKimiClient:
-        """The client for the running loop.
-
-        Outside a loop: the client the next loop will use (built now if there is none yet),
-        bound to the first loop that calls ``get``. The fast path (same loop as last time) is
-        a weakref call and an identity check.
-        """
+    def get(self) -> _C:
+        """The running loop's object. Outside a loop: the one the next loop will adopt (built
+        now if there is none yet)."""
         loop = _running_loop()
-        client = self._client
-        if client is not None and loop is not None and self._bound() is loop:
-            return client
+        last = self._last
+        if last is not None and loop is not None and last[0]() is loop:
+            return last[1]
         with self._lock:
-            client = self._client
-            bound = self._loop
-            # Bound to another loop (or to one that is gone): its connections live there.
-            stale = bound is not None and (loop is None or bound() is not loop)
-            if client is None or (stale and self._rebuild):
-                # The old pool cannot be closed from here and is dropped.
-                client = self._client = self._factory()
-                bound = None
-            self._loop = weakref.ref(loop) if loop is not None else bound
-            return client
+            if not self._rebuild or loop is None:
+                pending = self._pending
+                if pending is None:
+                    pending = self._pending = self._factory()
+                if self._rebuild:
+                    return pending
+                item = pending  # one object for every loop
+            else:
+                found = self._by_loop.get(loop)
+                if found is None:
+                    found, self._pending = self._pending or self._factory(), None
+                    self._by_loop[loop] = found
+                item = found
+            if loop is not None:
+                self._last = (weakref.ref(loop), item)
+            return item
 
     async def aclose(self) -> None:
-        """Close the pool if it belongs to the running loop (or no loop used it yet); a pool
-        of another loop (usually a finished one) cannot be closed from here and is dropped. With
-        ``rebuild`` a later ``get`` builds a new client; without, the client is kept (its
-        ``aclose`` leaves the caller's ``httpx.AsyncClient`` open)."""
-        client = self._client
-        if client is None:
-            return
-        # Unbound (no loop used it yet), or bound to this loop; not to a loop that is gone.
-        if self._loop is None or self._bound() is _running_loop():
-            await client.aclose()
-        if self._rebuild:
-            with self._lock:
-                if self._client is client:
-                    self._client = None
-                    self._loop = None
-
-    def _bound(self) -> asyncio.AbstractEventLoop | None:
-        return self._loop() if self._loop is not None else None
+        """Close the running loop's object (or, if this loop has none, the pending one); the
+        next ``get`` in this loop builds a new one. Objects of other loops are left alone.
+        ``rebuild=False``: close the one object and keep it (a ``AsyncKimiClient`` wrapping
+        a caller's pool leaves that pool open)."""
+        loop = _running_loop()
+        with self._lock:
+            if not self._rebuild:
+                item = self._pending
+            else:
+                item = self._by_loop.pop(loop, None) if loop is not None else None
+                if item is None:
+                    item, self._pending = self._pending, None
+                if self._last is not None and self._last[1] is item:
+                    self._last = None
+        if item is not None:
+            await item.aclose()

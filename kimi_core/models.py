@@ -8,11 +8,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
 
 import httpx
 
-from .errors import InvalidParameterError, MalformedResponseError
+from .errors import MalformedResponseError
+from .paths import path_segment
 from .types import ModelCard
 
 __all__ = ["AsyncModels", "Models", "parse_model", "parse_models"]
@@ -46,9 +46,7 @@ def parse_model(response: httpx.Response) -> ModelCard:
 
 
 def _model_path(model: str) -> str:
-    if not isinstance(model, str) or not model.strip():
-        raise InvalidParameterError(f"invalid model id {model!r}", param="model")
-    return "/models/" + quote(model, safe="")
+    return "/models/" + path_segment(model, param="model", what="model id")
 
 
 class Models:

@@ -43,7 +43,13 @@ class ConnectionSettings(TypedDict, total=False):
     timeout: Any
     """Seconds or an ``httpx.Timeout``; ``None``: 600 s, 10 s to connect."""
     max_retries: int
-    """Retries of failed requests (default 2)."""
+    """Retries of failed requests (default 2; what is retried: ``kimi_core.retry``)."""
+    retry_ambiguous: bool
+    """Also retry a chat request that was sent and then lost its answer (it may have been
+    billed): off by default."""
+    total_timeout: float | None
+    """Seconds a whole call may take, retries and a streamed answer included (None: no
+    limit beyond ``timeout``'s per-operation ones)."""
     default_headers: Mapping[str, str] | None
     """Extra HTTP headers sent with every request."""
     rate_limits: RateLimits | str | Mapping[str, int | None] | Limiter | None
@@ -73,6 +79,8 @@ class KimiOptions:
     timeout: Any = None
     """``None`` (600 s, 10 s to connect), seconds, or an ``httpx.Timeout``."""
     max_retries: int = 2
+    retry_ambiguous: bool = False
+    total_timeout: float | None = None
     default_headers: Mapping[str, str] = field(default_factory=dict)
     rate_limiter: Limiter | None = None
     allow_insecure: bool = False
@@ -100,6 +108,16 @@ class KimiOptions:
                 f"unknown setting {sorted(unknown)[0]!r}; the connection settings are "
                 f"{', '.join(ConnectionSettings.__annotations__)}",
                 param=sorted(unknown)[0],
+            )
+        total_timeout = settings.get("total_timeout")
+        if total_timeout is not None and (
+            isinstance(total_timeout, bool)
+            or not isinstance(total_timeout, int | float)
+            or not total_timeout > 0
+        ):
+            raise ConfigurationError(
+                f"total_timeout must be a positive number of seconds, got {total_timeout!r}",
+                param="total_timeout",
             )
         gateway = settings.get("gateway")
         endpoint_path = settings.get("endpoint_path")
@@ -146,6 +164,8 @@ class KimiOptions:
             endpoint_path=endpoint_path,
             timeout=timeout,
             max_retries=max_retries,
+            retry_ambiguous=bool(settings.get("retry_ambiguous", False)),
+            total_timeout=total_timeout,
             default_headers=headers,
             rate_limiter=rate_limiter,
             allow_insecure=allow_insecure,

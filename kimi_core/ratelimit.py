@@ -123,7 +123,9 @@ def rate_limit_headers(headers: Any) -> dict[str, int | str] | None:
 
 
 class LeaseLike(Protocol):
-    """What a limiter grants: released once the answer is complete."""
+    """What a limiter grants: released once the answer is complete. A lease may also offer
+    ``retry()`` / ``aretry()``: wait for, and count, one more request (a retry is a request
+    too, against the account's RPM) while keeping its concurrency slot."""
 
     def release(self, actual_tokens: int | None = None) -> None: ...
 
@@ -151,6 +153,14 @@ class Lease:
             self._released = True
             self._limiter._release(self._entry, actual_tokens)
 
+    def retry(self) -> None:
+        """Block until one more request (a retry of this one) fits the RPM window."""
+        self._limiter._again()
+
+    async def aretry(self) -> None:
+        """``retry`` without blocking the event loop."""
+        await self._limiter._aagain()
+
     def __enter__(self) -> Lease:
         return self
 
@@ -176,6 +186,9 @@ class RateLimiter:
         self._token_entries: deque[list[float]] = deque()
         self._token_sum = 0.0
         self._in_flight = 0
+        # Until when no request may start: what the server said (Retry-After, no requests
+        # remaining in its window), which wins over this limiter's own count.
+        self._paused_until = 0.0
         self._async_waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
 
     def __repr__(self) -> str:
@@ -201,6 +214,8 @@ class RateLimiter:
         limits = self.limits
         if limits.concurrency is not None and self._in_flight >= limits.concurrency:
             return -1.0, None
+        if self._paused_until > now:
+            return self._paused_until - now, None
         if limits.rpm is not None and len(self._requests) >= limits.rpm:
             return self._requests[0] + self.window - now, None
         if limits.tpm is not None and self._token_sum and self._token_sum + tokens > limits.tpm:
@@ -217,6 +232,47 @@ class RateLimiter:
         self._token_sum += tokens
         self._in_flight += 1
         return 0.0, Lease(self, entry)
+
+    def _try_again(self) -> float:
+        """Count a retry under a held lease if the RPM window allows (0.0), else the wait."""
+        now = self._clock()
+        self._expire(now)
+        if self._paused_until > now:
+            return self._paused_until - now
+        rpm = self.limits.rpm
+        if rpm is not None and len(self._requests) >= rpm:
+            return self._requests[0] + self.window - now
+        self._requests.append(now)
+        return 0.0
+
+    def _again(self) -> None:
+        with self._cond:
+            while (wait := self._try_again()) > 0:
+                self._cond.wait(max(wait, 0.001))
+
+    async def _aagain(self) -> None:
+        while True:
+            with self._cond:
+                wait = self._try_again()
+            if wait <= 0:
+                return
+            await asyncio.sleep(max(wait, 0.001))
+
+    def observe(
+        self, rate_limit: Mapping[str, int | str] | None, retry_after: float | None = None
+    ) -> None:
+        """Correct the pace with what the server reported: its ``Retry-After`` on a 429, or
+        ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset`` (seconds, or a Unix time)."""
+        wait = retry_after or 0.0
+        if rate_limit and rate_limit.get("remaining") == 0:
+            reset = rate_limit.get("reset")
+            if isinstance(reset, int | float):
+                seconds = reset - time.time() if reset > 1_000_000_000 else float(reset)
+                wait = max(wait, seconds)
+        if wait <= 0:
+            return
+        with self._cond:
+            self._paused_until = max(self._paused_until, self._clock() + min(wait, self.window))
 
     def acquire(self, tokens: int = 0) -> Lease:
         """Block until the request may be sent."""

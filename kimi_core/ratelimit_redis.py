@@ -72,6 +72,13 @@ class RedisLease:
             self._released = True
             self._limiter._release(self._id, self._estimate, actual_tokens)
 
+    def retry(self) -> None:
+        """Wait for, and count, one more request (a retry) in the shared RPM window."""
+        self._limiter._again()
+
+    async def aretry(self) -> None:
+        await asyncio.to_thread(self._limiter._again)
+
     def __enter__(self) -> RedisLease:
         return self
 
@@ -152,6 +159,11 @@ class RedisRateLimiter:
             self._release(lease_id, 0, None)
             return self._wait_for(tpm, "tpm"), None
         return 0.0, RedisLease(self, lease_id, tokens)
+
+    def _again(self) -> None:
+        rpm = self._rpm
+        while rpm is not None and not self._windows.hit(rpm, "rpm"):
+            time.sleep(self._wait_for(rpm, "rpm"))
 
     def _wait_for(self, item: Any, identifier: str) -> float:
         stats = self._windows.get_window_stats(item, identifier)

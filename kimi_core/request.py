@@ -249,6 +249,14 @@ def prepare_chat_payload(
         raise InvalidParameterError(
             f"Kimi accepts an integer 1 <= n <= {MAX_N}, got n={n!r}", param="n"
         )
+    if n is not None and n > 1 and payload.get("stream"):
+        # A package choice (docs/kimi-api/chat.md, "Package choices"): the stream readers
+        # and both frameworks' streaming types carry one answer.
+        raise InvalidParameterError(
+            f"n={n} cannot be streamed: a stream carries one choice; ask without streaming "
+            "for several choices",
+            param="n",
+        )
     payload.pop("parallel_tool_calls", None)
     last = messages[-1]
     if last.get("partial"):

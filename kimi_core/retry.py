@@ -1,10 +1,23 @@
 """When to retry a failed request, and how long to wait first.
 
-Retried: 429 (except ``exceeded_current_quota_error``), 500/502/503/504, connection errors and
-timeouts. Never other 4xx, and never once a stream has handed an event to the caller (the
-client only retries before the response body is read). ``Retry-After`` (seconds or an HTTP
-date) wins over the backoff, capped at ``max_retry_after``; Moonshot's docs do not promise the
-header (``docs/kimi-api/errors-and-limits.md``, "Headers": honour them when present).
+What may be retried, and why (``docs/kimi-api/errors-and-limits.md``; the README's
+"Retries and errors" table says the same):
+
+- an answer that says the request was not served: 429 (except
+  ``exceeded_current_quota_error``, a balance that retrying cannot help), 500, 502, 503, 504
+  (the server answered, so it knows the request failed; Moonshot documents that requests
+  refused with a 429 are not charged, and the same is assumed of 5xx answers);
+- a request that never reached the server: a refused or failed connection, a connect or pool
+  timeout, a connection that broke while the request was being written
+  (``APIConnectionError.request_sent`` is False);
+- anything, for requests that are idempotent (``GET``, ``DELETE``).
+
+Not retried by default: a chat (or other ``POST``) request that was written and then lost its
+answer (a read timeout, a reset or close mid-answer): the server may have generated, and
+billed, the answer. ``retry_ambiguous=True`` retries those too. A stream is never retried once
+it has handed an event to the caller (the client retries only before the body is read).
+``Retry-After`` (seconds or an HTTP date) wins over the backoff, capped at
+``max_retry_after``.
 """
 
 from __future__ import annotations
@@ -48,16 +61,20 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 60.0
+    retry_ambiguous: bool = False
 
-    def should_retry(self, error: BaseException, attempt: int) -> bool:
-        """``attempt`` counts from 0 (the first try)."""
+    def should_retry(self, error: BaseException, attempt: int, *, idempotent: bool = True) -> bool:
+        """``attempt`` counts from 0 (the first try); ``idempotent``: the request may be
+        repeated without effect (a ``GET``), unlike a chat ``POST`` (module docstring)."""
         if attempt >= self.max_retries:
             return False
         if isinstance(error, QuotaExceededError):
             return False
         if isinstance(error, APIStatusError):
             return error.status in RETRYABLE_STATUSES
-        return isinstance(error, APIConnectionError)
+        if isinstance(error, APIConnectionError):
+            return not error.request_sent or idempotent or self.retry_ambiguous
+        return False
 
     def delay(self, error: BaseException, attempt: int) -> float:
         if isinstance(error, APIStatusError):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from ._fastpath import private_value
 from .answer import message_reasoning, message_text
+from .errors import MalformedResponseError
 
 __all__ = [
     "Balance",
@@ -198,7 +199,10 @@ class ChatCompletion(WireModel):
 
     @property
     def message(self) -> Message:
-        """The first choice's message (raises ``IndexError`` when there is no choice)."""
+        """The first choice's message; an answer without a choice (``choices: []``) is a
+        ``MalformedResponseError``."""
+        if not self.choices:
+            raise MalformedResponseError("the answer has no choice (choices is empty)")
         return self.choices[0].message
 
     @property

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import pickle
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -24,6 +27,7 @@ from kimi_core.catalog import DEFAULT_MODEL, get_model_info
 from kimi_core.errors import InvalidParameterError
 from kimi_core.lifecycle import KimiClients
 from kimi_core.options import KimiOptions
+from kimi_core.ratelimit import RateLimits
 from kimi_core.request import build_chat_request, chat_defaults
 from kimi_core.structured import JSON_OBJECT, json_mode_format, json_schema_format
 from kimi_core.thinking import keeps_reasoning
@@ -45,6 +49,15 @@ __all__ = ["ChatKimi"]
 _blocks.register()
 
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
+_log = logging.getLogger(__name__)
+
+
+def _picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:  # a socket, a lock, a client: anything pickle refuses
+        return False
+    return True
 
 
 def _format_tool(tool: ToolLike) -> dict[str, Any]:
@@ -142,9 +155,16 @@ class ChatKimi(BaseChatModel):
     stream_usage: bool = True
     """Attach usage to the last streamed chunk."""
     max_retries: int = 2
-    """Retries of failed requests, done by ``kimi_core`` (never after a stream started)."""
+    """Retries of failed requests, done by ``kimi_core`` (never after a stream started; what is
+    retried: README "Retries and errors")."""
+    retry_ambiguous: bool = False
+    """Also retry a request that was sent and then lost its answer (a read timeout, a reset):
+    the server may have generated and billed it, so this is off by default."""
     timeout: float | Any | None = None
-    """Seconds (or an ``httpx.Timeout``); ``None``: 600 s, 10 s to connect."""
+    """Seconds (or an ``httpx.Timeout``) per connect / read / write; ``None``: 600 s, 10 s to
+    connect."""
+    total_timeout: float | None = None
+    """Seconds a whole call may take, retries and a streamed answer included."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Extra request fields sent with every call."""
     default_headers: dict[str, str] | None = None
@@ -167,23 +187,61 @@ class ChatKimi(BaseChatModel):
         super().__init__(**kwargs)
         # Checked here (not in a validator) so the core's typed ConfigurationError is what
         # callers see, before any request.
-        options = KimiOptions.resolve(
-            self.api_key,
-            self.base_url,
-            gateway=self.gateway,
-            endpoint_path=self.endpoint_path,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            rate_limits=self.rate_limits,
-            allow_insecure=self.allow_insecure,
-            http_client=self.http_client,
-            async_http_client=self.http_async_client,
-            model=self.model_name,
-            thinking=self.thinking,
-        )
+        options = KimiOptions.resolve(self.api_key, self.base_url, **self._settings())
         self.api_key = options.api_key
         self._clients = KimiClients(options)
+
+    def _settings(self) -> dict[str, Any]:
+        """This model's connection settings, for ``KimiOptions.resolve``."""
+        return {
+            "gateway": self.gateway,
+            "endpoint_path": self.endpoint_path,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "retry_ambiguous": self.retry_ambiguous,
+            "total_timeout": self.total_timeout,
+            "default_headers": self.default_headers,
+            "rate_limits": self.rate_limits,
+            "allow_insecure": self.allow_insecure,
+            "http_client": self.http_client,
+            "async_http_client": self.http_async_client,
+            "model": self.model_name,
+            "thinking": self.thinking,
+        }
+
+    # -- copies and pickles (README "Copies, pickles and serialized chains") ------------------
+    def __getstate__(self) -> dict[Any, Any]:
+        """The settings only: never the key, nor the clients and your own HTTP clients or
+        limiter objects (they hold sockets and locks: dropped, with a warning)."""
+        state = super().__getstate__()
+        fields = {**state["__dict__"], "api_key": None}
+        for name in ("http_client", "http_async_client", "rate_limits"):
+            value = fields.get(name)
+            if value is not None and not _picklable(value):
+                _log.warning("ChatKimi: not pickling %s (%s)", name, type(value).__name__)
+                fields[name] = None
+        private = {
+            name: value
+            for name, value in (state.get("__pydantic_private__") or {}).items()
+            if name != "_clients"
+        }
+        return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Revived without a key: it comes from ``MOONSHOT_API_KEY`` on the first call."""
+        super().__setstate__(state)
+        self._clients = KimiClients.later(
+            partial(KimiOptions.resolve, self.api_key, self.base_url, **self._settings())
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatKimi:
+        """A copy keeps the key; it shares your own HTTP clients and limiter (a copy of a
+        socket or a lock is not a thing) and gets its own lifecycle (``KimiClients``)."""
+        memo = {} if memo is None else memo
+        for shared in (self.http_client, self.http_async_client, self.rate_limits):
+            if shared is not None and not isinstance(shared, str | dict | RateLimits):
+                memo[id(shared)] = shared
+        return super().__deepcopy__(memo)
 
     # -- LangChain plumbing ------------------------------------------------------------------
     @property

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import AsyncGenerator, Generator, Sequence
+from contextvars import ContextVar
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from llama_index.core.base.llms.generic_utils import (
@@ -44,6 +46,7 @@ from llama_index.core.types import Model, PydanticProgramMode
 from pydantic import BaseModel, SecretStr
 
 from kimi_core.catalog import DEFAULT_MODEL, check_sampling, get_model_info
+from kimi_core.errors import ConfigurationError
 from kimi_core.lifecycle import KimiClients
 from kimi_core.options import KimiOptions
 from kimi_core.ratelimit import RateLimiter, RateLimits
@@ -64,13 +67,15 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import PromptTemplate
     from llama_index.core.tools.types import BaseTool
 
-    from kimi_core.client import AsyncKimiClient, KimiClient
-    from kimi_core.stream import AsyncChatStream, ChatStream
+    from kimi_core.client import AsyncKimiClient, KimiClient, PreparedChat
 
 __all__ = ["DEFAULT_MODEL", "Kimi"]
 
 dispatcher = get_dispatcher(__name__)
 logger = logging.getLogger(__name__)
+# Set while from_dict / unpickling revives a model: a missing key is then looked up on the
+# first call instead of failing the construction.
+_KEY_ON_FIRST_USE: ContextVar[bool] = ContextVar("kimi_key_on_first_use", default=False)
 
 # Models the catalog does not know yet (new releases, gateway aliases such as Cloudsway's
 # MaaS_Kimi_K2.5_...). Every current Kimi model has at least 128K of context and 8K of output
@@ -154,8 +159,15 @@ class Kimi(FunctionCallingLLM):
     presence_penalty: float | None = Field(default=None, description="Presence penalty.")
     stop: str | list[str] | None = Field(default=None, description="Up to 4 stop strings.")
     max_retries: int = Field(default=2, description="Retries of failed requests.")
+    retry_ambiguous: bool = Field(
+        default=False,
+        description="Also retry a request sent and then left unanswered (it may be billed).",
+    )
     timeout: float | None = Field(
         default=None, description="Request timeout in seconds; None: 600 s (10 s to connect)."
+    )
+    total_timeout: float | None = Field(
+        default=None, description="Seconds a whole call may take, retries and streaming included."
     )
     default_headers: dict[str, str] | None = Field(
         default=None,
@@ -208,7 +220,9 @@ class Kimi(FunctionCallingLLM):
         presence_penalty: float | None = None,
         stop: str | list[str] | None = None,
         max_retries: int = 2,
+        retry_ambiguous: bool = False,
         timeout: float | None = None,
+        total_timeout: float | None = None,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         additional_kwargs: dict[str, Any] | None = None,
@@ -241,7 +255,9 @@ class Kimi(FunctionCallingLLM):
             presence_penalty=presence_penalty,
             stop=stop,
             max_retries=max_retries,
+            retry_ambiguous=retry_ambiguous,
             timeout=timeout,
+            total_timeout=total_timeout,
             additional_kwargs=additional_kwargs or {},
             rate_limits=rate_limits,
             rate_limiter=None if core_limiter is not None else rate_limiter,
@@ -253,33 +269,59 @@ class Kimi(FunctionCallingLLM):
             callback_manager=callback_manager,
             **kwargs,
         )
-        options = KimiOptions.resolve(
-            api_key,
-            base_url,
-            gateway=gateway,
-            endpoint_path=endpoint_path,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            rate_limits=rate_limits,
-            rate_limiter=core_limiter,
-            allow_insecure=allow_insecure,
-            http_client=http_client,
-            async_http_client=async_http_client,
-            model=model,
-            thinking=thinking,
-        )
+        settings: dict[str, Any] = {
+            "gateway": gateway,
+            "endpoint_path": endpoint_path,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "retry_ambiguous": retry_ambiguous,
+            "total_timeout": total_timeout,
+            "default_headers": default_headers,
+            "rate_limits": rate_limits,
+            "rate_limiter": core_limiter,
+            "allow_insecure": allow_insecure,
+            "http_client": http_client,
+            "async_http_client": async_http_client,
+            "model": model,
+            "thinking": thinking,
+        }
+        try:
+            options: KimiOptions | None = KimiOptions.resolve(api_key, base_url, **settings)
+        except ConfigurationError as exc:
+            if exc.param != "api_key" or not _KEY_ON_FIRST_USE.get():
+                raise
+            options = None  # revived (from_dict, a pickle) with no key set: looked up later
         # Fail fast on a sampling value the model fixes, before any request.
         check_sampling(model, sampling_values(self), thinking)
-        self._clients = KimiClients(options)
-        self.base_url = options.base_url
+        if options is None:
+            self._clients = KimiClients.later(
+                partial(KimiOptions.resolve, None, base_url, **settings)
+            )
+        else:
+            self._clients = KimiClients(options)
+            self.base_url = options.base_url
+
+    # -- copies, pickles, dicts (README "Copies, pickles and serialized chains") -------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], **kwargs: Any) -> Kimi:
+        """``to_dict``'s inverse. The dict holds no key: it comes from ``kwargs``
+        (``api_key=...``) or the environment, looked up on the first call if not set yet."""
+        fields = {**data, **kwargs}
+        fields.pop("class_name", None)
+        token = _KEY_ON_FIRST_USE.set(True)
+        try:
+            return cls(**fields)
+        finally:
+            _KEY_ON_FIRST_USE.reset(token)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the settings only: the clients hold the key and live connections, so they
-        never travel; ``__setstate__`` rebuilds them with the key from the environment."""
+        never travel, nor do ``default_headers`` (they may hold credentials)."""
         state = BaseModel.__getstate__(self)
         fields = {}
         for key, value in state["__dict__"].items():
+            if key == "default_headers":
+                continue
             try:
                 pickle.dumps(value)
             except Exception:  # e.g. a rate limiter holding a lock, as BaseComponent drops
@@ -289,8 +331,13 @@ class Kimi(FunctionCallingLLM):
         return {**state, "__dict__": fields, "__pydantic_private__": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Raises ConfigurationError when this process has no key (MOONSHOT_API_KEY).
-        self.__init__(**state["__dict__"])  # type: ignore[misc]
+        """Revived with the settings; the key comes from the environment (on the first call
+        if this process has none yet)."""
+        token = _KEY_ON_FIRST_USE.set(True)
+        try:
+            self.__init__(**state["__dict__"])  # type: ignore[misc]
+        finally:
+            _KEY_ON_FIRST_USE.reset(token)
 
     @classmethod
     def class_name(cls) -> str:
@@ -371,17 +418,18 @@ class Kimi(FunctionCallingLLM):
         return chat_response(loop)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        # The first request is sent now, so bad input and HTTP errors raise here, typed.
+        # Checked now (bad input raises here, typed), sent on the first ``next``: a generator
+        # dropped unused never sends, never holds a connection or a rate-limit slot.
         loop = self._loop(messages, kwargs)
         client = self._clients.sync
-        return _responses(client, loop, client.chat_stream(loop.payload))
+        return _responses(client, loop, client.prepare(loop.payload, stream=True))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         loop = self._loop(messages, kwargs)
         client = self._clients.async_client
-        return _aresponses(client, loop, await client.chat_stream(loop.payload))
+        return _aresponses(client, loop, client.prepare(loop.payload, stream=True))
 
     # -- the eight LlamaIndex entry points ---------------------------------------------
 
@@ -629,36 +677,38 @@ _metadata_dump = _fastpath.cached_metadata_dump(_metadata)
 _fastpath.cache_span_signatures(Kimi)
 
 
-def _responses(client: KimiClient, loop: BuiltinToolLoop, stream: ChatStream) -> ChatResponseGen:
-    """Cumulative responses over every streamed round (``stream`` is the first, already
-    sent); the next round is sent when a round ended in builtin calls only."""
+def _responses(client: KimiClient, loop: BuiltinToolLoop, first: PreparedChat) -> ChatResponseGen:
+    """Cumulative responses over every streamed round (``first``: the first round's request,
+    already checked); the next round is sent when a round ended in builtin calls only."""
     folder = StreamFolder(loop.prefix, loop.requested_model)
+    request: PreparedChat | dict[str, Any] = first
     while True:
-        folder.start_round(stream.state, loop.round_reader(), loop.usage)
-        fold = folder.fold
-        with stream:
+        with client.chat_stream(request) as stream:
+            folder.start_round(stream.state, loop.round_reader(), loop.usage)
+            fold = folder.fold
             for chunk in stream:
                 yield fold(chunk)
         if not loop.add_stream(stream.state):
             break
-        stream = client.chat_stream(loop.payload)
+        request = loop.payload
     if not folder.count:  # [DONE] without a chunk: still answer (with the partial prefix)
         yield folder.fold({})
 
 
 async def _aresponses(
-    client: AsyncKimiClient, loop: BuiltinToolLoop, stream: AsyncChatStream
+    client: AsyncKimiClient, loop: BuiltinToolLoop, first: PreparedChat
 ) -> ChatResponseAsyncGen:
     folder = StreamFolder(loop.prefix, loop.requested_model)
+    request: PreparedChat | dict[str, Any] = first
     while True:
-        folder.start_round(stream.state, loop.round_reader(), loop.usage)
-        fold = folder.fold
-        async with stream:
+        async with await client.chat_stream(request) as stream:
+            folder.start_round(stream.state, loop.round_reader(), loop.usage)
+            fold = folder.fold
             async for chunk in stream:
                 yield fold(chunk)
         if not loop.add_stream(stream.state):
             break
-        stream = await client.chat_stream(loop.payload)
+        request = loop.payload
     if not folder.count:
         yield folder.fold({})
 

@@ -265,6 +265,7 @@ class EmulatorApp:
                 headers=redact_headers(request.headers.items()),
                 json=parsed,
                 query=dict(request.query_params),
+                client=(request.client.host, request.client.port) if request.client else None,
             )
         )
         expected = None if state.api_key is None else f"Bearer {state.api_key}"
@@ -274,7 +275,7 @@ class EmulatorApp:
             )
             return self.error(401, "invalid_authentication_error", message)
         if chat:
-            admission = state.limiter.admit()
+            admission = state.limiter.admit(_prompt_tokens(parsed) if state.limiter.tpm else 0)
             context["headers"].extend(
                 (name.encode("latin-1"), value.encode("latin-1"))
                 for name, value in admission.headers.items()
@@ -315,6 +316,7 @@ class EmulatorApp:
             return self.error(exc.status, exc.type, exc.message)
         reply = build_reply(chat, state.pop_script())
         usage = compute_usage(chat.prompt_tokens, reply, chat.n)
+        state.limiter.charge(usage.completion_tokens)
         completion_id = new_completion_id(self.dialect)
         created = int(time.time())
         if not chat.stream:
@@ -479,3 +481,14 @@ class EmulatorApp:
         return self.error(
             404, "resource_not_found_error", f"Not found: {request.method} {request.url.path}"
         )
+
+
+def _prompt_tokens(body: Any) -> int:
+    """The prompt tokens a TPM limit counts at admission (0 for a body it cannot read)."""
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        return 0
+    tools = body.get("tools")
+    try:
+        return count_prompt(body["messages"], tools if isinstance(tools, list) else None)
+    except (TypeError, ValueError, AttributeError):
+        return 0

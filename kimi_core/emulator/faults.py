@@ -9,8 +9,10 @@ Simulated limits answer 429 ``rate_limit_reached_error`` with the real API's wor
 LLM-Red-Team/kimi-cc#16: "Your account org-…<ak-…> request reached organization max RPM: 3,
 please try again after 1 seconds" and "... request reached max organization concurrency: 1,
 please try again after 1 seconds"; the table in docs/kimi-api/errors-and-limits.md "Error
-types"). Those 429s carry ``Retry-After`` (whole seconds, the wait the message states: until
-the oldest request leaves the RPM window, 1 for concurrency) [docs/kimi-api/models.md §10:
+types", whose wording the TPM refusal follows: "... request reached organization TPM rate
+limit, current:{current}, limit:{max}"). Those 429s carry ``Retry-After`` (whole seconds,
+the wait the message states: until the oldest request leaves the RPM window, until enough
+tokens leave the TPM window, 1 for concurrency) [docs/kimi-api/models.md §10:
 ``Retry-After`` is an official header]. While an RPM limit is set, every chat-completions
 answer (429s included) carries ``X-RateLimit-Limit`` (the RPM), ``X-RateLimit-Remaining``
 (requests left in the window after this one) and ``X-RateLimit-Reset`` (whole seconds until
@@ -92,27 +94,45 @@ class Admission:
 
 
 class Limiter:
-    """RPM (sliding window of admitted requests) and concurrency (admitted in flight).
+    """RPM (sliding window of admitted requests), TPM (tokens of the requests in the same
+    window: the prompt counted at admission, the answer's tokens added once it is built) and
+    concurrency (admitted in flight).
 
     ``window`` is 60 s like the real API; tests may shrink it to run "per minute" limits fast.
     """
 
     def __init__(
-        self, rpm: int | None = None, concurrency: int | None = None, window: float = 60.0
+        self,
+        rpm: int | None = None,
+        concurrency: int | None = None,
+        window: float = 60.0,
+        tpm: int | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self.rpm = rpm
         self.concurrency = concurrency
+        self.tpm = tpm
         self.window = window
         self._window: deque[float] = deque()
+        self._tokens: deque[list[float]] = deque()  # [admitted at, tokens]
+        self._token_sum = 0.0
         self._in_flight = 0
 
-    def configure(self, rpm: int | None, concurrency: int | None, window: float = 60.0) -> None:
+    def configure(
+        self,
+        rpm: int | None,
+        concurrency: int | None,
+        window: float = 60.0,
+        tpm: int | None = None,
+    ) -> None:
         with self._lock:
             self.rpm = rpm
             self.concurrency = concurrency
+            self.tpm = tpm
             self.window = window
             self._window.clear()
+            self._tokens.clear()
+            self._token_sum = 0.0
 
     @property
     def in_flight(self) -> int:
@@ -133,14 +153,27 @@ class Limiter:
             "x-ratelimit-reset": str(self._reset_after(now)),
         }
 
-    def admit(self) -> Admission:
-        """Admit one request or refuse it with the 429 message (see the module docstring)."""
+    def _tokens_free_after(self, now: float, needed: float) -> int:
+        """Whole seconds until ``needed`` tokens fit under the TPM (at least 1)."""
+        free = self.tpm - self._token_sum if self.tpm is not None else 0.0
+        for admitted, tokens in self._tokens:
+            if free >= needed:
+                return max(1, math.ceil(self.window - (now - admitted)))
+            free += tokens
+        return max(1, math.ceil(self.window))
+
+    def admit(self, tokens: int = 0) -> Admission:
+        """Admit one request of ``tokens`` prompt tokens or refuse it with the 429 message
+        (see the module docstring)."""
         now = time.monotonic()
         with self._lock:
             window = self._window
             if self.rpm is not None:
                 while window and now - window[0] >= self.window:
                     window.popleft()
+            entries = self._tokens
+            while entries and now - entries[0][0] >= self.window:
+                self._token_sum -= entries.popleft()[1]
             if self.concurrency is not None and self._in_flight >= self.concurrency:
                 headers = self._rate_headers(now)
                 headers["retry-after"] = "1"
@@ -149,19 +182,38 @@ class Limiter:
                     f"{self.concurrency}, please try again after 1 seconds",
                     headers,
                 )
+            if self.rpm is not None and len(window) >= self.rpm:
+                wait = self._reset_after(now)
+                headers = self._rate_headers(now)
+                headers["retry-after"] = str(wait)
+                return Admission(
+                    f"Your account {ORG}<{AK}> request reached organization max RPM: "
+                    f"{self.rpm}, please try again after {wait} seconds",
+                    headers,
+                )
+            if self.tpm is not None and self._token_sum + tokens > self.tpm:
+                headers = self._rate_headers(now)
+                headers["retry-after"] = str(self._tokens_free_after(now, tokens))
+                return Admission(
+                    f"Your account {ORG}<{AK}> request reached organization TPM rate limit, "
+                    f"current:{round(self._token_sum) + tokens}, limit:{self.tpm}",
+                    headers,
+                )
             if self.rpm is not None:
-                if len(window) >= self.rpm:
-                    wait = self._reset_after(now)
-                    headers = self._rate_headers(now)
-                    headers["retry-after"] = str(wait)
-                    return Admission(
-                        f"Your account {ORG}<{AK}> request reached organization max RPM: "
-                        f"{self.rpm}, please try again after {wait} seconds",
-                        headers,
-                    )
                 window.append(now)
+            if self.tpm is not None:
+                entries.append([now, float(tokens)])
+                self._token_sum += tokens
             self._in_flight += 1
             return Admission(None, self._rate_headers(now))
+
+    def charge(self, tokens: int) -> None:
+        """Add an answer's tokens to the TPM window (at the time it was built)."""
+        if self.tpm is None or tokens <= 0:
+            return
+        with self._lock:
+            self._tokens.append([time.monotonic(), float(tokens)])
+            self._token_sum += tokens
 
     def release(self) -> None:
         with self._lock:

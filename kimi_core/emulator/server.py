@@ -281,15 +281,22 @@ class KimiEmulator:
         self._state.push_delay(seconds, times)
 
     def set_limits(
-        self, rpm: int | None = None, concurrency: int | None = None, *, window: float = 60.0
+        self,
+        rpm: int | None = None,
+        concurrency: int | None = None,
+        *,
+        tpm: int | None = None,
+        window: float = 60.0,
     ) -> None:
         """Simulate account limits on chat completions (429 ``rate_limit_reached_error``).
 
-        ``window`` is the RPM window in seconds (60 like the API; smaller to test quickly).
+        ``window`` is the RPM / TPM window in seconds (60 like the API; smaller to test
+        quickly). ``tpm`` counts a request's prompt tokens when it is admitted and its
+        answer's tokens once built.
         The 429s carry ``Retry-After``; with ``rpm`` set every chat answer carries
         ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (see ``kimi_core.emulator.faults``).
         """
-        self._state.set_limits(rpm, concurrency, window)
+        self._state.set_limits(rpm, concurrency, window, tpm)
 
     def set_balance(self, **values: float) -> None:
         """Change ``available_balance`` / ``voucher_balance`` / ``cash_balance``."""

@@ -54,6 +54,8 @@ class RecordedRequest:
     headers: dict[str, str]
     json: Any
     query: dict[str, str] = field(default_factory=dict)
+    client: tuple[str, int] | None = None
+    """The peer's address: one per connection (keep-alive reuse shows as the same one)."""
 
 
 class _Queue:
@@ -173,8 +175,14 @@ class EmulatorState:
         with self.lock:
             return list(self._requests)
 
-    def set_limits(self, rpm: int | None, concurrency: int | None, window: float = 60.0) -> None:
-        self.limiter.configure(rpm, concurrency, window)
+    def set_limits(
+        self,
+        rpm: int | None,
+        concurrency: int | None,
+        window: float = 60.0,
+        tpm: int | None = None,
+    ) -> None:
+        self.limiter.configure(rpm, concurrency, window, tpm)
 
     def set_balance(self, values: Mapping[str, float]) -> None:
         with self.lock:

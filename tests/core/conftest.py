@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 import kimi_core.client
@@ -27,6 +25,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def fake_async_sleep(seconds: float) -> None:
         delays.append(seconds)
 
-    monkeypatch.setattr(kimi_core.client, "time", SimpleNamespace(sleep=fake_sleep))
-    monkeypatch.setattr(kimi_core.client, "asyncio", SimpleNamespace(sleep=fake_async_sleep))
+    monkeypatch.setattr(kimi_core.client, "_backoff", fake_sleep)
+    monkeypatch.setattr(kimi_core.client, "_abackoff", fake_async_sleep)
     return delays

@@ -139,11 +139,14 @@ def test_200_with_acedata_error_body_is_typed(mode: str, captures: Any) -> None:
         content=captures.raw("acedata_error.json"),
         headers={"content-type": "application/json"},
     )
+    recorder = Recorder(answer, answer, answer)
     with pytest.raises(InternalServerError) as caught:
-        call(mode, Recorder(answer), "chat", {"model": "kimi-k2.6", "messages": USER_HI})
+        call(mode, recorder, "chat", {"model": "kimi-k2.6", "messages": USER_HI})
     error = caught.value
     assert (error.code, error.message) == ("api_error", "fetch failed")
     assert error.trace_id == "2cf86e86-22a4-46e1-ac2f-032c0f2a4e89"
+    # A gateway's 200 carrying a server error is retried like the 500 it stands for.
+    assert (len(recorder.requests), error.attempts) == (3, 3)
 
 
 @pytest.mark.parametrize(

@@ -197,13 +197,78 @@ def test_one_lifecycle_builds_async_clients_like_the_sync_one() -> None:
     assert built.base_url == "https://kimi.test/v1"  # type: ignore[attr-defined]
     assert built.max_retries == 4  # type: ignore[attr-defined]
     assert clients.sync.max_retries == 4
-    assert asyncio.run(first()) is not built  # a new loop gets a new pool
+    # One async client for every loop; it opens a pool per loop.
+    assert asyncio.run(first()) is built
+
+    async def pool() -> object:
+        return clients.async_client._http_for_loop()
+
+    assert asyncio.run(pool()) is not asyncio.run(pool())
 
     own = httpx.AsyncClient()
     kept = KimiClients(options.with_http_clients(None, own))
     # the caller's own pool is reused across loops
     assert asyncio.run(_get_from(kept)) is asyncio.run(_get_from(kept))
     clients.close()
+
+
+def _loop_thread() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    return loop, thread
+
+
+def test_two_threads_with_their_own_loops_keep_one_object_each() -> None:
+    """Alternating between two live loops builds one object per loop, not one per switch."""
+    factory = Factory()
+    clients = _bound(factory)
+    loops = [_loop_thread(), _loop_thread()]
+
+    async def ask() -> object:
+        return clients.get()
+
+    try:
+        seen = [
+            asyncio.run_coroutine_threadsafe(ask(), loops[i % 2][0]).result(5) for i in range(120)
+        ]
+    finally:
+        for loop, thread in loops:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
+            loop.close()
+    assert len(factory.built) == 2
+    assert seen == [factory.built[0], factory.built[1]] * 60
+
+
+def test_two_threads_share_one_adapter_over_real_http_with_two_pools(
+    kimi_emulator: KimiEmulator,
+) -> None:
+    """The issue's case: one client used from two threads' loops, 120 calls alternating."""
+    from kimi_core.lifecycle import KimiClients
+    from kimi_core.options import KimiOptions
+
+    clients = KimiClients(KimiOptions.resolve(API_KEY, kimi_emulator.base_url, max_retries=0))
+    request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "Hi"}]}
+    loops = [_loop_thread(), _loop_thread()]
+
+    async def ask() -> str | None:
+        return (await clients.async_client.chat(request)).choices[0].message.content
+
+    try:
+        answers = [
+            asyncio.run_coroutine_threadsafe(ask(), loops[i % 2][0]).result(10) for i in range(120)
+        ]
+        for loop, _ in loops:
+            asyncio.run_coroutine_threadsafe(clients.aclose(), loop).result(5)
+    finally:
+        for loop, thread in loops:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(5)
+            loop.close()
+    assert answers == ["You said: Hi"] * 120
+    connections = {r.client for r in kimi_emulator.requests}
+    assert len(connections) == 2  # one keep-alive connection per loop, reused 60 times each
 
 
 async def _get_from(clients: object) -> object:

@@ -259,13 +259,52 @@ def test_connect_error_exhausted(mode: str, sleeps: list[float]) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_read_timeout_exhausted(mode: str, sleeps: list[float]) -> None:
+def test_read_timeout_of_a_chat_is_not_retried(mode: str, sleeps: list[float]) -> None:
+    # The request was written: the server may be generating (and billing) the answer.
+    recorder = Recorder(_raise(httpx.ReadTimeout))
+    with pytest.raises(APITimeoutError) as caught:
+        chat(mode, recorder, max_retries=2)
+    assert (caught.value.attempts, caught.value.request_sent) == (1, True)
+    assert "timed out (ReadTimeout)" in str(caught.value)
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_read_timeout_exhausted_with_retry_ambiguous(mode: str, sleeps: list[float]) -> None:
     recorder = Recorder(*[_raise(httpx.ReadTimeout) for _ in range(2)])
     with pytest.raises(APITimeoutError) as caught:
-        chat(mode, recorder, max_retries=1)
+        chat(mode, recorder, max_retries=1, retry_ambiguous=True)
     assert caught.value.attempts == 2
-    assert "timed out (ReadTimeout)" in str(caught.value)
+    assert len(recorder.requests) == 2
     assert len(sleeps) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_write_failure_is_retried_it_was_never_sent(mode: str, sleeps: list[float]) -> None:
+    recorder = Recorder(_raise(httpx.WriteError), json_response(OK))
+    assert chat(mode, recorder).message.text == "fine"
+    assert len(sleeps) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_get_is_retried_after_any_failure(mode: str, sleeps: list[float]) -> None:
+    recorder = Recorder(
+        _raise(httpx.ReadTimeout), json_response({"data": {"available_balance": 1.0}})
+    )
+    client = sync_client(recorder) if mode == "sync" else async_client(recorder)
+    balance = client.balance() if mode == "sync" else asyncio.run(client.balance())  # type: ignore[arg-type]
+    assert balance.available_balance == 1.0
+    assert len(sleeps) == 1
+
+
+def test_policy_ambiguous_failures() -> None:
+    sent = APIConnectionError("reset", request_sent=True)
+    unsent = APIConnectionError("refused", request_sent=False)
+    policy = RetryPolicy(max_retries=2)
+    assert policy.should_retry(unsent, 0, idempotent=False)
+    assert not policy.should_retry(sent, 0, idempotent=False)
+    assert policy.should_retry(sent, 0, idempotent=True)
+    assert RetryPolicy(max_retries=2, retry_ambiguous=True).should_retry(sent, 0, idempotent=False)
 
 
 @pytest.mark.parametrize("mode", MODES)

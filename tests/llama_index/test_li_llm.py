@@ -177,8 +177,18 @@ def test_pickle_carries_settings_never_the_key(
     copy.close()
     monkeypatch.delenv("MOONSHOT_API_KEY")
     monkeypatch.delenv("KIMI_API_KEY", raising=False)
-    with pytest.raises(ConfigurationError):
-        pickle.loads(data)
+    # No key in this process: unpickling works, the first call says what is missing ...
+    keyless = pickle.loads(data)
+    sent = len(chat_requests(emu))
+    with pytest.raises(ConfigurationError) as caught:
+        keyless.chat(HI)
+    assert caught.value.param == "api_key"
+    assert len(chat_requests(emu)) == sent  # nothing was sent
+    # ... and once the key is there, the same object works.
+    monkeypatch.setenv("MOONSHOT_API_KEY", "sk-set-later")
+    assert keyless.chat(HI).message.content == "You said: Hi"
+    assert keyless.client.api_key.get_secret_value() == "sk-set-later"
+    keyless.close()
 
 
 # -- request building ----------------------------------------------------------------------
@@ -327,19 +337,17 @@ def test_async_calls_work_across_event_loops(llm: Kimi) -> None:
     assert (first.message.content, second.text) == ("You said: Hi", "You said: again")
 
 
-def test_async_client_is_the_running_loops(llm: Kimi) -> None:
-    """Inside a coroutine ``async_client`` is the client the calls use: one per loop."""
+def test_async_client_opens_a_pool_per_running_loop(llm: Kimi) -> None:
+    """One async client, whatever the loop; each loop gets its own connection pool."""
 
     async def used() -> tuple[object, object, str | None]:
-        before = llm.async_client  # already this loop's, before any call in it
         response = await llm.achat(HI)
-        return before, llm.async_client, response.message.content
+        return llm.async_client, llm.async_client._http_for_loop(), response.message.content
 
     first = asyncio.run(used())
     second = asyncio.run(used())
-    assert first[0] is first[1]
-    assert second[0] is second[1]
-    assert first[0] is not second[0]
+    assert first[0] is second[0]
+    assert first[1] is not second[1]
     assert (first[2], second[2]) == ("You said: Hi", "You said: Hi")
 
 
@@ -354,8 +362,9 @@ def test_http_errors_are_the_cores_typed_errors(emu: KimiEmulator, llm: Kimi) ->
     with pytest.raises(NotFoundError, match="kimi-nope"):
         llm.chat(HI, model="kimi-nope")
     emu.fail_next(429)
+    responses = llm.stream_chat(HI)  # checked now, sent on first iteration
     with pytest.raises(RateLimitError):
-        llm.stream_chat(HI)  # raised when called: the request is sent right away
+        next(responses)
 
 
 def test_retries_come_from_the_core(emu: KimiEmulator, make_llm: Callable[..., Kimi]) -> None:

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -46,8 +45,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def fake_async_sleep(seconds: float) -> None:
         delays.append(seconds)
 
-    monkeypatch.setattr(kimi_core.client, "time", SimpleNamespace(sleep=delays.append))
-    monkeypatch.setattr(kimi_core.client, "asyncio", SimpleNamespace(sleep=fake_async_sleep))
+    monkeypatch.setattr(kimi_core.client, "_backoff", delays.append)
+    monkeypatch.setattr(kimi_core.client, "_abackoff", fake_async_sleep)
     return delays
 
 
@@ -186,26 +185,45 @@ def resetting_server() -> Iterator[tuple[str, list[int]]]:
 
 
 @pytest.mark.parametrize("path", PATHS, ids=ids)
-def test_reset_before_headers_is_retried_then_typed(
+def test_reset_after_the_request_is_not_retried(
     path: Path, resetting_server: tuple[str, list[int]], sleeps: list[float]
 ) -> None:
+    # The server read the whole request: it may be generating, and billing, the answer.
     url, accepted = resetting_server
     with pytest.raises(APIConnectionError) as caught:
         path.run(url, max_retries=2)
     assert not isinstance(caught.value, APITimeoutError)
+    assert (caught.value.attempts, caught.value.request_sent) == (1, True)
+    assert len(accepted) == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("path", PATHS, ids=ids)
+def test_reset_after_the_request_is_retried_with_retry_ambiguous(
+    path: Path, resetting_server: tuple[str, list[int]], sleeps: list[float]
+) -> None:
+    url, accepted = resetting_server
+    with pytest.raises(APIConnectionError) as caught:
+        path.run(url, max_retries=2, retry_ambiguous=True)
     assert caught.value.attempts == 3
     assert len(accepted) == 3
 
 
 @pytest.mark.parametrize("path", PATHS, ids=ids)
-def test_read_timeout_is_retried_then_typed(
+def test_read_timeout_is_not_retried_unless_asked(
     path: Path, kimi_emulator: Any, sleeps: list[float]
 ) -> None:
-    kimi_emulator.delay_next(1.0, times=2)
+    kimi_emulator.delay_next(1.0, times=3)
     with pytest.raises(APITimeoutError) as caught:
         path.run(kimi_emulator.base_url, max_retries=1, timeout=0.2)
+    assert (caught.value.attempts, caught.value.request_sent) == (1, True)
+    assert sleeps == []
+    assert _chat_requests(kimi_emulator) == 1
+    with pytest.raises(APITimeoutError) as caught:
+        path.run(kimi_emulator.base_url, max_retries=1, timeout=0.2, retry_ambiguous=True)
     assert caught.value.attempts == 2
     assert len(sleeps) == 1
+    assert _chat_requests(kimi_emulator) == 3
 
 
 # -- streams cut, garbage on the wire ----------------------------------------------------------

@@ -44,19 +44,18 @@ def test_astream_in_two_asyncio_runs(make_llm: Callable[..., ChatKimi]) -> None:
     assert asyncio.run(stream("two")) == "You said: two"
 
 
-def test_async_client_is_the_running_loops(make_llm: Callable[..., ChatKimi]) -> None:
+def test_async_client_opens_a_pool_per_running_loop(make_llm: Callable[..., ChatKimi]) -> None:
     llm = make_llm(thinking=False)
-    pending = llm.async_client  # outside a loop: the client the next loop will use
+    client = llm.async_client  # outside a loop: built now, used by every loop
 
-    async def used() -> tuple[AsyncKimiClient, AsyncKimiClient]:
+    async def used() -> tuple[AsyncKimiClient, object]:
         await llm.ainvoke("hi")
-        return llm.async_client, llm.async_client
+        return llm.async_client, llm.async_client._http_for_loop()
 
     first = asyncio.run(used())
     second = asyncio.run(used())
-    assert first == (pending, pending)
-    assert second[0] is second[1]
-    assert second[0] is not pending
+    assert first[0] is second[0] is client
+    assert first[1] is not second[1]  # the second loop could not use the first one's pool
 
 
 def test_aclose_from_a_new_loop_then_use_again(make_llm: Callable[..., ChatKimi]) -> None:
