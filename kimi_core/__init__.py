@@ -34,6 +34,7 @@ from .errors import (
     RateLimitError,
     ServiceUnavailableError,
     StreamInterruptedError,
+    StreamTimeoutError,
     ToolLoopError,
 )
 
@@ -165,6 +166,7 @@ __all__ = [
     "ServiceUnavailableError",
     "StreamAccumulator",
     "StreamInterruptedError",
+    "StreamTimeoutError",
     "ToolCall",
     "ToolLoopError",
     "Usage",

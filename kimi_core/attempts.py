@@ -18,7 +18,7 @@ fresh connection, a break mid-answer) is ambiguous.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -40,6 +40,7 @@ from .retry import parse_retry_after
 
 if TYPE_CHECKING:
     from .client import _ClientBase
+    from .ratelimit import LeaseLike
 
 __all__ = ["Attempts", "buffered"]
 
@@ -60,20 +61,26 @@ _NOT_SENT = (
 # The two ways a reused connection shows that the server had closed it before our request.
 _STALE = (httpx.RemoteProtocolError, httpx.ReadError)
 _AWAITING_ANSWER_FAILED = "http11.receive_response_headers.failed"
+_SENT = "http11.send_request_body.complete"
 
 
 class _Trace:
     """What httpcore reports about one try: did it open a connection, what did it reach."""
 
-    __slots__ = ("fresh", "last")
+    __slots__ = ("fresh", "sent", "unanswered")
 
-    def __init__(self) -> None:
-        self.fresh = False
-        self.last = ""
+    def __init__(self, sent: Callable[[], None] | None = None) -> None:
+        self.fresh = False  # a new connection was opened for this try
+        self.unanswered = False  # the request was written, and waiting for the answer failed
+        self.sent = sent  # told when the whole request is written (the limiter's RPM stamp)
 
     def note(self, event: str) -> None:
-        self.last = event
-        if event == "connection.connect_tcp.started":
+        if event == _AWAITING_ANSWER_FAILED:
+            self.unanswered = True
+        elif event == _SENT:
+            if self.sent is not None:
+                self.sent()
+        elif event == "connection.connect_tcp.started":
             self.fresh = True
 
     def __call__(self, event: str, info: dict[str, Any]) -> None:
@@ -111,6 +118,7 @@ class Attempts:
         "idempotent",
         "is_async",
         "kwargs",
+        "lease",
         "method",
         "model",
         "path",
@@ -130,8 +138,10 @@ class Attempts:
         model: str | None,
         deadline: float | None,
         is_async: bool,
+        lease: LeaseLike | None = None,
     ) -> None:
         self.client = client
+        self.lease = lease
         self.method = method
         self.path = path
         self.kwargs = kwargs
@@ -150,12 +160,13 @@ class Attempts:
         """The next try's request; its timeouts never run past the call's deadline."""
         request = self.client._build_request(http, self.method, self.path, self.kwargs, self.stream)
         if not self.idempotent:  # only a POST needs to know whether it may have been served
+            sent = getattr(self.lease, "sent", None)
             if self.is_async:
-                async_trace = _AsyncTrace()
+                async_trace = _AsyncTrace(sent)
                 request.extensions["trace"] = async_trace.acall
                 self.trace = async_trace
             else:
-                self.trace = request.extensions["trace"] = _Trace()
+                self.trace = request.extensions["trace"] = _Trace(sent)
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= 0:
@@ -265,7 +276,7 @@ class Attempts:
         return (
             trace is not None
             and not trace.fresh
-            and trace.last == _AWAITING_ANSWER_FAILED
+            and trace.unanswered
             and isinstance(exc, _STALE)
             and (
                 not isinstance(exc, httpx.RemoteProtocolError)

@@ -230,6 +230,7 @@ class _ClientBase:
         stream: bool,
         model: str | None,
         deadline: float | None,
+        lease: LeaseLike | None,
     ) -> Attempts:
         return Attempts(
             self,
@@ -240,6 +241,7 @@ class _ClientBase:
             model=model,
             deadline=deadline,
             is_async=self._is_async,
+            lease=lease,
         )
 
     def _deadline(self) -> float | None:
@@ -355,7 +357,7 @@ class KimiClient(_ClientBase):
         """Send with retries (``kimi_core.attempts``); returns a 2xx response (its body unread
         when ``stream``), or what ``parse`` reads from it."""
         attempts = self._attempts(
-            method, path, kwargs, stream=stream, model=model, deadline=deadline
+            method, path, kwargs, stream=stream, model=model, deadline=deadline, lease=lease
         )
         http = self._http
         while True:
@@ -522,7 +524,7 @@ class AsyncKimiClient(_ClientBase):
     ) -> Any:
         """``KimiClient._send``, awaited."""
         attempts = self._attempts(
-            method, path, kwargs, stream=stream, model=model, deadline=deadline
+            method, path, kwargs, stream=stream, model=model, deadline=deadline, lease=lease
         )
         http = self._http_for_loop()
         while True:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 __all__ = [
@@ -141,11 +141,12 @@ class Limiter(Protocol):
 class Lease:
     """A granted request: release it when the answer is complete (a context manager too)."""
 
-    __slots__ = ("_entry", "_limiter", "_released")
+    __slots__ = ("_entry", "_limiter", "_released", "_stamp")
 
-    def __init__(self, limiter: RateLimiter, entry: list[float]) -> None:
+    def __init__(self, limiter: RateLimiter, entry: list[float], stamp: list[float]) -> None:
         self._limiter = limiter
         self._entry = entry
+        self._stamp = stamp  # this request's (or its latest retry's) place in the RPM window
         self._released = False
 
     def release(self, actual_tokens: int | None = None) -> None:
@@ -153,13 +154,21 @@ class Lease:
             self._released = True
             self._limiter._release(self._entry, actual_tokens)
 
+    def sent(self) -> None:
+        """The whole request is written: count it in the RPM window from now on.
+
+        The server counts a request when it arrives, a little after it is written and maybe
+        long after the grant (a busy event loop, a slow upload); counting from the write
+        keeps this window from freeing a place much before the server's does."""
+        self._limiter._restamp(self._stamp)
+
     def retry(self) -> None:
         """Block until one more request (a retry of this one) fits the RPM window."""
-        self._limiter._again()
+        self._stamp = self._limiter._again()
 
     async def aretry(self) -> None:
         """``retry`` without blocking the event loop."""
-        await self._limiter._aagain()
+        self._stamp = await self._limiter._aagain()
 
     def __enter__(self) -> Lease:
         return self
@@ -176,13 +185,20 @@ class RateLimiter:
         limits: RateLimits | str | Mapping[str, int | None],
         *,
         window: float = 60.0,
+        margin: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = resolve_limits(limits)
         self.window = window
+        # A request leaves this window ``margin`` after it left the server's (default 1% of
+        # the window): the server counts it on arrival, a little after it was written here,
+        # and that delay varies from request to request.
+        self.margin = window * 0.01 if margin is None else margin
+        self._span = window + self.margin
         self._clock = clock
         self._cond = threading.Condition(threading.Lock())
-        self._requests: deque[float] = deque()
+        # One ``[time]`` per request in the RPM window (a list: ``Lease.sent`` moves it).
+        self._requests: deque[list[float]] = deque()
         self._token_entries: deque[list[float]] = deque()
         self._token_sum = 0.0
         self._in_flight = 0
@@ -199,9 +215,9 @@ class RateLimiter:
         return self._in_flight
 
     def _expire(self, now: float) -> None:
-        horizon = now - self.window
+        horizon = now - self._span
         requests = self._requests
-        while requests and requests[0] <= horizon:
+        while requests and requests[0][0] <= horizon:
             requests.popleft()
         entries = self._token_entries
         while entries and entries[0][0] <= horizon:
@@ -217,62 +233,88 @@ class RateLimiter:
         if self._paused_until > now:
             return self._paused_until - now, None
         if limits.rpm is not None and len(self._requests) >= limits.rpm:
-            return self._requests[0] + self.window - now, None
+            return self._requests[0][0] + self._span - now, None
         if limits.tpm is not None and self._token_sum and self._token_sum + tokens > limits.tpm:
             excess = self._token_sum + tokens - limits.tpm
             for when, count in self._token_entries:
                 excess -= count
                 if excess <= 0:
-                    return when + self.window - now, None
+                    return when + self._span - now, None
             # Larger than the whole TPM: wait until the window is empty, then let it through.
-            return self._token_entries[-1][0] + self.window - now, None
-        self._requests.append(now)
+            return self._token_entries[-1][0] + self._span - now, None
+        stamp = [now]
+        self._requests.append(stamp)
         entry = [now, float(tokens)]
         self._token_entries.append(entry)
         self._token_sum += tokens
         self._in_flight += 1
-        return 0.0, Lease(self, entry)
+        return 0.0, Lease(self, entry, stamp)
 
-    def _try_again(self) -> float:
-        """Count a retry under a held lease if the RPM window allows (0.0), else the wait."""
+    def _try_again(self) -> tuple[float, list[float] | None]:
+        """Count a retry under a held lease if the RPM window allows (its stamp), else the
+        wait."""
         now = self._clock()
         self._expire(now)
         if self._paused_until > now:
-            return self._paused_until - now
+            return self._paused_until - now, None
         rpm = self.limits.rpm
         if rpm is not None and len(self._requests) >= rpm:
-            return self._requests[0] + self.window - now
-        self._requests.append(now)
-        return 0.0
+            return self._requests[0][0] + self._span - now, None
+        stamp = [now]
+        self._requests.append(stamp)
+        return 0.0, stamp
 
-    def _again(self) -> None:
+    def _again(self) -> list[float]:
         with self._cond:
-            while (wait := self._try_again()) > 0:
+            while True:
+                wait, stamp = self._try_again()
+                if stamp is not None:
+                    return stamp
                 self._cond.wait(max(wait, 0.001))
 
-    async def _aagain(self) -> None:
+    async def _aagain(self) -> list[float]:
         while True:
             with self._cond:
-                wait = self._try_again()
-            if wait <= 0:
-                return
+                wait, stamp = self._try_again()
+            if stamp is not None:
+                return stamp
             await asyncio.sleep(max(wait, 0.001))
+
+    def _restamp(self, stamp: list[float]) -> None:
+        # Entries stay in grant order; one moved later only expires later (never too early).
+        with self._cond:
+            stamp[0] = max(stamp[0], self._clock())
 
     def observe(
         self, rate_limit: Mapping[str, int | str] | None, retry_after: float | None = None
     ) -> None:
-        """Correct the pace with what the server reported: its ``Retry-After`` on a 429, or
-        ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset`` (seconds, or a Unix time)."""
+        """Correct the pace with what the server reported.
+
+        - A 429's ``Retry-After``: no request starts before it has passed.
+        - ``X-RateLimit-Limit`` below the configured RPM: the server's figure is used.
+        - ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset`` (seconds, or a Unix time)
+          while this limiter still counts plenty of room (under 90% of the RPM): someone else
+          uses the account too, so nothing starts until the reset. When this limiter's own
+          window is (nearly) full as well, its own count decides: it knows to the millisecond
+          when a place frees, the header only to the second, and a little late.
+        """
         wait = retry_after or 0.0
-        if rate_limit and rate_limit.get("remaining") == 0:
-            reset = rate_limit.get("reset")
-            if isinstance(reset, int | float):
-                seconds = reset - time.time() if reset > 1_000_000_000 else float(reset)
-                wait = max(wait, seconds)
-        if wait <= 0:
-            return
         with self._cond:
-            self._paused_until = max(self._paused_until, self._clock() + min(wait, self.window))
+            now = self._clock()
+            rpm = self.limits.rpm
+            if rate_limit:
+                limit = rate_limit.get("limit")
+                if isinstance(limit, int) and limit > 0 and (rpm is None or limit < rpm):
+                    self.limits = replace(self.limits, rpm=limit)
+                    rpm = limit
+                reset = rate_limit.get("reset")
+                if rate_limit.get("remaining") == 0 and isinstance(reset, int | float):
+                    self._expire(now)
+                    if rpm is None or len(self._requests) < 0.9 * rpm:
+                        seconds = reset - time.time() if reset > 1_000_000_000 else float(reset)
+                        wait = max(wait, seconds)
+            if wait > 0:
+                self._paused_until = max(self._paused_until, now + min(wait, self.window))
 
     def acquire(self, tokens: int = 0) -> Lease:
         """Block until the request may be sent."""
@@ -306,7 +348,7 @@ class RateLimiter:
     def _release(self, entry: list[float], actual_tokens: int | None) -> None:
         with self._cond:
             self._in_flight -= 1
-            if actual_tokens is not None and entry[0] > self._clock() - self.window:
+            if actual_tokens is not None and entry[0] > self._clock() - self._span:
                 self._token_sum += actual_tokens - entry[1]
                 entry[1] = float(actual_tokens)
             self._cond.notify()

@@ -99,13 +99,9 @@ class StreamAccumulator:
         try:
             chunk = json.loads(data)
         except ValueError:
-            raise MalformedResponseError(
-                "stream event is not JSON", body=data[:500], request_id=self.request_id
-            ) from None
+            raise self._malformed_event("stream event is not JSON", data) from None
         if not isinstance(chunk, dict):
-            raise MalformedResponseError(
-                "stream event is not a JSON object", body=data[:500], request_id=self.request_id
-            )
+            raise self._malformed_event("stream event is not a JSON object", data)
         if "error" in chunk and not chunk.get("choices"):
             raise self._in_stream_error(chunk)
         self.add_chunk(chunk)
@@ -199,6 +195,11 @@ class StreamAccumulator:
         error = MalformedResponseError(
             what, body=json.dumps(chunk, default=str)[:500], request_id=self.request_id
         )
+        error.text, error.reasoning = self.text, self.reasoning
+        return error
+
+    def _malformed_event(self, what: str, data: str) -> MalformedResponseError:
+        error = MalformedResponseError(what, body=data[:500], request_id=self.request_id)
         error.text, error.reasoning = self.text, self.reasoning
         return error
 

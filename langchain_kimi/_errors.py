@@ -46,6 +46,7 @@ __all__ = [
     "KimiRateLimitError",
     "KimiServiceUnavailableError",
     "KimiStreamInterruptedError",
+    "KimiStreamTimeoutError",
     "ToolLoopError",
     "translate_error",
     "translated_errors",
@@ -124,6 +125,11 @@ class KimiStreamInterruptedError(core.StreamInterruptedError, ModelConnectionErr
     """A stream broke before ``[DONE]``; ``text``/``reasoning`` hold what had arrived."""
 
 
+class KimiStreamTimeoutError(core.StreamTimeoutError, ModelTimeoutError):
+    """The call's ``total_timeout`` passed mid-stream; ``text``/``reasoning`` hold what had
+    arrived."""
+
+
 class KimiMalformedResponseError(core.MalformedResponseError, ModelAPIError):
     """A 2xx answer that is not the Kimi wire format."""
 
@@ -153,6 +159,7 @@ _MAPPING: tuple[tuple[type[core.KimiError], type[core.KimiError]], ...] = (
     (core.InternalServerError, KimiInternalServerError),
     (core.ClientClosedRequestError, KimiClientClosedRequestError),
     (core.APIStatusError, KimiAPIStatusError),
+    (core.StreamTimeoutError, KimiStreamTimeoutError),
     (core.StreamInterruptedError, KimiStreamInterruptedError),
     (core.APITimeoutError, KimiAPITimeoutError),
     (core.APIConnectionError, KimiAPIConnectionError),

@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--concurrency", type=int, default=None, help="simulated concurrency")
     parser.add_argument("--tpm", type=int, default=None, help="simulated tokens per minute")
     parser.add_argument(
+        "--window",
+        type=float,
+        default=60.0,
+        help="seconds the --rpm / --tpm limits count over (default 60, as the API)",
+    )
+    parser.add_argument(
         "--chunk-delay", type=float, default=0.0, help="seconds between SSE events (default 0)"
     )
     return parser
@@ -64,8 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         concurrency_limit=args.concurrency,
         chunk_delay=args.chunk_delay,
     )
-    if args.tpm is not None:
-        emulator.set_limits(args.rpm, args.concurrency, tpm=args.tpm)
+    if args.tpm is not None or args.window != 60.0:
+        emulator.set_limits(args.rpm, args.concurrency, tpm=args.tpm, window=args.window)
     with emulator:
         print(f"Kimi emulator ({args.dialect}) listening on {emulator.base_url}", flush=True)
         if args.api_key:

@@ -45,7 +45,7 @@ def wait_needed(limiter: RateLimiter, tokens: int = 0) -> float:
 
 def test_rpm_window() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimits(rpm=2), clock=clock)
+    limiter = RateLimiter(RateLimits(rpm=2), margin=0, clock=clock)
     limiter.acquire().release()
     clock.now += 10
     limiter.acquire().release()
@@ -59,7 +59,7 @@ def test_rpm_window() -> None:
 
 def test_tpm_window() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimits(tpm=100), clock=clock)
+    limiter = RateLimiter(RateLimits(tpm=100), margin=0, clock=clock)
     limiter.acquire(60).release()
     assert wait_needed(limiter, 50) == 60.0
     clock.now += 10
@@ -72,7 +72,7 @@ def test_tpm_window() -> None:
 
 def test_request_larger_than_tpm_waits_for_an_empty_window() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimits(tpm=100), clock=clock)
+    limiter = RateLimiter(RateLimits(tpm=100), margin=0, clock=clock)
     limiter.acquire(50).release()
     clock.now += 5
     assert wait_needed(limiter, 150) == 55.0
@@ -82,7 +82,7 @@ def test_request_larger_than_tpm_waits_for_an_empty_window() -> None:
 
 def test_lease_release_corrects_tokens() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimits(tpm=100), clock=clock)
+    limiter = RateLimiter(RateLimits(tpm=100), margin=0, clock=clock)
     lease = limiter.acquire(80)
     assert wait_needed(limiter, 30) == 60.0
     lease.release(20)  # the real usage was much lower than the estimate
@@ -92,7 +92,7 @@ def test_lease_release_corrects_tokens() -> None:
 
 def test_lease_release_corrects_upwards_and_is_idempotent() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimits(tpm=100, concurrency=5), clock=clock)
+    limiter = RateLimiter(RateLimits(tpm=100, concurrency=5), margin=0, clock=clock)
     lease = limiter.acquire(10)
     lease.release(95)
     lease.release(1)  # a second release changes nothing
@@ -102,7 +102,7 @@ def test_lease_release_corrects_upwards_and_is_idempotent() -> None:
 
 def test_concurrency_cap_sync() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimits(concurrency=2), clock=clock)
+    limiter = RateLimiter(RateLimits(concurrency=2), margin=0, clock=clock)
     first, second = limiter.acquire(), limiter.acquire()
     assert limiter.in_flight == 2
     assert wait_needed(limiter) == -1.0  # until a request ends
@@ -197,7 +197,7 @@ def test_clients_share_one_limiter_per_key() -> None:
 
 def test_chat_releases_its_lease_with_the_real_usage() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimits(tpm=1000, concurrency=1), clock=clock)
+    limiter = RateLimiter(RateLimits(tpm=1000, concurrency=1), margin=0, clock=clock)
     answer = {"choices": [{"message": {"content": "ok"}}], "usage": {"total_tokens": 990}}
     client = sync_client(Recorder(json_response(answer)), rate_limiter=limiter)
     client.chat({"model": "kimi-k2-0905-preview", "messages": USER_HI})
@@ -207,7 +207,7 @@ def test_chat_releases_its_lease_with_the_real_usage() -> None:
 
 def test_stream_releases_its_lease_with_the_streamed_usage() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(RateLimits(tpm=1000, concurrency=1), clock=clock)
+    limiter = RateLimiter(RateLimits(tpm=1000, concurrency=1), margin=0, clock=clock)
     body = sse_bytes(
         {"choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": "stop"}]},
         {"choices": [], "usage": {"total_tokens": 995}},
@@ -227,3 +227,66 @@ async def test_async_chat_error_still_releases_the_lease() -> None:
     with pytest.raises(BadRequestError):
         await client.chat({"model": "kimi-k2-0905-preview", "messages": USER_HI})
     assert limiter.in_flight == 0
+
+
+# -- pacing against the server's own count (issue 17: retries, stamps, headers) ----------------
+
+
+def test_a_request_leaves_the_window_a_margin_after_the_servers() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(rpm=1), clock=clock)  # margin: 1% of 60 s
+    assert limiter.margin == 0.6
+    limiter.acquire().release()
+    assert wait_needed(limiter) == pytest.approx(60.6)
+
+
+def test_a_request_counts_from_when_it_was_written() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(rpm=1), margin=0, clock=clock)
+    lease = limiter.acquire()
+    clock.now += 5  # the request waited 5 s for a connection, then was written
+    lease.sent()
+    lease.release()
+    assert wait_needed(limiter) == 60.0  # 60 s from the write, not from the grant
+
+
+def test_a_retry_takes_a_place_in_the_rpm_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(rpm=2), margin=0, clock=clock)
+    lease = limiter.acquire()
+    lease.retry()  # the second try of the same call: a second request for the server
+    assert len(limiter._requests) == 2
+    assert wait_needed(limiter) == 60.0
+    lease.release()
+
+
+def test_retry_after_pauses_every_caller() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(rpm=100), margin=0, clock=clock)
+    limiter.observe(None, retry_after=7.0)
+    assert wait_needed(limiter) == 7.0
+
+
+def test_no_remaining_requests_pause_only_when_this_limiter_saw_room() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(rpm=10), margin=0, clock=clock)
+    limiter.acquire().release()
+    # The server's window is full though this one holds 1 of 10: others use the account.
+    limiter.observe({"limit": 10, "remaining": 0, "reset": 4})
+    assert wait_needed(limiter) == 4.0
+
+    own = RateLimiter(RateLimits(rpm=2), margin=0, clock=clock)
+    own.acquire().release()
+    own.acquire().release()
+    # Both windows are full: this limiter's exact count decides, not the header's seconds.
+    own.observe({"limit": 2, "remaining": 0, "reset": 59})
+    assert wait_needed(own) == 60.0
+    assert own._paused_until == 0.0
+
+
+def test_a_lower_server_limit_replaces_the_configured_rpm() -> None:
+    limiter = RateLimiter(RateLimits(rpm=500, concurrency=3), margin=0, clock=FakeClock())
+    limiter.observe({"limit": 200, "remaining": 150, "reset": 1})
+    assert limiter.limits == RateLimits(rpm=200, concurrency=3)
+    limiter.observe({"limit": 900, "remaining": 150, "reset": 1})
+    assert limiter.limits.rpm == 200  # never raised above what was configured

@@ -65,3 +65,18 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record every backoff wait the clients ask for, without waiting."""
+    import kimi_core.client
+
+    delays: list[float] = []
+
+    async def fake_async_sleep(seconds: float) -> None:
+        delays.append(seconds)
+
+    monkeypatch.setattr(kimi_core.client, "_backoff", delays.append)
+    monkeypatch.setattr(kimi_core.client, "_abackoff", fake_async_sleep)
+    return delays

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from reliability_paths import ANSWER, CHAT_PATHS, PATHS, STREAM_PATHS, Path, core_sync_chat
 
-import kimi_core.client
 from kimi_core import (
     APIConnectionError,
     APITimeoutError,
@@ -35,19 +34,6 @@ from kimi_core import (
 ids = [p.name for p in PATHS]
 stream_ids = [p.name for p in STREAM_PATHS]
 chat_ids = [p.name for p in CHAT_PATHS]
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record every backoff wait the clients ask for, without waiting."""
-    delays: list[float] = []
-
-    async def fake_async_sleep(seconds: float) -> None:
-        delays.append(seconds)
-
-    monkeypatch.setattr(kimi_core.client, "_backoff", delays.append)
-    monkeypatch.setattr(kimi_core.client, "_abackoff", fake_async_sleep)
-    return delays
 
 
 def _chat_requests(emu: Any) -> int:
