@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from .request import prepare_chat_payload, thinking_param
     from .retry import RetryPolicy
     from .stream import AsyncChatStream, ChatStream, StreamAccumulator
+    from .token_count import TokenCount, TokenCountEstimateWarning
     from .types import (
         Balance,
         ChatCompletion,
@@ -110,6 +111,8 @@ _LAZY = {
     "RateLimiter": "ratelimit",
     "RateLimits": "ratelimit",
     "shared_rate_limiter": "ratelimit",
+    "TokenCount": "token_count",
+    "TokenCountEstimateWarning": "token_count",
     "AsyncChatStream": "stream",
     "ChatStream": "stream",
     "StreamAccumulator": "stream",
@@ -167,6 +170,8 @@ __all__ = [
     "StreamAccumulator",
     "StreamInterruptedError",
     "StreamTimeoutError",
+    "TokenCount",
+    "TokenCountEstimateWarning",
     "ToolCall",
     "ToolLoopError",
     "Usage",

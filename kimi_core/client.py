@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 import httpx
@@ -24,6 +24,7 @@ from .errors import (
     APIStatusError,
     ConfigurationError,
     InvalidParameterError,
+    KimiError,
     MalformedResponseError,
     error_from_body,
     request_id,
@@ -37,6 +38,7 @@ from .ratelimit import LeaseLike, Limiter, estimate_request_tokens, rate_limit_h
 from .request import prepare_chat_payload
 from .retry import RetryPolicy
 from .stream import AsyncChatStream, ChatStream
+from .token_count import TokenCount, TokenCounter
 from .types import Balance, ChatCompletion, ChatRequest, ModelCard
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncKimiClient", "KimiClient", "PreparedChat"]
@@ -209,6 +211,7 @@ class _ClientBase:
             **options.default_headers,
         }
         self.rate_limiter: Limiter | None = options.rate_limiter
+        self._token_counter = TokenCounter()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -450,9 +453,37 @@ class KimiClient(_ClientBase):
         return stream
 
     def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
-        """POST /tokenizers/estimate-token-count: Kimi's own count for these messages."""
+        """POST /tokenizers/estimate-token-count: Kimi's own count for these messages (one
+        request; ``count_tokens`` is the cached, offline-capable way)."""
         body = _encode({"model": model, "messages": messages})
         return _token_count(self._send("POST", "/tokenizers/estimate-token-count", content=body))
+
+    def count_tokens(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        exact: bool = False,
+        offline: bool = False,
+    ) -> TokenCount:
+        """Tokens of ``messages``: one request per message not counted before (``exact``:
+        one for the whole list), the offline estimate when the endpoint cannot be reached or
+        ``offline`` is set (``kimi_core.token_count``)."""
+        counter = self._token_counter
+        if offline or counter.offline():
+            return counter.estimate(messages)
+        try:
+            if exact:
+                return TokenCount(self.estimate_tokens(model, list(messages)))
+            fresh: dict[str, int] = {}
+            for key, message in counter.missing(model, messages):
+                fresh[key] = self.estimate_tokens(model, [message])
+                counter.store(key, fresh[key])
+            return counter.total(model, messages, fresh)
+        except KimiError as exc:
+            if not counter.unreachable(exc):
+                raise
+            return counter.went_offline(messages, exc)
 
     def list_models(self) -> list[ModelCard]:
         """GET /models (the same as ``client.models.list()``)."""
@@ -620,6 +651,31 @@ class AsyncKimiClient(_ClientBase):
         body = _encode({"model": model, "messages": messages})
         response = await self._send("POST", "/tokenizers/estimate-token-count", content=body)
         return _token_count(response)
+
+    async def count_tokens(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        exact: bool = False,
+        offline: bool = False,
+    ) -> TokenCount:
+        """``KimiClient.count_tokens``, awaited."""
+        counter = self._token_counter
+        if offline or counter.offline():
+            return counter.estimate(messages)
+        try:
+            if exact:
+                return TokenCount(await self.estimate_tokens(model, list(messages)))
+            fresh: dict[str, int] = {}
+            for key, message in counter.missing(model, messages):
+                fresh[key] = await self.estimate_tokens(model, [message])
+                counter.store(key, fresh[key])
+            return counter.total(model, messages, fresh)
+        except KimiError as exc:
+            if not counter.unreachable(exc):
+                raise
+            return counter.went_offline(messages, exc)
 
     async def list_models(self) -> list[ModelCard]:
         """GET /models (the same as ``await client.models.list()``)."""

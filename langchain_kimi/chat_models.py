@@ -515,18 +515,25 @@ class ChatKimi(BaseChatModel):
         return list(wire)
 
     def get_num_tokens_from_messages(
-        self, messages: list[BaseMessage], tools: Sequence[Any] | None = None
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[Any] | None = None,
+        *,
+        offline: bool = False,
     ) -> int:
-        """Kimi's own count (``POST /tokenizers/estimate-token-count``)."""
+        """Kimi's own count (``POST /tokenizers/estimate-token-count``), one request per
+        message not counted before; the offline estimate (a ``kimi_core.TokenCount`` with
+        ``estimated=True``, and a ``TokenCountEstimateWarning``) when the endpoint cannot be
+        reached, or always with ``offline=True`` (README, "Token counting")."""
         with translated_errors():
             wire = self._token_messages(messages, tools)
-            return self.client.estimate_tokens(self.model_name, wire)
+            return self.client.count_tokens(self.model_name, wire, offline=offline)
 
     def get_num_tokens(self, text: str) -> int:
         """Kimi's count for ``text`` sent as one user message (message overhead included)."""
         with translated_errors():
             wire: list[Mapping[str, Any]] = [{"role": "user", "content": text}]
-            return self.client.estimate_tokens(self.model_name, wire)
+            return self.client.count_tokens(self.model_name, wire)
 
     # -- tools and structured output ---------------------------------------------------------
     def bind_tools(

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from .base import Kimi
 from .readers import KimiFileReader
+from .tokenizer import KimiTokenizer
 
-__all__ = ["Kimi", "KimiFileReader"]
+__all__ = ["Kimi", "KimiFileReader", "KimiTokenizer"]

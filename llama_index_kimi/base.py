@@ -53,9 +53,11 @@ from kimi_core.ratelimit import RateLimiter, RateLimits
 from kimi_core.request import build_chat_request, chat_defaults, sampling_values
 from kimi_core.structured import json_mode_format, json_schema_format, parse_json_object
 from kimi_core.thinking import keeps_reasoning
+from kimi_core.token_count import TokenCount
 from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS, BuiltinToolLoop
 
 from . import _fastpath
+from .tokenizer import KimiTokenizer
 from .utils import StreamFolder, chat_response, to_kimi_messages, tool_selections
 
 if TYPE_CHECKING:
@@ -370,6 +372,20 @@ class Kimi(FunctionCallingLLM):
         will use); a new pool is opened when the loop changes, unless ``async_http_client``
         was given."""
         return self._clients.async_client
+
+    def tokenizer(self, *, offline: bool = False) -> KimiTokenizer:
+        """A LlamaIndex tokenizer counting with Kimi (``Settings.tokenizer = llm.tokenizer()``,
+        ``TokenCountingHandler(tokenizer=llm.tokenizer())``); ``offline=True`` for text
+        splitters (``llama_index_kimi.tokenizer``)."""
+        return KimiTokenizer(self.client, self.model or DEFAULT_MODEL, offline=offline)
+
+    def count_tokens(self, messages: Sequence[ChatMessage], *, offline: bool = False) -> TokenCount:
+        """Kimi's count of ``messages`` (cached per message; the offline estimate, marked
+        ``estimated``, when the endpoint cannot be reached)."""
+        wire, _ = to_kimi_messages(messages)
+        for message in wire:
+            message.pop("partial", None)
+        return self.client.count_tokens(self.model or DEFAULT_MODEL, wire, offline=offline)
 
     def close(self) -> None:
         """Close the sync connection pool (HTTP clients passed in are left open)."""

@@ -516,26 +516,27 @@ def test_bind_tools_response_format_is_json_schema_or_json_mode() -> None:
 # -- tokens and usage -------------------------------------------------------------------------
 
 
-def test_token_counts_use_kimis_endpoint() -> None:
+def test_token_counts_use_kimis_endpoint_once_per_message() -> None:
     def respond(request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/v1/tokenizers/estimate-token-count"
         return httpx.Response(200, json={"data": {"total_tokens": 42}})
 
     llm, sent = mock_llm(respond)
     history = [HumanMessage("hi"), AIMessage("Dear")]
-    assert llm.get_num_tokens_from_messages(history) == 42
-    assert sent.bodies[0] == {
-        "model": "kimi-k2.6",
-        "messages": [
-            {"role": "user", "content": "hi"},
-            {"role": "assistant", "content": "Dear"},
-        ],
-    }
-    assert llm.get_num_tokens_from_messages([HumanMessage("hi")], tools=[add]) == 42
-    assert sent.bodies[1]["messages"][0]["role"] == "system"
-    assert '"name": "add"' in sent.bodies[1]["messages"][0]["content"]
+    # Each message counted alone (42 each), the extra per-request overhead (3) taken out once.
+    assert llm.get_num_tokens_from_messages(history) == 42 + 42 - 3
+    assert sent.bodies == [
+        {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]},
+        {"model": "kimi-k2.6", "messages": [{"role": "assistant", "content": "Dear"}]},
+    ]
+    assert llm.get_num_tokens_from_messages(history) == 81
+    assert len(sent.bodies) == 2  # both cached
+    assert llm.get_num_tokens_from_messages([HumanMessage("hi")], tools=[add]) == 81
+    assert sent.bodies[2]["messages"][0]["role"] == "system"
+    assert '"name": "add"' in sent.bodies[2]["messages"][0]["content"]
+    assert len(sent.bodies) == 3  # "hi" was cached
     assert llm.get_num_tokens("hello") == 42
-    assert sent.bodies[2]["messages"] == [{"role": "user", "content": "hello"}]
+    assert sent.bodies[3]["messages"] == [{"role": "user", "content": "hello"}]
 
 
 def test_default_headers_are_sent() -> None:

@@ -1,0 +1,93 @@
+"""Kimi's token counts as a LlamaIndex tokenizer and on ``Kimi.count_tokens``: cached per
+text or message, offline when asked or when the endpoint cannot be reached (issue 18,
+item 2). Over real HTTP against the emulator."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+
+import pytest
+from llama_index.core import Settings
+from llama_index.core.llms import ChatMessage
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.utilities.token_counting import TokenCounter
+
+from kimi_core import TokenCount, TokenCountEstimateWarning
+from kimi_core.emulator import KimiEmulator
+from kimi_core.token_estimate import count_prompt
+from llama_index_kimi import Kimi, KimiTokenizer
+
+
+def count_requests(emu: KimiEmulator) -> int:
+    return sum(1 for r in emu.requests if r.path.endswith("/tokenizers/estimate-token-count"))
+
+
+@pytest.fixture
+def restore_tokenizer() -> Iterator[None]:
+    before = Settings._tokenizer
+    yield
+    Settings._tokenizer = before
+
+
+def test_settings_tokenizer_counts_with_kimi_once_per_text(
+    make_llm: Callable[..., Kimi], emu: KimiEmulator, restore_tokenizer: None
+) -> None:
+    llm = make_llm()
+    tokenizer = llm.tokenizer()
+    assert isinstance(tokenizer, KimiTokenizer)
+    Settings.tokenizer = tokenizer
+    counter = TokenCounter()  # what TokenCountingHandler uses
+    # "hello" as one user message on the emulator: 3 + (3 + 2) = 8.
+    assert counter.get_string_tokens("hello") == 8
+    assert counter.get_string_tokens("hello") == 8
+    assert count_requests(emu) == 1
+
+
+def test_an_offline_tokenizer_splits_documents_without_requests(
+    make_llm: Callable[..., Kimi], emu: KimiEmulator
+) -> None:
+    llm = make_llm()
+    splitter = SentenceSplitter(
+        chunk_size=40, chunk_overlap=0, tokenizer=llm.tokenizer(offline=True)
+    )
+    text = " ".join(f"Sentence number {i} is here." for i in range(30))
+    chunks = splitter.split_text(text)
+    assert len(chunks) > 1
+    assert "".join(chunks).replace(" ", "") == text.replace(" ", "")
+    assert count_requests(emu) == 0
+
+
+def test_count_tokens_of_chat_messages_is_exact_and_cached(
+    make_llm: Callable[..., Kimi], emu: KimiEmulator
+) -> None:
+    llm = make_llm()
+    messages = [
+        ChatMessage(role="system", content="Be brief."),
+        ChatMessage(role="user", content="Hi"),
+        ChatMessage(role="assistant", content="Hello!"),
+        ChatMessage(role="user", content="Hi"),
+    ]
+    count = llm.count_tokens(messages)
+    wire = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert (count, count.estimated) == (count_prompt(wire), False)
+    assert count_requests(emu) == 3  # "Hi" twice is one distinct message
+    assert llm.count_tokens(messages[:2]) == count_prompt(wire[:2])
+    assert count_requests(emu) == 3
+
+
+def test_without_a_server_the_count_is_an_estimate() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    llm = Kimi(model="kimi-k2.6", api_key="sk-offline", base_url=url, max_retries=0)
+    with pytest.warns(TokenCountEstimateWarning):
+        count = llm.count_tokens([ChatMessage(role="user", content="hello")])
+    assert isinstance(count, TokenCount)
+    assert (count, count.estimated) == (8, True)
+    assert len(llm.tokenizer()("hello")) == 8
