@@ -23,7 +23,9 @@ from .errors import (
     ConfigurationError,
     ContentFilterError,
     ContextLengthExceededError,
+    FiberFailedError,
     FileTooLargeError,
+    FormulaNotFoundError,
     InternalServerError,
     InvalidParameterError,
     KimiError,
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from .cost import Cost, cost_of
     from .emulator import KimiEmulator
     from .files import ExtractedFile
+    from .formulas import OFFICIAL_FORMULAS, Fiber, FormulaTool
     from .gateways import GATEWAYS, Gateway, get_gateway
     from .lifecycle import KimiClients
     from .loop import LoopBoundClient
@@ -103,6 +106,9 @@ _LAZY = {
     "KimiClient": "client",
     "KimiEmulator": "emulator",
     "ExtractedFile": "files",
+    "OFFICIAL_FORMULAS": "formulas",
+    "Fiber": "formulas",
+    "FormulaTool": "formulas",
     "LoopBoundClient": "loop",
     "PRESETS": "ratelimit",
     "Lease": "ratelimit",
@@ -118,6 +124,7 @@ __all__ = [
     "CATALOG",
     "DEFAULT_MODEL",
     "GATEWAYS",
+    "OFFICIAL_FORMULAS",
     "PRESETS",
     "APIConnectionError",
     "APIError",
@@ -138,8 +145,12 @@ __all__ = [
     "ContextLengthExceededError",
     "Cost",
     "ExtractedFile",
+    "Fiber",
+    "FiberFailedError",
     "FileObject",
     "FileTooLargeError",
+    "FormulaNotFoundError",
+    "FormulaTool",
     "Gateway",
     "InternalServerError",
     "InvalidParameterError",

@@ -65,14 +65,15 @@ _AWAITING_ANSWER_FAILED = "http11.receive_response_headers.failed"
 class _Trace:
     """What httpcore reports about one try: did it open a connection, what did it reach."""
 
-    __slots__ = ("fresh", "last")
+    __slots__ = ("failed", "fresh")
 
     def __init__(self) -> None:
         self.fresh = False
-        self.last = ""
+        self.failed = ""  # the first step that failed (httpcore then closes the response)
 
     def note(self, event: str) -> None:
-        self.last = event
+        if event.endswith(".failed") and not self.failed:
+            self.failed = event
         if event == "connection.connect_tcp.started":
             self.fresh = True
 
@@ -265,7 +266,7 @@ class Attempts:
         return (
             trace is not None
             and not trace.fresh
-            and trace.last == _AWAITING_ANSWER_FAILED
+            and trace.failed == _AWAITING_ANSWER_FAILED
             and isinstance(exc, _STALE)
             and (
                 not isinstance(exc, httpx.RemoteProtocolError)

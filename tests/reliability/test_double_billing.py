@@ -50,9 +50,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def test_an_answer_lost_after_the_request_is_not_sent_again(
     path: Path, behaviour: Any, sleeps: list[float]
 ) -> None:
-    with HostileServer(behaviour) as server:
-        with pytest.raises(KimiError) as caught:
-            path.run(server.url, max_retries=2)
+    with HostileServer(behaviour) as server, pytest.raises(KimiError) as caught:
+        path.run(server.url, max_retries=2)
     error = caught.value
     # Mid-body on a stream path, the answer had started: an interrupted stream.
     assert isinstance(error, APIConnectionError | StreamInterruptedError)
@@ -64,20 +63,24 @@ def test_an_answer_lost_after_the_request_is_not_sent_again(
 
 @pytest.mark.parametrize("path", PATHS, ids=ids)
 def test_retry_ambiguous_opts_in_to_sending_again(path: Path, sleeps: list[float]) -> None:
-    with HostileServer(close_without_response) as server:
-        with pytest.raises(APIConnectionError) as caught:
-            path.run(server.url, max_retries=2, retry_ambiguous=True)
+    with (
+        HostileServer(close_without_response) as server,
+        pytest.raises(APIConnectionError) as caught,
+    ):
+        path.run(server.url, max_retries=2, retry_ambiguous=True)
     assert caught.value.attempts == 3
     assert server.requests == 3
 
 
 def test_a_stale_keep_alive_connection_is_retried_at_once(sleeps: list[float]) -> None:
-    with HostileServer(stale_after_first) as server:
-        with KimiClient(api_key="sk-stale", base_url=server.url, max_retries=2) as client:
-            request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "ping"}]}
-            assert client.chat(request).message.text == ANSWER
-            # The second call gets the pooled connection, which the server drops unanswered.
-            assert client.chat(request).message.text == ANSWER
+    with (
+        HostileServer(stale_after_first) as server,
+        KimiClient(api_key="sk-stale", base_url=server.url, max_retries=2) as client,
+    ):
+        request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "ping"}]}
+        assert client.chat(request).message.text == ANSWER
+        # The second call gets the pooled connection, which the server drops unanswered.
+        assert client.chat(request).message.text == ANSWER
     assert (server.requests, server.connections) == (3, 2)
     assert sleeps == [0.0]  # no backoff for a race with the server's idle close
 
@@ -101,11 +104,13 @@ def test_a_stale_connection_is_retried_at_once_async(sleeps: list[float]) -> Non
 def test_a_fresh_connection_closed_unanswered_is_not_stale(sleeps: list[float]) -> None:
     """Only a connection reused from the pool can be stale: on a fresh one the server read
     the request, and may be acting on it."""
-    with HostileServer(close_without_response) as server:
-        with KimiClient(api_key="sk-stale", base_url=server.url, max_retries=2) as client:
-            request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "ping"}]}
-            with pytest.raises(APIConnectionError) as caught:
-                client.chat(request)
+    with (
+        HostileServer(close_without_response) as server,
+        KimiClient(api_key="sk-stale", base_url=server.url, max_retries=2) as client,
+    ):
+        request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "ping"}]}
+        with pytest.raises(APIConnectionError) as caught:
+            client.chat(request)
     assert caught.value.request_sent is True
     assert "Server disconnected without sending a response" in str(caught.value)
     assert server.requests == 1
