@@ -23,7 +23,9 @@ from .errors import (
     ConfigurationError,
     ContentFilterError,
     ContextLengthExceededError,
+    FiberFailedError,
     FileTooLargeError,
+    FormulaNotFoundError,
     InternalServerError,
     InvalidParameterError,
     KimiError,
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from .cost import Cost, cost_of
     from .emulator import KimiEmulator
     from .files import ExtractedFile
+    from .formulas import OFFICIAL_FORMULAS, Fiber, FormulaTool
     from .gateways import GATEWAYS, Gateway, get_gateway
     from .lifecycle import KimiClients
     from .loop import LoopBoundClient
@@ -105,6 +108,9 @@ _LAZY = {
     "KimiClient": "client",
     "KimiEmulator": "emulator",
     "ExtractedFile": "files",
+    "OFFICIAL_FORMULAS": "formulas",
+    "Fiber": "formulas",
+    "FormulaTool": "formulas",
     "LoopBoundClient": "loop",
     "PRESETS": "ratelimit",
     "Lease": "ratelimit",
@@ -122,6 +128,7 @@ __all__ = [
     "CATALOG",
     "DEFAULT_MODEL",
     "GATEWAYS",
+    "OFFICIAL_FORMULAS",
     "PRESETS",
     "APIConnectionError",
     "APIError",
@@ -142,8 +149,12 @@ __all__ = [
     "ContextLengthExceededError",
     "Cost",
     "ExtractedFile",
+    "Fiber",
+    "FiberFailedError",
     "FileObject",
     "FileTooLargeError",
+    "FormulaNotFoundError",
+    "FormulaTool",
     "Gateway",
     "InternalServerError",
     "InvalidParameterError",

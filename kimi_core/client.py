@@ -30,6 +30,7 @@ from .errors import (
     request_id,
 )
 from .files import AsyncFiles, Files
+from .formulas import AsyncFormulas, Formulas
 from .gateways import redact_url
 from .loop import LoopBoundClient
 from .models import AsyncModels, Models
@@ -343,6 +344,7 @@ class KimiClient(_ClientBase):
         self._http = http_client if http_client is not None else self._own_http(httpx.Client)
         self.files = Files(self._send)
         self.models = Models(self._send)
+        self.formulas = Formulas(self._send)
 
     # -- I/O ------------------------------------------------------------------------------
     def _send(
@@ -535,6 +537,7 @@ class AsyncKimiClient(_ClientBase):
         )
         self.files = AsyncFiles(self._send)
         self.models = AsyncModels(self._send)
+        self.formulas = AsyncFormulas(self._send)
 
     def _http_for_loop(self) -> httpx.AsyncClient:
         """The httpx pool of the running loop (a caller's own ``http_client`` is always used

@@ -21,7 +21,9 @@ __all__ = [
     "ConfigurationError",
     "ContentFilterError",
     "ContextLengthExceededError",
+    "FiberFailedError",
     "FileTooLargeError",
+    "FormulaNotFoundError",
     "InternalServerError",
     "InvalidParameterError",
     "KimiError",
@@ -173,6 +175,34 @@ class StreamInterruptedError(APIError):
         self.events = events
 
 
+class FiberFailedError(APIError):
+    """A formula ran and reported a failure (a fiber whose ``status`` is not
+    ``succeeded``, docs/kimi-api/official-tools.md §4): the request was served, and may be
+    billed, so it is never retried. ``fiber_id``, ``status``, ``uri`` (the formula),
+    ``name`` (the tool) and ``error`` (the server's text) describe it; ``body`` is the fiber
+    as sent."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fiber_id: str | None,
+        status: str,
+        uri: str,
+        name: str,
+        error: str,
+        body: Any = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.fiber_id = fiber_id
+        self.status = status
+        self.uri = uri
+        self.name = name
+        self.error = error
+        self.body = body
+
+
 class ToolLoopError(APIError):
     """The model kept calling a builtin tool (``$web_search``) past the round limit the
     client allows (``max_builtin_tool_rounds``); nothing more is sent."""
@@ -250,6 +280,14 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """404: unknown model, file or path."""
+
+
+class FormulaNotFoundError(NotFoundError):
+    """404 from the Formula API: no formula with this URI for this key (a typo, a renamed
+    formula, one not served on this platform, or an endpoint that serves no formulas at all,
+    such as a gateway). ``uri`` is the formula asked for."""
+
+    uri: str = ""
 
 
 class RateLimitError(APIStatusError):

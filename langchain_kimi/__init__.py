@@ -3,6 +3,7 @@
 - ``ChatKimi``: the chat model (tools, ``$web_search``, thinking, JSON mode, partial mode).
 - ``KimiFileLoader``: documents from Kimi's file extraction.
 - ``get_kimi_callback``: total tokens and cost over a block of calls.
+- ``KimiToolkit``: Moonshot's official tools (web search, fetch, date...) as LangChain tools.
 """
 
 from __future__ import annotations
@@ -14,19 +15,29 @@ from .chat_models import ChatKimi
 if TYPE_CHECKING:
     from .callbacks import KimiCallbackHandler, get_kimi_callback
     from .document_loaders import KimiFileLoader
+    from .toolkits import KimiFormulaTool, KimiToolkit
 
-__all__ = ["ChatKimi", "KimiCallbackHandler", "KimiFileLoader", "get_kimi_callback"]
+__all__ = [
+    "ChatKimi",
+    "KimiCallbackHandler",
+    "KimiFileLoader",
+    "KimiFormulaTool",
+    "KimiToolkit",
+    "get_kimi_callback",
+]
 
 _LAZY = {
     "KimiFileLoader": "document_loaders",
     "get_kimi_callback": "callbacks",
     "KimiCallbackHandler": "callbacks",
+    "KimiToolkit": "toolkits",
+    "KimiFormulaTool": "toolkits",
 }
 
 
 def __getattr__(name: str) -> Any:
-    # The loader and the callback are imported on first use: `import langchain_kimi` stays
-    # as light as the chat model itself.
+    # The loader, the callback and the toolkit are imported on first use: `import
+    # langchain_kimi` stays as light as the chat model itself.
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'langchain_kimi' has no attribute {name!r}")

@@ -24,6 +24,7 @@ from langchain_core.exceptions import (
     ModelRateLimitError,
     ModelTimeoutError,
 )
+from langchain_core.tools import ToolException
 
 from kimi_core import errors as core
 
@@ -36,7 +37,9 @@ __all__ = [
     "KimiClientClosedRequestError",
     "KimiContentFilterError",
     "KimiContextLengthExceededError",
+    "KimiFiberFailedError",
     "KimiFileTooLargeError",
+    "KimiFormulaNotFoundError",
     "KimiInternalServerError",
     "KimiInvalidParameterError",
     "KimiMalformedResponseError",
@@ -83,6 +86,15 @@ class KimiPermissionDeniedError(core.PermissionDeniedError, ModelPermissionDenie
 
 class KimiNotFoundError(core.NotFoundError, ModelNotFoundError):
     """404: unknown model, file or path."""
+
+
+class KimiFormulaNotFoundError(core.FormulaNotFoundError, ModelNotFoundError):
+    """404 from the Formula API: no formula with that URI (``uri``)."""
+
+
+class KimiFiberFailedError(core.FiberFailedError, ToolException):
+    """A formula ran and failed; also a ``ToolException``, so a tool with
+    ``handle_tool_error`` turns it into an error tool message for the model."""
 
 
 class KimiRateLimitError(core.RateLimitError, ModelRateLimitError):
@@ -145,6 +157,8 @@ class ToolLoopError(core.ToolLoopError, ModelAPIError):
 # Most specific first: the first ``isinstance`` match wins.
 _MAPPING: tuple[tuple[type[core.KimiError], type[core.KimiError]], ...] = (
     (core.ToolLoopError, ToolLoopError),
+    (core.FiberFailedError, KimiFiberFailedError),
+    (core.FormulaNotFoundError, KimiFormulaNotFoundError),
     (core.FileTooLargeError, KimiFileTooLargeError),
     (core.InvalidParameterError, KimiInvalidParameterError),
     (core.ContentFilterError, KimiContentFilterError),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import pickle
@@ -61,9 +62,13 @@ def _picklable(value: Any) -> bool:
 
 
 def _format_tool(tool: ToolLike) -> dict[str, Any]:
-    """A tool in Kimi's wire format; builtin tools (``$web_search``) pass through untouched."""
+    """A tool in Kimi's wire format; builtin tools (``$web_search``) pass through untouched,
+    and an official tool (``KimiToolkit``) goes out as its formula declares it."""
     if isinstance(tool, Mapping) and is_builtin_tool(tool):
         return dict(tool)
+    definition = getattr(tool, "kimi_tool_definition", None)
+    if isinstance(tool, BaseTool) and isinstance(definition, Mapping) and definition:
+        return copy.deepcopy(dict(definition))
     return convert_to_openai_tool(tool)
 
 

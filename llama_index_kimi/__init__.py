@@ -1,9 +1,25 @@
-"""Kimi (Moonshot AI) for LlamaIndex: the ``Kimi`` LLM and ``KimiFileReader``, on ``kimi_core``."""
+"""Kimi (Moonshot AI) for LlamaIndex: the ``Kimi`` LLM, ``KimiFileReader`` and ``KimiToolSpec``
+(Moonshot's official tools), on ``kimi_core``."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .base import Kimi
 from .readers import KimiFileReader
 from .tokenizer import KimiTokenizer
 
-__all__ = ["Kimi", "KimiFileReader", "KimiTokenizer"]
+if TYPE_CHECKING:
+    from .tools import KimiToolSpec
+
+__all__ = ["Kimi", "KimiFileReader", "KimiTokenizer", "KimiToolSpec"]
+
+
+def __getattr__(name: str) -> Any:
+    # The tool spec is imported on first use: `import llama_index_kimi` stays as light.
+    if name == "KimiToolSpec":
+        from .tools import KimiToolSpec
+
+        globals()[name] = KimiToolSpec
+        return KimiToolSpec
+    raise AttributeError(f"module 'llama_index_kimi' has no attribute {name!r}")

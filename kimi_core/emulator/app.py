@@ -14,7 +14,9 @@ Routes (below ``/v1``, ``/kimi`` or ``/v1/ai/{endpoint_path}``, default endpoint
 ``kimi-k2.6``): ``POST /chat/completions`` (checked by :mod:`validation`, answered by
 :mod:`replies` in the shapes of :mod:`wire`), ``POST|GET /files``, ``GET|DELETE /files/{id}``,
 ``GET /files/{id}/content``, ``POST /tokenizers/estimate-token-count``, ``GET /models``,
-``GET /models/{id}``, ``GET /users/me/balance``. Any other path: 404
+``GET /models/{id}``, ``GET /users/me/balance``, and in the moonshot dialect the Formula API
+(``GET /formulas/{uri}/tools``, ``POST /formulas/{uri}/fibers``: :mod:`formulas`). Any other
+path: 404
 ``resource_not_found_error`` in the dialect's error shape.
 
 ``GET /models`` lists the served models only (retired catalog entries are not served unless
@@ -35,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -51,6 +52,7 @@ from kimi_core.catalog import DEFAULT_MODEL, ModelInfo
 
 from .faults import FailSpec, RawSpec, RawStreamSpec
 from .files import FileError
+from .formulas import NOT_FOUND, FiberRequestError, run_fiber, tools_body
 from .replies import build_reply
 from .state import EmulatorState, RecordedRequest, redact_headers
 from .tokens import count_prompt
@@ -159,6 +161,13 @@ class EmulatorApp:
             Route(f"{prefix}/models", self.list_models, methods=["GET"]),
             Route(f"{prefix}/models/{{model_id:path}}", self.retrieve_model, methods=["GET"]),
             Route(f"{prefix}/users/me/balance", self.balance, methods=["GET"]),
+        ]
+        if state.dialect == "moonshot":  # no gateway is known to serve formulas (assumed)
+            routes += [
+                Route(f"{prefix}/formulas/{{uri:path}}/tools", self.formula_tools, methods=["GET"]),
+                Route(f"{prefix}/formulas/{{uri:path}}/fibers", self.fiber, methods=["POST"]),
+            ]
+        routes += [
             Route("/{path:path}", self.not_found, methods=_ALL_METHODS),
         ]
         self.router = Starlette(routes=routes)
@@ -318,7 +327,7 @@ class EmulatorApp:
         usage = compute_usage(chat.prompt_tokens, reply, chat.n)
         state.limiter.charge(usage.completion_tokens)
         completion_id = new_completion_id(self.dialect)
-        created = int(time.time())
+        created = int(state.now())
         if not chat.stream:
             return self.json_response(
                 completion_body(
@@ -416,6 +425,30 @@ class EmulatorApp:
         if not self.state.files.delete(file_id):
             return self._no_file(file_id)
         return self.json_response({"id": file_id, "object": "file", "deleted": True})
+
+    # --- formulas (the official tools, :mod:`formulas`) --------------------------------------
+
+    async def formula_tools(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        body = tools_body(request.path_params["uri"])
+        if body is None:
+            return self.error(404, "resource_not_found_error", NOT_FOUND)
+        return self.json_response(body)
+
+    async def fiber(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        state = self.state
+        uri = request.path_params["uri"]
+        body = request.scope[_KEY]["json"]
+        try:
+            fiber = run_fiber(uri, body, state.formulas, state.pop_fiber_failure)
+        except FiberRequestError as exc:
+            return self.error(exc.status, exc.type, exc.message)
+        return self.json_response(fiber)
 
     # --- other endpoints --------------------------------------------------------------------
 

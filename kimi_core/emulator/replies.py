@@ -6,18 +6,24 @@ Default replies (exact strings, so tests can assert them):
    assistant prefix, and either ``tool_choice`` forces a call (``"required"`` or ``{"type":
    "function", "function": {"name": ...}}``: forced means forced, even right after tool
    results) or ``tool_choice`` is not ``"none"`` and no ``tool`` message follows the last user
-   message: one call of the tool named by ``tool_choice``, else of the *first* declared tool
-   (so ``"required"`` calls the first tool). Content ``""``, ``finish_reason:
+   message: one call of the tool named by ``tool_choice``, else of the first declared tool
+   whose name the last user message mentions (as a whole word), else of the *first* declared
+   tool (so ``"required"`` calls the first tool). Content ``""``, ``finish_reason:
    "tool_calls"``, id ``"<name>:0"`` (the index restarts every turn, so ids repeat across
    turns, as the real API). Arguments are built from the tool's JSON schema (see
-   :func:`value_from_schema`). The builtin ``$web_search`` tool (``{"type":
-   "builtin_function", "function": {"name": "$web_search"}}``) gets the arguments
-   ``{"search_result": {"search_id": "search-<12 hex of sha256(last user text)>"}, "usage":
-   {"total_tokens": 128}}`` and the call type ``"builtin_function"``.
+   :func:`value_from_schema`), except for Moonshot's official tools (a tool declared with the
+   name and properties of one of the emulator's formulas), whose arguments are built from the
+   user's text as a model would (``formulas.sample_arguments``: the query for
+   ``web_search``, the quoted text for ``base64_encode``...). The builtin ``$web_search``
+   tool (``{"type": "builtin_function", "function": {"name": "$web_search"}}``) gets the
+   arguments ``{"search_result": {"search_id": "search-<12 hex of sha256(last user
+   text)>"}, "usage": {"total_tokens": 128}}`` and the call type ``"builtin_function"``.
 2. Otherwise the **text** is, when ``tool`` messages follow the last user message, one line per
    tool result: ``The tool <name> returned: <content>`` (joined with ``"\\n"``; ``<name>`` is
-   the message's ``name``, else the name of the call its ``tool_call_id`` answers); else the
-   echo ``You said: <last user text>`` (text parts of a list content joined with a space).
+   the message's ``name``, else the name of the call its ``tool_call_id`` answers; a content
+   that is an encrypted web-search result, unchanged, is read as the model reads it: its plain
+   text, ``formulas.decrypt``); else the echo ``You said: <last user text>`` (text parts of a
+   list content joined with a space).
 3. **JSON mode** (``response_format`` ``json_object``): the content is a JSON object instead:
    if a JSON schema (an object with ``"properties"``, also under ``schema`` / ``parameters`` /
    ``json_schema``) appears in a system or user message - e.g. LangChain's
@@ -53,10 +59,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .formulas import decrypt, sample_arguments
 from .tokens import content_text, count_text, truncate_to_tokens
 
 if TYPE_CHECKING:
@@ -235,12 +243,17 @@ def _tool_name(tool: Mapping[str, Any]) -> str:
     return str(tool.get("name") or "")
 
 
-def _chosen_tool(request: ChatRequest) -> Mapping[str, Any] | None:
+def _chosen_tool(request: ChatRequest, user_text: str) -> Mapping[str, Any] | None:
     choice = request.tool_choice
     if isinstance(choice, Mapping):
         wanted = _tool_name(choice)
         for tool in request.tools:
             if _tool_name(tool) == wanted:
+                return tool
+    elif not request.forced_tool:
+        for tool in request.tools:
+            name = _tool_name(tool)
+            if name and re.search(rf"(?<![\w$]){re.escape(name)}(?!\w)", user_text):
                 return tool
     return request.tools[0] if request.tools else None
 
@@ -256,7 +269,9 @@ def _tool_call_for(tool: Mapping[str, Any], user_text: str) -> ToolCall:
         return ToolCall(f"{name}:0", name, json.dumps(arguments), "builtin_function")
     function = tool.get("function")
     schema = function.get("parameters") if isinstance(function, Mapping) else None
-    value = value_from_schema(schema) if isinstance(schema, Mapping) else {}
+    value = sample_arguments(name, schema, user_text)
+    if value is None:
+        value = value_from_schema(schema) if isinstance(schema, Mapping) else {}
     if not isinstance(value, dict):
         value = {}
     return ToolCall(f"{name}:0", name, json.dumps(value, ensure_ascii=False))
@@ -315,7 +330,7 @@ def default_reply(request: ChatRequest) -> Reply:
         and (request.forced_tool or (request.tool_choice != "none" and not results))
     )
     if wants_tool:
-        tool = _chosen_tool(request)
+        tool = _chosen_tool(request, user_text)
         if tool is not None:
             call = _tool_call_for(tool, user_text)
             return Reply(
@@ -328,7 +343,8 @@ def default_reply(request: ChatRequest) -> Reply:
         lines = []
         for message in results:
             name = message.get("name") or call_names.get(str(message.get("tool_call_id")), "")
-            lines.append(f"The tool {name} returned: {content_text(message.get('content'))}")
+            content = content_text(message.get("content"))
+            lines.append(f"The tool {name} returned: {decrypt(content) or content}")
         text = "\n".join(lines)
         reasoning = REASONING_TOOL_RESULTS
     else:

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
@@ -298,12 +299,28 @@ class KimiEmulator:
         """
         self._state.set_limits(rpm, concurrency, window, tpm)
 
+    def fail_next_fiber(self, error: str = "the formula failed", *, times: int = 1) -> None:
+        """The next ``times`` fibers run and fail: HTTP 200 with ``status: "failed"`` and
+        ``error`` in ``context.error`` (``kimi_core.emulator.formulas``)."""
+        self._state.push_fiber_failure(error, times)
+
+    def set_clock(self, when: datetime | float | None) -> None:
+        """Freeze the emulator's clock (what the ``date`` formula and ``created`` fields
+        read) at ``when`` (a datetime, naive meaning UTC, or seconds since the epoch);
+        ``None`` goes back to real time. ``reset()`` also does."""
+        if isinstance(when, datetime):
+            aware = when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+            self._state.clock = aware.timestamp()
+        else:
+            self._state.clock = None if when is None else float(when)
+
     def set_balance(self, **values: float) -> None:
         """Change ``available_balance`` / ``voucher_balance`` / ``cash_balance``."""
         self._state.set_balance(values)
 
     def reset(self) -> None:
-        """Clear scripts, faults, recorded requests and files; limits back to the constructor's."""
+        """Clear scripts, faults, recorded requests, files and the memory formula's store; the
+        clock back to real time, limits back to the constructor's."""
         self._state.reset()
 
     # --- inspection -------------------------------------------------------------------------
@@ -317,6 +334,11 @@ class KimiEmulator:
     def files(self) -> list[dict[str, Any]]:
         """The uploaded files' objects, in upload order."""
         return [r.to_json() for r in self._state.files.list()]
+
+    @property
+    def memory(self) -> dict[str, Any]:
+        """What the ``memory`` formula stores (key -> data), a snapshot."""
+        return dict(self._state.formulas.memory)
 
     @property
     def models(self) -> list[str]:

@@ -7,6 +7,7 @@ operations, so the server never waits long on a test thread (or the other way ro
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from kimi_core.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
 
 from .faults import CutSpec, FailSpec, Limiter, RawSpec, RawStreamSpec
 from .files import MAX_BYTES, FileStore
+from .formulas import FormulaEnv
 from .replies import ScriptedReply
 from .validation import build_registry
 from .wire import Dialect
@@ -113,8 +115,17 @@ class EmulatorState:
         self._overrides = _Queue()
         self._delays = _Queue()
         self._cuts = _Queue()
+        self._fiber_failures = _Queue()
         self._requests: list[RecordedRequest] = []
         self.balance: dict[str, float] = dict(DEFAULT_BALANCE)
+        self.clock: float | None = None  # a frozen emulator time (set_clock), else real time
+        # The memory formula's store: one per emulator, emptied by reset().
+        self.formulas = FormulaEnv(now=self.now, memory={}, files=self.files)
+
+    def now(self) -> float:
+        """The emulator's clock (seconds since the epoch): frozen by ``set_clock``."""
+        clock = self.clock
+        return time.time() if clock is None else clock
 
     @property
     def fallback_model(self) -> str | None:
@@ -154,6 +165,15 @@ class EmulatorState:
         with self.lock:
             value = self._delays.pop()
             return float(value) if value is not None else 0.0
+
+    def push_fiber_failure(self, message: str, times: int) -> None:
+        with self.lock:
+            self._fiber_failures.push(message, times)
+
+    def pop_fiber_failure(self) -> str | None:
+        with self.lock:
+            result: str | None = self._fiber_failures.pop()
+            return result
 
     def push_cut(self, spec: CutSpec, times: int) -> None:
         with self.lock:
@@ -195,7 +215,10 @@ class EmulatorState:
             self._overrides.clear()
             self._delays.clear()
             self._cuts.clear()
+            self._fiber_failures.clear()
             self._requests.clear()
             self.balance = dict(DEFAULT_BALANCE)
+            self.clock = None
+            self.formulas.memory.clear()
         self.files.clear()
         self.limiter.configure(*self._limits)

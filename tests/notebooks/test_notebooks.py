@@ -14,12 +14,13 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
 
-def test_the_four_notebooks_exist() -> None:
+def test_the_five_notebooks_exist() -> None:
     assert [p.name for p in NOTEBOOKS] == [
         "01_langchain_quickstart.ipynb",
         "02_llamaindex_quickstart.ipynb",
         "03_rag_over_your_files.ipynb",
         "04_agents_with_thinking.ipynb",
+        "05_official_tools.ipynb",
     ]
 
 
