@@ -3,27 +3,32 @@
 Default replies (exact strings, so tests can assert them):
 
 1. **Tool call** - when the request declares ``tools``, the last message is not a partial
-   assistant prefix, and either ``tool_choice`` forces a call (``"required"`` or ``{"type":
-   "function", "function": {"name": ...}}``: forced means forced, even right after tool
-   results) or ``tool_choice`` is not ``"none"`` and no ``tool`` message follows the last user
-   message: one call of the tool named by ``tool_choice``, else of the first declared tool
-   whose name the last user message mentions (as a whole word), else of the *first* declared
-   tool (so ``"required"`` calls the first tool). Content ``""``, ``finish_reason:
-   "tool_calls"``, id ``"<name>:0"`` (the index restarts every turn, so ids repeat across
-   turns, as the real API). Arguments are built from the tool's JSON schema (see
-   :func:`value_from_schema`), except for Moonshot's official tools (a tool declared with the
-   name and properties of one of the emulator's formulas), whose arguments are built from the
-   user's text as a model would (``formulas.sample_arguments``: the query for
-   ``web_search``, the quoted text for ``base64_encode``...). The builtin ``$web_search``
-   tool (``{"type": "builtin_function", "function": {"name": "$web_search"}}``) gets the
-   arguments ``{"search_result": {"search_id": "search-<12 hex of sha256(last user
-   text)>"}, "usage": {"total_tokens": 128}}`` and the call type ``"builtin_function"``.
-2. Otherwise the **text** is, when ``tool`` messages follow the last user message, one line per
-   tool result: ``The tool <name> returned: <content>`` (joined with ``"\\n"``; ``<name>`` is
-   the message's ``name``, else the name of the call its ``tool_call_id`` answers; a content
-   that is an encrypted web-search result, unchanged, is read as the model reads it: its plain
-   text, ``formulas.decrypt``); else the echo ``You said: <last user text>`` (text parts of a
-   list content joined with a space).
+   assistant prefix, and either the call is forced (``tool_choice`` ``"required"`` or
+   ``{"type": "function", "function": {"name": ...}}``, or the last message is kimi_core's
+   forced-tool hint, the user line sent where the model rejects a forced ``tool_choice``, see
+   :mod:`turn`: forced means forced, even right after tool results) or ``tool_choice`` is not
+   ``"none"`` and no ``tool`` message follows the last user message: one call of the tool
+   :func:`choice.choose_tool` picks. In short: the named tool; unforced, the first declared
+   tool the last user message mentions (whole word, case-sensitive), else the first; forced
+   before any tool result, the first mentioned, else the first that is not a
+   structured-output tool (the trailing tools with class-like names, as LangChain's
+   ``ToolStrategy`` appends ``Report``); forced after tool results, the first
+   structured-output tool, else the first mentioned, then declared, tool not called since the
+   last user message, else as before any result - so forced agents end instead of looping.
+   Content ``""``, ``finish_reason: "tool_calls"``, id ``"<name>:0"`` (the index restarts
+   every turn, so ids repeat across turns, as the real API). Arguments are built from the
+   tool's JSON schema (see :func:`value_from_schema`). The builtin ``$web_search`` tool
+   (``{"type": "builtin_function", "function": {"name": "$web_search"}}``) gets the arguments
+   ``{"search_result": {"search_id": "search-<12 hex of sha256(last user text)>"}, "usage":
+   {"total_tokens": 128}}`` and the call type ``"builtin_function"``.
+2. Otherwise the **text** is, for a framework prompt that asks for a format, rule 7's answer;
+   else, when ``tool`` messages follow the last user message, one line per tool result:
+   ``The tool <name> returned: <content>`` (joined with ``"\\n"``; ``<name>`` is the message's
+   ``name``, else the name of the call its ``tool_call_id`` answers; a content that is an
+   encrypted web-search result, unchanged, is read as the model reads it: its plain text,
+   ``formulas.decrypt``); else the echo ``You
+   said: <last user text>`` (text parts of a list content joined with a space). The forced-tool
+   hint is never the "last user message".
 3. **JSON mode** (``response_format`` ``json_object``): the content is a JSON object instead:
    if a JSON schema (an object with ``"properties"``, also under ``schema`` / ``parameters`` /
    ``json_schema``) appears in a system or user message - e.g. LangChain's
@@ -42,6 +47,42 @@ Default replies (exact strings, so tests can assert them):
 6. ``stop`` strings cut the content before the first match (``finish_reason: "stop"``);
    ``max_tokens`` or ``max_completion_tokens`` (the latter when both are sent) caps
    reasoning + content by :mod:`tokens` (``finish_reason: "length"``).
+7. **Framework prompts** (:mod:`prompts` recognises them by phrases of the default templates;
+   not in JSON mode). "Mentioned" below: the first listed tool whose name the question
+   contains as a whole word, else the first listed; ``Q``: the question.
+
+   - LlamaIndex ``LLMSingleSelector`` / ``LLMMultiSelector`` ("Some choices are given below.
+     It is provided in a numbered list (1 to"): ``json.dumps([{"choice": N, "reason": "Choice
+     N shares K words with the question."}, ...])``. ``K``: the distinct lowercase words of 4+
+     letters or digits that choice ``(N)`` shares with the quoted question. Single: the
+     highest ``K``, the lowest ``N`` on ties (choice 1 when nothing matches). Multi ("(no more
+     than M"): every choice with ``K >= 1``, highest ``K`` then lowest ``N`` first, at most
+     ``M``; choice 1 alone when none shares a word.
+   - LlamaIndex ``LLMQuestionGenerator`` ("output a list of relevant sub-questions in json
+     markdown"): the Python string '```json\\n' + json.dumps({"items": [{"sub_question": Q,
+     "tool_name": T}, ...]}, indent=4, ensure_ascii=False) + '\\n```' - one item per tool
+     ``T`` of the last ``<Tools>`` block, in its order; ``Q`` is the text between the last
+     ``<User Question>`` and ``<Output>``, stripped.
+   - LlamaIndex ReAct (a system message with "Action Input: the input to the tool, in a JSON
+     format representing the kwargs" and "Thought: I can answer without using any more
+     tools."): ``Q`` is the last user message not starting with ``Observation:``. If
+     ``Observation: R`` messages follow it: ``Thought: I can answer without using any more
+     tools. I'll use the user's language to answer\\nAnswer: The tool <A> returned: R`` (one
+     line per observation; ``A`` is the ``Action:`` of the assistant message before it).
+     Else, with tools listed (``> Tool Name: X`` ... ``Tool Args: {schema}``): ``Thought: I
+     need to use a tool to help me answer the question.\\nAction: X\\nAction Input: <JSON
+     arguments filled from X's Tool Args>`` for the mentioned ``X``; with none, the answer
+     form with ``Answer: You said: Q``.
+   - LangChain's classic ReAct (the user prompt has "Thought: you should always think about
+     what to do" and "Final Answer: the final answer to the original input question"): tools
+     from ``should be one of [a, b]``, ``Q`` after the last ``Question:``. When the scratchpad
+     has ``Action: A`` ... ``Observation: R`` followed by ``Thought:``: ``I now know the final
+     answer\\nFinal Answer: The tool A returned: R`` (one line per observation); else ``I need
+     to use a tool to answer the question.\\nAction: X\\nAction Input: Q`` for the mentioned
+     ``X`` (``Final Answer: You said: Q`` with no tools).
+
+   Anything else is answered by rules 1-6: queue the exact answer with
+   :meth:`KimiEmulator.script <kimi_core.emulator.server.KimiEmulator.script>`.
 
 Placeholder values (:func:`value_from_schema`): ``const``, else ``default``, else the first
 ``enum`` value; ``anyOf``/``oneOf`` → the first non-null option; ``$ref`` to ``#/$defs/..`` or
@@ -59,13 +100,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .choice import choose_tool, tool_name
 from .formulas import decrypt, sample_arguments
+from .prompts import framework_reply
 from .tokens import content_text, count_text, truncate_to_tokens
+from .turn import read_turn
 
 if TYPE_CHECKING:
     from .validation import ChatRequest
@@ -236,30 +279,8 @@ def find_json_schema(texts: Sequence[str]) -> Mapping[str, Any] | None:
 # --------------------------------------------------------------------------- default replies
 
 
-def _tool_name(tool: Mapping[str, Any]) -> str:
-    function = tool.get("function")
-    if isinstance(function, Mapping):
-        return str(function.get("name") or "")
-    return str(tool.get("name") or "")
-
-
-def _chosen_tool(request: ChatRequest, user_text: str) -> Mapping[str, Any] | None:
-    choice = request.tool_choice
-    if isinstance(choice, Mapping):
-        wanted = _tool_name(choice)
-        for tool in request.tools:
-            if _tool_name(tool) == wanted:
-                return tool
-    elif not request.forced_tool:
-        for tool in request.tools:
-            name = _tool_name(tool)
-            if name and re.search(rf"(?<![\w$]){re.escape(name)}(?!\w)", user_text):
-                return tool
-    return request.tools[0] if request.tools else None
-
-
 def _tool_call_for(tool: Mapping[str, Any], user_text: str) -> ToolCall:
-    name = _tool_name(tool)
+    name = tool_name(tool)
     if name == WEB_SEARCH or tool.get("type") == "builtin_function":
         digest = hashlib.sha256(user_text.encode("utf-8")).hexdigest()[:12]
         arguments: Any = {
@@ -275,26 +296,6 @@ def _tool_call_for(tool: Mapping[str, Any], user_text: str) -> ToolCall:
     if not isinstance(value, dict):
         value = {}
     return ToolCall(f"{name}:0", name, json.dumps(value, ensure_ascii=False))
-
-
-def _conversation(request: ChatRequest) -> tuple[str, list[dict[str, Any]], dict[str, str]]:
-    """(last user text, tool messages after it, tool_call_id → name of earlier calls)."""
-    messages = request.messages[:-1] if request.partial_prefix is not None else request.messages
-    call_names: dict[str, str] = {}
-    last_user = -1
-    for i, message in enumerate(messages):
-        role = message.get("role")
-        if role == "user":
-            last_user = i
-        elif role == "assistant":
-            for call in message.get("tool_calls") or ():
-                if isinstance(call, Mapping):
-                    function = call.get("function")
-                    name = function.get("name") if isinstance(function, Mapping) else None
-                    call_names[str(call.get("id"))] = str(name or "")
-    user_text = content_text(messages[last_user].get("content")) if last_user >= 0 else ""
-    results = [m for m in messages[last_user + 1 :] if m.get("role") == "tool"]
-    return user_text, results, call_names
 
 
 def _apply_limits(request: ChatRequest, reply: Reply) -> Reply:
@@ -322,15 +323,18 @@ def _apply_limits(request: ChatRequest, reply: Reply) -> Reply:
 
 def default_reply(request: ChatRequest) -> Reply:
     """The deterministic answer described in the module docstring."""
-    user_text, results, call_names = _conversation(request)
+    messages = request.messages[:-1] if request.partial_prefix is not None else request.messages
+    turn = read_turn(messages)
+    user_text, results = turn.user_text, turn.results
     thinks = request.thinking
+    forced = request.forced_tool or turn.hinted is not None
     wants_tool = (
         request.tools
         and request.partial_prefix is None
-        and (request.forced_tool or (request.tool_choice != "none" and not results))
+        and (forced or (request.tool_choice != "none" and not results))
     )
     if wants_tool:
-        tool = _chosen_tool(request, user_text)
+        tool = choose_tool(request.tools, request.tool_choice, turn, forced)
         if tool is not None:
             call = _tool_call_for(tool, user_text)
             return Reply(
@@ -339,10 +343,14 @@ def default_reply(request: ChatRequest) -> Reply:
                 tool_calls=[call],
                 finish_reason="tool_calls",
             )
-    if results:
+    json_reply = request.json_mode or request.json_schema is not None
+    framed = None if json_reply else framework_reply(messages)
+    if framed is not None:
+        text, reasoning = framed, REASONING_TEXT
+    elif results:
         lines = []
         for message in results:
-            name = message.get("name") or call_names.get(str(message.get("tool_call_id")), "")
+            name = message.get("name") or turn.call_names.get(str(message.get("tool_call_id")), "")
             content = content_text(message.get("content"))
             lines.append(f"The tool {name} returned: {decrypt(content) or content}")
         text = "\n".join(lines)
@@ -350,7 +358,7 @@ def default_reply(request: ChatRequest) -> Reply:
     else:
         text = f"You said: {user_text}"
         reasoning = REASONING_TEXT
-    if request.json_schema is not None or request.json_mode:
+    if json_reply:
         schema = request.json_schema
         if schema is None:
             texts = [

@@ -451,8 +451,22 @@ def test_forced_tool_choice_calls_even_after_tool_results(http: httpx.Client) ->
     assert auto["content"] == "The tool get_weather returned: sunny"
     named = message_of(ok(http, tool_choice=NAMED, **base))
     assert [c["id"] for c in named["tool_calls"]] == ["get_time:0"]
+    # "required" after results: a tool not called since the user spoke, then (all called) the
+    # first one again - forced means forced.
     required = message_of(ok(http, tool_choice="required", **base))
-    assert [c["id"] for c in required["tool_calls"]] == ["get_weather:0"]
+    assert [c["id"] for c in required["tool_calls"]] == ["get_time:0"]
+    both = [
+        *messages,
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {**CALL, "id": "get_time:0", "function": {"name": "get_time", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "get_time:0", "content": "noon"},
+    ]
+    again = message_of(ok(http, tool_choice="required", **{**base, "messages": both}))
+    assert [c["id"] for c in again["tool_calls"]] == ["get_weather:0"]
     # kimi-k3 preserves thinking: the echoed call carries its (empty) reasoning_content.
     preserved = [messages[0], {**messages[1], "reasoning_content": ""}, messages[2]]
     k3 = message_of(

@@ -25,9 +25,11 @@ def count_requests(emu: KimiEmulator) -> int:
 
 @pytest.fixture
 def restore_tokenizer() -> Iterator[None]:
-    before = Settings._tokenizer
+    import llama_index.core
+
+    before = llama_index.core.global_tokenizer  # where Settings.tokenizer keeps it
     yield
-    Settings._tokenizer = before
+    llama_index.core.global_tokenizer = before
 
 
 def test_settings_tokenizer_counts_with_kimi_once_per_text(
