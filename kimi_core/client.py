@@ -19,6 +19,7 @@ from pydantic import SecretStr, ValidationError
 from ._fastpath import fix_connection_pool
 from ._version import __version__
 from .attempts import Attempts, buffered
+from .batches import AsyncBatches, Batches
 from .errors import (
     APIError,
     APIStatusError,
@@ -340,6 +341,7 @@ class KimiClient(_ClientBase):
         self._http = http_client if http_client is not None else self._own_http(httpx.Client)
         self.files = Files(self._send)
         self.models = Models(self._send)
+        self.batches = Batches(self)
 
     # -- I/O ------------------------------------------------------------------------------
     def _send(
@@ -504,6 +506,7 @@ class AsyncKimiClient(_ClientBase):
         )
         self.files = AsyncFiles(self._send)
         self.models = AsyncModels(self._send)
+        self.batches = AsyncBatches(self)
 
     def _http_for_loop(self) -> httpx.AsyncClient:
         """The httpx pool of the running loop (a caller's own ``http_client`` is always used
