@@ -1,5 +1,6 @@
 """kimi_core: the framework-free transport core shared by ``langchain_kimi`` and
-``llama_index_kimi`` (httpx + pydantic only).
+``llama_index_kimi`` (httpx and pydantic; tqdm draws batch-job progress bars, imported only
+when one is shown).
 
 Only the errors are imported eagerly; every other public name (clients, wire types, catalog,
 rate limiters, ``KimiEmulator``...) is imported on first access, so importing an adapter, or
@@ -19,6 +20,12 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchError,
+    BatchFailedError,
+    BatchLineError,
+    BatchLinesFailedError,
+    BatchSubmitError,
+    BatchTimeoutError,
     ClientClosedRequestError,
     ConfigurationError,
     ContentFilterError,
@@ -41,6 +48,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .batch_job import AsyncKimiBatchJob, KimiBatchJob, PollPolicy
     from .catalog import (
         CATALOG,
         DEFAULT_MODEL,
@@ -66,6 +74,9 @@ if TYPE_CHECKING:
     from .token_count import TokenCount, TokenCountEstimateWarning
     from .types import (
         Balance,
+        Batch,
+        BatchList,
+        BatchRequestCounts,
         ChatCompletion,
         ChatCompletionChunk,
         ChatRequest,
@@ -78,6 +89,12 @@ if TYPE_CHECKING:
 
 # Imported on first access (see the module docstring): name -> submodule.
 _LAZY = {
+    "AsyncKimiBatchJob": "batch_job",
+    "KimiBatchJob": "batch_job",
+    "PollPolicy": "batch_job",
+    "Batch": "types",
+    "BatchList": "types",
+    "BatchRequestCounts": "types",
     "CATALOG": "catalog",
     "DEFAULT_MODEL": "catalog",
     "ModelInfo": "catalog",
@@ -135,10 +152,20 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncChatStream",
+    "AsyncKimiBatchJob",
     "AsyncKimiClient",
     "AuthenticationError",
     "BadRequestError",
     "Balance",
+    "Batch",
+    "BatchError",
+    "BatchFailedError",
+    "BatchLineError",
+    "BatchLinesFailedError",
+    "BatchList",
+    "BatchRequestCounts",
+    "BatchSubmitError",
+    "BatchTimeoutError",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatRequest",
@@ -158,6 +185,7 @@ __all__ = [
     "Gateway",
     "InternalServerError",
     "InvalidParameterError",
+    "KimiBatchJob",
     "KimiClient",
     "KimiClients",
     "KimiEmulator",
@@ -171,6 +199,7 @@ __all__ = [
     "ModelInfo",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollPolicy",
     "Price",
     "QuotaExceededError",
     "RateLimitError",

@@ -100,10 +100,15 @@ def completion_usage(wire: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def cost_for(
-    usage: Usage | Mapping[str, Any] | None, served_model: str | None, requested_model: str | None
+    usage: Usage | Mapping[str, Any] | None,
+    served_model: str | None,
+    requested_model: str | None,
+    *,
+    batch: bool = False,
 ) -> Cost | None:
-    """What ``usage`` cost: at the served model's catalog price, else the requested one's."""
-    return cost_of(usage, served_model) or cost_of(usage, requested_model)
+    """What ``usage`` cost: at the served model's catalog price, else the requested one's
+    (``batch``: at their batch price)."""
+    return cost_of(usage, served_model, batch=batch) or cost_of(usage, requested_model, batch=batch)
 
 
 def join_rounds(before: str, now: str) -> str:

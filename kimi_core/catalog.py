@@ -14,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from .errors import InvalidParameterError
 
 __all__ = [
+    "BATCH_DISCOUNT",
     "CATALOG",
     "DEFAULT_MODEL",
     "SAMPLING_FIELDS",
@@ -115,7 +117,10 @@ class ModelInfo:
     json_mode: bool = True
     json_schema: bool = False
     partial_mode: bool = True
-    batch: bool = False
+    batch: bool | None = None
+    """Moonshot's batch API (``docs/kimi-api/batch.md`` §1): True where its guides list the
+    model, False where they say it is not supported (refused before upload), None where
+    they say nothing (sent; the server decides)."""
     price: Price | None = None
     fixed_sampling: dict[str, float | tuple[float, float]] = field(default_factory=dict)
     status: Literal["current", "retired"] = "current"
@@ -134,6 +139,15 @@ class ModelInfo:
     def retired(self) -> bool:
         return self.status == "retired"
 
+    @property
+    def batch_price(self) -> Price | None:
+        """The price of a line of a batch job: every token price less Moonshot's batch
+        saving (``BATCH_DISCOUNT``); None when the price is unknown or the batch API does
+        not take the model."""
+        if self.price is None or self.batch is False:
+            return None
+        return _batch_price(self.price)
+
     def thinks(self, thinking: bool | None) -> bool:
         """Whether a request with this ``thinking`` choice thinks on this model."""
         if self.thinking in ("always", "effort"):
@@ -141,6 +155,28 @@ class ModelInfo:
         if self.thinking == "none":
             return False
         return thinking is not False
+
+
+BATCH_DISCOUNT = Decimal("0.6")
+"""A batch line costs this share of the model's token prices: "saving 40% on inference costs
+compared to real-time API calls" (``docs/kimi-api/batch.md`` §8); applied to cache hits too
+(undocumented: an assumption there)."""
+
+
+@lru_cache(maxsize=64)
+def _batch_price(price: Price) -> Price:
+    def scaled(value: Decimal | None) -> Decimal | None:
+        return None if value is None else value * BATCH_DISCOUNT
+
+    return replace(
+        price,
+        input=price.input * BATCH_DISCOUNT,
+        output=price.output * BATCH_DISCOUNT,
+        cached_input=scaled(price.cached_input),
+        cache_write=scaled(price.cache_write),
+        cache_write_1h=scaled(price.cache_write_1h),
+        source=f"{price.source}; batch: x{BATCH_DISCOUNT} (docs/kimi-api/batch.md §8)",
+    )
 
 
 def _usd(
@@ -206,6 +242,7 @@ _K3 = ModelInfo(
     json_schema=True,
     price=_usd("0.30", "3.00", "15.00", "3p (codeburn#709, NV)", "3.00", "6.00"),
     fixed_sampling=_K3_FIXED,
+    batch=False,  # "kimi-k3 is not supported" by the batch API (docs/kimi-api/batch.md §1)
     sources={"limits": "TS RE MO", "thinking": "RE TS", "tools": "BA IN OMP", "price": "3p"},
 )
 _K26 = ModelInfo(
@@ -277,6 +314,7 @@ _MODELS = [
     replace(
         _K3,
         id="kimi-k3.1-pro",
+        batch=None,  # newer than the batch guides, which do not name it
         price=_usd("0.20", "2.00", "10.00", "3p (AY)", "2.00", "4.00"),
         note="limits and rules as kimi-k3 (AH: the same parameter constraints)",
         sources={"limits": "AH AY Vercel", "thinking": "AH SY", "price": "3p"},
@@ -284,6 +322,7 @@ _MODELS = [
     replace(
         _K3,
         id="kimi-k3.1-pro-highspeed",
+        batch=None,
         price=_usd("0.20", "4.00", "20.00", "3p (AY)", "4.00", "8.00"),
         note="limits and rules as kimi-k3",
         sources={"limits": "AY Vercel", "price": "3p"},
@@ -293,6 +332,7 @@ _MODELS = [
     replace(
         _K27,
         id="kimi-k2.7-code-highspeed",
+        batch=None,  # the batch guides name kimi-k2.7-code only
         price=_usd("0.38", "1.90", "8.00", "3p (one catalog)"),
         sources={"limits": "TG", "price": "3p"},
     ),

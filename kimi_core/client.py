@@ -19,6 +19,7 @@ from pydantic import SecretStr, ValidationError
 from ._fastpath import fix_connection_pool
 from ._version import __version__
 from .attempts import Attempts, buffered
+from .batches import AsyncBatches, Batches
 from .errors import (
     APIError,
     APIStatusError,
@@ -345,6 +346,7 @@ class KimiClient(_ClientBase):
         self.files = Files(self._send)
         self.models = Models(self._send)
         self.formulas = Formulas(self._send)
+        self.batches = Batches(self)
 
     # -- I/O ------------------------------------------------------------------------------
     def _send(
@@ -538,6 +540,7 @@ class AsyncKimiClient(_ClientBase):
         self.files = AsyncFiles(self._send)
         self.models = AsyncModels(self._send)
         self.formulas = AsyncFormulas(self._send)
+        self.batches = AsyncBatches(self)
 
     def _http_for_loop(self) -> httpx.AsyncClient:
         """The httpx pool of the running loop (a caller's own ``http_client`` is always used

@@ -35,15 +35,21 @@ class Cost:
         return {"amount": float(self.amount), "currency": self.currency}
 
 
-def cost_of(usage: Usage | Mapping[str, Any] | None, model: str | None) -> Cost | None:
+def cost_of(
+    usage: Usage | Mapping[str, Any] | None, model: str | None, *, batch: bool = False
+) -> Cost | None:
     """What ``usage`` cost on ``model``; None when the model or usage is unknown.
 
     Cached input tokens are priced at the cache-hit price where the catalog has one.
+    ``batch``: the usage of a batch-job line, priced at ``ModelInfo.batch_price``.
     """
     if usage is None:
         return None
     info = get_model_info(model)
-    if info is None or info.price is None:
+    if info is None:
+        return None
+    price = info.batch_price if batch else info.price
+    if price is None:
         return None
     if isinstance(usage, (dict, Mapping)):  # an exact dict matches first: no ABC check
         counts = normalize_usage(usage) or {}
@@ -52,7 +58,6 @@ def cost_of(usage: Usage | Mapping[str, Any] | None, model: str | None) -> Cost 
     else:
         prompt, output = usage.input_tokens, usage.output_tokens
         cache_hits = usage.cache_read_tokens
-    price = info.price
     cached = cache_hits if price.cached_input is not None else 0
     fresh = max(prompt - cached, 0)
     amount = (

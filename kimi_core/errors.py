@@ -17,6 +17,12 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchError",
+    "BatchFailedError",
+    "BatchLineError",
+    "BatchLinesFailedError",
+    "BatchSubmitError",
+    "BatchTimeoutError",
     "ClientClosedRequestError",
     "ConfigurationError",
     "ContentFilterError",
@@ -313,6 +319,95 @@ class ServiceUnavailableError(InternalServerError):
 
 class ClientClosedRequestError(APIStatusError):
     """499 ``client_closed_request``: the server saw the request as given up; not retried."""
+
+
+class BatchError(APIError):
+    """A batch job did not run as asked, as a whole (``kimi_core.batch_job``). ``job_id``
+    names the job's batches (``KimiBatchJob.resume`` takes it), ``""`` when none exists."""
+
+    def __init__(self, message: str, *, job_id: str = "", request_id: str | None = None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.job_id = job_id
+
+
+class BatchFailedError(BatchError):
+    """A batch ended ``failed``: Moonshot refused its input file while validating it, so none
+    of its lines ran. ``errors``: the server's details (``code``, ``message``, ``param``,
+    ``line``) where it gave any."""
+
+    def __init__(
+        self, message: str, *, job_id: str = "", errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message, job_id=job_id)
+        self.errors: list[dict[str, Any]] = list(errors or [])
+
+
+class BatchTimeoutError(BatchError, TimeoutError):
+    """``wait(timeout=...)`` ran out before the job ended. The job keeps running on the server:
+    resume it later with ``job_id`` instead of submitting it again (which would bill twice)."""
+
+
+class BatchSubmitError(BatchError):
+    """Submitting a job split over several files failed after some of its batches were
+    created: ``job_id`` names those (resume or cancel them); the cause is chained."""
+
+
+class BatchLineError(APIError):
+    """One line of a batch job that has no answer, in its place among the results.
+
+    ``index``: its position in the inputs; ``custom_id``: its id in the batch file;
+    ``code``: the error type or code (``invalid_request_error``, ``batch_expired``,
+    ``batch_cancelled``, ``batch_failed``, ``missing``...); ``status``: the HTTP status of
+    the line's answer, when it had one; ``error``: that answer as the typed error a chat call
+    would have raised (``BadRequestError``, ``ContentFilterError``...), or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        index: int = -1,
+        custom_id: str = "",
+        code: str | None = None,
+        status: int | None = None,
+        error: APIStatusError | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.index = index
+        self.custom_id = custom_id
+        self.code = code
+        self.status = status
+        self.error = error
+
+    def __str__(self) -> str:
+        return f"line {self.index} ({self.custom_id}): {super().__str__()}"
+
+
+class BatchLinesFailedError(KimiError):
+    """Some lines of a batch job failed (raised unless ``return_exceptions=True``).
+
+    ``results``: every line in input order, each answer or its ``BatchLineError``;
+    ``errors``: the failed lines by index; ``failed_indices``: their indices, ascending.
+    """
+
+    def __init__(self, errors: Mapping[int, BatchLineError], results: list[Any]) -> None:
+        self.errors: dict[int, BatchLineError] = dict(sorted(errors.items()))
+        self.results = results
+        shown = ", ".join(str(i) for i in list(self.errors)[:10])
+        more = ", ..." if len(self.errors) > 10 else ""
+        first = next(iter(self.errors.values()), None)
+        super().__init__(
+            f"{len(self.errors)} of {len(results)} batch lines failed (indices {shown}{more})"
+            + (f"; first: {first}" if first is not None else "")
+        )
+
+    @property
+    def failed_indices(self) -> list[int]:
+        return list(self.errors)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.errors, self.results))
 
 
 _CONTEXT_MARKERS = ("token length too long", "context length", "exceeded model token limit")

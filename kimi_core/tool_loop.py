@@ -27,11 +27,11 @@ from .answer import (
     Answer,
     answer_choices,
     completion_usage,
+    cost_for,
     join_rounds,
     message_reasoning,
     message_text,
 )
-from .cost import cost_of
 from .errors import MalformedResponseError, ToolLoopError
 from .tools import builtin_tool_message, is_builtin_call, tool_name
 from .usage import UsageCounts, add_usage, normalize_usage
@@ -140,7 +140,11 @@ class BuiltinToolLoop:
         *,
         prefix: str | None = None,
         max_rounds: int = DEFAULT_MAX_ROUNDS,
+        batch: bool = False,
     ) -> None:
+        """``batch``: the answer comes from a batch job, so ``cost`` is at the batch price
+        (``kimi_core.batch_job``)."""
+        self.batch = batch
         # Not a wire field (kimi_core.request): the loop keeps the first call when False.
         self.parallel_tool_calls: bool | None = payload.pop("parallel_tool_calls", None)
         self.payload = payload
@@ -283,4 +287,4 @@ class BuiltinToolLoop:
         usage = self.usage
         if usage is None:
             return None
-        return cost_of(usage, self.served_model()) or cost_of(usage, self.requested_model)
+        return cost_for(usage, self.served_model(), self.requested_model, batch=self.batch)

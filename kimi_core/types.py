@@ -18,7 +18,11 @@ from .answer import message_reasoning, message_text
 from .errors import MalformedResponseError
 
 __all__ = [
+    "BATCH_TERMINAL_STATUSES",
     "Balance",
+    "Batch",
+    "BatchList",
+    "BatchRequestCounts",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatRequest",
@@ -309,3 +313,81 @@ class FileDeleted(WireModel):
     id: str
     object: str | None = "file"
     deleted: bool = False
+
+
+BATCH_TERMINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
+"""Statuses a batch never leaves (``docs/kimi-api/batch.md`` §5)."""
+
+
+class BatchRequestCounts(WireModel):
+    """How many lines of a batch there are, and how many answered or failed so far."""
+
+    total: int | None = 0
+    completed: int | None = 0
+    failed: int | None = 0
+
+
+class Batch(WireModel):
+    """A batch object (``docs/kimi-api/batch.md`` §4). Moonshot's schema has neither
+    ``errors`` nor ``expired_at`` (OpenAI's do): both are read when present, never needed.
+    Timestamps are Unix seconds."""
+
+    id: str
+    object: str | None = "batch"
+    endpoint: str | None = None
+    input_file_id: str | None = None
+    completion_window: str | None = None
+    status: str | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    created_at: int | float | None = None
+    in_progress_at: int | float | None = None
+    expires_at: int | float | None = None
+    finalizing_at: int | float | None = None
+    completed_at: int | float | None = None
+    failed_at: int | float | None = None
+    expired_at: int | float | None = None
+    cancelling_at: int | float | None = None
+    cancelled_at: int | float | None = None
+    request_counts: BatchRequestCounts | None = None
+    metadata: dict[str, Any] | None = None
+    errors: Any = None
+
+    @property
+    def done(self) -> bool:
+        """The batch reached a status it never leaves."""
+        return self.status in BATCH_TERMINAL_STATUSES
+
+    @property
+    def counts(self) -> BatchRequestCounts:
+        """``request_counts``, zeros when the server sent none."""
+        return self.request_counts or BatchRequestCounts()
+
+    @property
+    def error_details(self) -> list[dict[str, Any]]:
+        """The validation errors of a ``failed`` batch: OpenAI's ``errors.data`` (or a bare
+        list), each a dict (``code``, ``message``, ``param``, ``line``); ``[]`` if none."""
+        errors = self.errors
+        if isinstance(errors, dict):
+            errors = errors.get("data")
+        if not isinstance(errors, list):
+            return []
+        return [item if isinstance(item, dict) else {"message": str(item)} for item in errors]
+
+
+class BatchList(WireModel):
+    """One page of ``GET /batches``: ``data`` and ``has_more``; the next page starts after
+    the last batch's id (Moonshot sends no ``last_id``; OpenAI does)."""
+
+    object: str | None = "list"
+    data: list[Batch] = Field(default_factory=list)
+    has_more: bool | None = False
+    first_id: str | None = None
+    last_id: str | None = None
+
+    @property
+    def next_after(self) -> str | None:
+        """The ``after`` of the next page, or None when this is the last one."""
+        if not self.has_more or not self.data:
+            return None
+        return self.last_id or self.data[-1].id

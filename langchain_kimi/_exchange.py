@@ -60,6 +60,7 @@ class Exchange(BuiltinToolLoop):
 
     ``parse_as``: the pydantic class given as ``response_format`` (as ChatOpenAI takes it);
     the answer's JSON is validated into it and put in ``additional_kwargs["parsed"]``.
+    ``batch``: the answer comes from a batch job (its cost is at the batch price).
     """
 
     def __init__(
@@ -69,8 +70,9 @@ class Exchange(BuiltinToolLoop):
         prefix: str | None,
         max_rounds: int,
         parse_as: type[BaseModel] | None = None,
+        batch: bool = False,
     ) -> None:
-        super().__init__(payload, prefix=prefix, max_rounds=max_rounds)
+        super().__init__(payload, prefix=prefix, max_rounds=max_rounds, batch=batch)
         self.parse_as = parse_as
 
     def result(self) -> ChatResult:

@@ -8,9 +8,10 @@ builder and the parsers; only the I/O call differs.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import pickle
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,7 +47,7 @@ from llama_index.core.types import Model, PydanticProgramMode
 from pydantic import BaseModel, SecretStr
 
 from kimi_core.catalog import DEFAULT_MODEL, check_sampling, get_model_info
-from kimi_core.errors import ConfigurationError
+from kimi_core.errors import BatchLineError, ConfigurationError
 from kimi_core.lifecycle import KimiClients
 from kimi_core.options import KimiOptions
 from kimi_core.ratelimit import RateLimiter, RateLimits
@@ -56,7 +57,7 @@ from kimi_core.thinking import keeps_reasoning
 from kimi_core.token_count import TokenCount
 from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS, BuiltinToolLoop
 
-from . import _fastpath
+from . import _batch, _fastpath
 from .tokenizer import KimiTokenizer
 from .utils import StreamFolder, chat_response, to_kimi_messages, tool_selections
 
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import PromptTemplate
     from llama_index.core.tools.types import BaseTool
 
+    from kimi_core.batch_job import AsyncKimiBatchJob, KimiBatchJob, PollPolicy
     from kimi_core.client import AsyncKimiClient, KimiClient, PreparedChat
 
 __all__ = ["DEFAULT_MODEL", "Kimi"]
@@ -398,7 +400,9 @@ class Kimi(FunctionCallingLLM):
 
     # -- request / response (shared by every method) --------------------------------------
 
-    def _loop(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> BuiltinToolLoop:
+    def _loop(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], batch: bool = False
+    ) -> BuiltinToolLoop:
         """The request (``kimi_core.request.build_chat_request``: instance values, then the
         call's, ``None`` meaning "not given" as everywhere in LlamaIndex) in the core's
         builtin-tool loop; the core checks it before sending."""
@@ -417,6 +421,7 @@ class Kimi(FunctionCallingLLM):
             build_chat_request(wire, defaults, overrides),
             prefix=prefix,
             max_rounds=self.max_builtin_tool_rounds if rounds is None else rounds,
+            batch=batch,
         )
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -489,6 +494,122 @@ class Kimi(FunctionCallingLLM):
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
         return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    # -- batch jobs (README "Batch jobs") ---------------------------------------------------
+
+    def _batch_loops(
+        self, conversations: Sequence[Sequence[ChatMessage]], kwargs: dict[str, Any]
+    ) -> list[BuiltinToolLoop]:
+        _batch.check_kwargs(kwargs)
+        return [self._loop(messages, dict(kwargs), batch=True) for messages in conversations]
+
+    def batch_job(
+        self,
+        conversations: Sequence[Sequence[ChatMessage]],
+        *,
+        return_exceptions: bool = False,
+        custom_ids: Sequence[str] | None = None,
+        completion_window: str = "24h",
+        metadata: dict[str, str] | None = None,
+        on_submit: Callable[[KimiBatchJob], object] | None = None,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> list[ChatResponse | BatchLineError]:
+        """Answer each list of ``ChatMessage``s through one Moonshot batch job (40% cheaper,
+        within ``completion_window``): a ``ChatResponse`` per conversation, in input order, as
+        ``chat`` would return it (``raw``; token counts and ``cost`` at the batch price in
+        ``additional_kwargs``, plus ``batch``: ``{"id", "custom_id"}``).
+
+        ``kwargs`` apply to every conversation as in ``chat``; every request is checked
+        before the upload. Failed lines: ``BatchLinesFailedError`` (``.results``, ``.errors``
+        by index), or with ``return_exceptions=True`` the ``BatchLineError`` in the line's
+        place. ``on_submit(job)`` runs once the job exists: keep ``job.id`` to
+        ``resume_batch_job`` it from anywhere (submitting again would run, and bill, it
+        twice). ``timeout`` raises ``BatchTimeoutError`` (with ``job_id``) while the job runs
+        on; ``poll`` and ``progress`` as ``KimiBatchJob.wait``. Batch jobs run outside
+        LlamaIndex's callbacks and instrumentation events.
+        """
+        loops = self._batch_loops(conversations, kwargs)
+        job = self._clients.sync.batches.submit(
+            [loop.payload for loop in loops],
+            custom_ids=custom_ids,
+            completion_window=completion_window,
+            metadata=metadata,
+            poll=poll,
+        )
+        if on_submit is not None:
+            on_submit(job)
+        job.wait(timeout=timeout, progress=progress)
+        results = job.results(return_exceptions=True)
+        return _batch.answers(job, results, loops, return_exceptions)
+
+    async def abatch_job(
+        self,
+        conversations: Sequence[Sequence[ChatMessage]],
+        *,
+        return_exceptions: bool = False,
+        custom_ids: Sequence[str] | None = None,
+        completion_window: str = "24h",
+        metadata: dict[str, str] | None = None,
+        on_submit: Callable[[AsyncKimiBatchJob], object] | None = None,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> list[ChatResponse | BatchLineError]:
+        """Async ``batch_job`` (``on_submit`` may be a coroutine function)."""
+        loops = self._batch_loops(conversations, kwargs)
+        job = await self._clients.async_client.batches.submit(
+            [loop.payload for loop in loops],
+            custom_ids=custom_ids,
+            completion_window=completion_window,
+            metadata=metadata,
+            poll=poll,
+        )
+        if on_submit is not None:
+            submitted = on_submit(job)
+            if inspect.isawaitable(submitted):
+                await submitted
+        await job.wait(timeout=timeout, progress=progress)
+        results = await job.results(return_exceptions=True)
+        return _batch.answers(job, results, loops, return_exceptions)
+
+    def resume_batch_job(
+        self,
+        job_id: str,
+        *,
+        custom_ids: Sequence[str] | None = None,
+        return_exceptions: bool = False,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        progress: bool | None = None,
+    ) -> list[ChatResponse | BatchLineError]:
+        """The answers of the batch job ``job_id`` (from ``batch_job``'s ``on_submit``, in any
+        process), waiting for it as ``batch_job`` does. The requests are not known here: a
+        partial-mode prefix is not prepended."""
+        job = self._clients.sync.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
+        job.wait(timeout=timeout, progress=progress)
+        results = job.results(return_exceptions=True)
+        return _batch.answers(job, results, None, return_exceptions)
+
+    async def aresume_batch_job(
+        self,
+        job_id: str,
+        *,
+        custom_ids: Sequence[str] | None = None,
+        return_exceptions: bool = False,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        progress: bool | None = None,
+    ) -> list[ChatResponse | BatchLineError]:
+        """Async ``resume_batch_job``."""
+        client = self._clients.async_client
+        job = await client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
+        await job.wait(timeout=timeout, progress=progress)
+        results = await job.results(return_exceptions=True)
+        return _batch.answers(job, results, None, return_exceptions)
 
     # -- function calling -----------------------------------------------------------------
 

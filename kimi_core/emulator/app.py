@@ -14,9 +14,10 @@ Routes (below ``/v1``, ``/kimi`` or ``/v1/ai/{endpoint_path}``, default endpoint
 ``kimi-k2.6``): ``POST /chat/completions`` (checked by :mod:`validation`, answered by
 :mod:`replies` in the shapes of :mod:`wire`), ``POST|GET /files``, ``GET|DELETE /files/{id}``,
 ``GET /files/{id}/content``, ``POST /tokenizers/estimate-token-count``, ``GET /models``,
-``GET /models/{id}``, ``GET /users/me/balance``, and in the moonshot dialect the Formula API
-(``GET /formulas/{uri}/tools``, ``POST /formulas/{uri}/fibers``: :mod:`formulas`). Any other
-path: 404
+``GET /models/{id}``, ``GET /users/me/balance``; the moonshot dialect also serves the Formula
+API (``GET /formulas/{uri}/tools``, ``POST /formulas/{uri}/fibers``: :mod:`formulas`) and the
+Batch API (:mod:`batches`): ``POST|GET /batches``, ``GET /batches/{id}``, ``POST
+/batches/{id}/cancel`` (the gateways document neither: 404 there). Any other path: 404
 ``resource_not_found_error`` in the dialect's error shape.
 
 ``GET /models`` lists the served models only (retired catalog entries are not served unless
@@ -50,6 +51,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from kimi_core.catalog import DEFAULT_MODEL, ModelInfo
 
+from .batches import list_limit
 from .faults import FailSpec, RawSpec, RawStreamSpec
 from .files import FileError
 from .formulas import NOT_FOUND, FiberRequestError, run_fiber, tools_body
@@ -162,14 +164,16 @@ class EmulatorApp:
             Route(f"{prefix}/models/{{model_id:path}}", self.retrieve_model, methods=["GET"]),
             Route(f"{prefix}/users/me/balance", self.balance, methods=["GET"]),
         ]
-        if state.dialect == "moonshot":  # no gateway is known to serve formulas (assumed)
+        if self.dialect == "moonshot":  # no gateway is known to serve formulas or batches
             routes += [
                 Route(f"{prefix}/formulas/{{uri:path}}/tools", self.formula_tools, methods=["GET"]),
                 Route(f"{prefix}/formulas/{{uri:path}}/fibers", self.fiber, methods=["POST"]),
+                Route(f"{prefix}/batches", self.create_batch, methods=["POST"]),
+                Route(f"{prefix}/batches", self.list_batches, methods=["GET"]),
+                Route(f"{prefix}/batches/{{batch_id}}", self.retrieve_batch, methods=["GET"]),
+                Route(f"{prefix}/batches/{{batch_id}}/cancel", self.cancel_batch, methods=["POST"]),
             ]
-        routes += [
-            Route("/{path:path}", self.not_found, methods=_ALL_METHODS),
-        ]
+        routes.append(Route("/{path:path}", self.not_found, methods=_ALL_METHODS))
         self.router = Starlette(routes=routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -415,6 +419,8 @@ class EmulatorApp:
         record = self.state.files.get(file_id)
         if record is None:
             return self._no_file(file_id)
+        if record.data is not None:  # batch files: the bytes as uploaded or written
+            return Response(record.data, media_type="application/octet-stream")
         return self.json_response(record.content_json())
 
     async def delete_file(self, request: Request) -> Response:
@@ -449,6 +455,59 @@ class EmulatorApp:
         except FiberRequestError as exc:
             return self.error(exc.status, exc.type, exc.message)
         return self.json_response(fiber)
+
+    # --- batches ----------------------------------------------------------------------------
+
+    def _no_batch(self, batch_id: str) -> Response:
+        return self.error(404, "resource_not_found_error", f"Not found the batch {batch_id}")
+
+    async def create_batch(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        state = self.state
+        body = request.scope[_KEY]["json"]
+        create = functools.partial(state.batches.create, body, state.registry, state.pop_script)
+        file_id = body.get("input_file_id") if isinstance(body, dict) else None
+        record = state.files.get(file_id) if isinstance(file_id, str) else None
+        try:
+            # Every line is answered now: a big file off the event loop.
+            big = record is not None and record.bytes > 256 * 1024
+            batch = await asyncio.to_thread(create) if big else create()
+        except FileError as exc:
+            return self._file_error(exc)
+        return self.json_response(batch)
+
+    async def list_batches(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        query = request.query_params
+        try:
+            limit = list_limit(query.get("limit"))
+        except FileError as exc:
+            return self._file_error(exc)
+        data, has_more = self.state.batches.page(query.get("after"), limit)
+        return self.json_response({"object": "list", "data": data, "has_more": has_more})
+
+    async def retrieve_batch(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        batch_id = request.path_params["batch_id"]
+        batch = self.state.batches.get(batch_id)
+        return self._no_batch(batch_id) if batch is None else self.json_response(batch)
+
+    async def cancel_batch(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        batch_id = request.path_params["batch_id"]
+        try:
+            batch = self.state.batches.cancel(batch_id)
+        except FileError as exc:
+            return self._file_error(exc)
+        return self._no_batch(batch_id) if batch is None else self.json_response(batch)
 
     # --- other endpoints --------------------------------------------------------------------
 

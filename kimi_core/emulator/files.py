@@ -4,8 +4,12 @@
   Moonshot's docs, e.g. ``cn0sjgr5d6r9c1vq4p5g``; assumed).
 - Object: ``{id, object: "file", bytes, created_at, filename, purpose, status: "ok",
   status_details: ""}`` (docs/kimi-api/files.md).
-- Purposes ``file-extract``, ``image``, ``video``; anything else → 400. Over ``max_bytes``
-  (100 MB, the real limit) → 400; more than 1,000 files → 400.
+- Purposes ``file-extract``, ``image``, ``video`` and ``batch``; anything else → 400. Over
+  ``max_bytes`` (100 MB, the real limit) → 400; more than 1,000 files → 400. A ``batch`` file
+  must be a non-empty ``.jsonl`` (docs/kimi-api/batch.md §1; the wording is assumed) and is
+  kept as uploaded, not extracted; the batch output and error files (:mod:`batches`, purpose
+  ``batch_output``) are added by the emulator itself. Both are served raw by the content
+  route (``application/octet-stream``, assumed).
 - ``GET /files/{id}/content`` → ``{"content": <text>, "file_type": <mime type>, "filename",
   "title": "", "type": "file"}``: Moonshot's cookbook passes this JSON string on as a system
   message and other code reads ``.json()["content"]`` (fanwin/FastRAG ``rag_kernel/utils.py``).
@@ -17,6 +21,7 @@
 
 from __future__ import annotations
 
+import builtins
 import io
 import mimetypes
 import secrets
@@ -28,7 +33,7 @@ from typing import Any
 
 __all__ = ["FileError", "FileRecord", "FileStore", "extract_text"]
 
-PURPOSES = frozenset({"file-extract", "image", "video"})
+PURPOSES = frozenset({"file-extract", "image", "video", "batch"})
 MAX_BYTES = 100 * 1024 * 1024
 MAX_FILES = 1000
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuv"
@@ -59,6 +64,8 @@ class FileRecord:
     created_at: int
     file_type: str
     text: str
+    data: builtins.bytes | None = None
+    """The raw bytes of batch files (served as they are)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -163,7 +170,7 @@ class FileStore:
                 400,
                 "invalid_request_error",
                 f"Invalid request: purpose {purpose!r} is not supported, use one of "
-                "file-extract, image, video",
+                "file-extract, image, video, batch",
             )
         if len(data) > self.max_bytes:
             raise FileError(
@@ -179,7 +186,33 @@ class FileStore:
                     "invalid_request_error",
                     f"Invalid request: too many files, the limit is {MAX_FILES}",
                 )
+        if purpose == "batch":
+            if not filename.endswith(".jsonl"):
+                raise FileError(
+                    400, "invalid_request_error", "Invalid request: a batch file must be .jsonl"
+                )
+            if not data:
+                raise FileError(
+                    400, "invalid_request_error", "Invalid request: a batch file must not be empty"
+                )
+            return self._store(filename, data, purpose, "application/jsonl", "", raw=True)
         text, file_type = extract_text(filename, data, content_type)
+        return self._store(filename, data, purpose, file_type, text)
+
+    def add_raw(self, filename: str, data: bytes, purpose: str) -> FileRecord:
+        """A file the emulator writes itself (batch output and error files)."""
+        return self._store(filename, data, purpose, "application/jsonl", "", raw=True)
+
+    def _store(
+        self,
+        filename: str,
+        data: bytes,
+        purpose: str,
+        file_type: str,
+        text: str,
+        *,
+        raw: bool = False,
+    ) -> FileRecord:
         record = FileRecord(
             id=new_file_id(),
             filename=filename,
@@ -188,6 +221,7 @@ class FileStore:
             created_at=int(time.time()),
             file_type=file_type,
             text=text,
+            data=data if raw else None,
         )
         with self._lock:
             self._files[record.id] = record

@@ -16,11 +16,12 @@ import uvicorn
 from kimi_core.catalog import DEFAULT_MODEL, ModelInfo
 
 from .app import EmulatorApp, base_path
+from .batches import BatchTiming, LineFault
 from .faults import CutSpec, FailSpec, RawSpec, RawStreamSpec
 from .files import MAX_BYTES
 from .replies import ScriptedReply
 from .state import EmulatorState, RecordedRequest
-from .wire import DIALECTS, Dialect
+from .wire import DIALECTS, Dialect, default_error
 
 __all__ = ["KimiEmulator"]
 
@@ -60,7 +61,9 @@ class KimiEmulator:
     serves exactly those ids (retired catalog ids as if current, unknown ids as permissive
     non-thinking models) or ``ModelInfo`` objects. ``endpoint_path`` (cloudsway, default
     ``kimi-k2.6``) also names the model served when the body's model is missing or not
-    served. ``rpm_limit`` / ``concurrency_limit``: see :meth:`set_limits`.
+    served. ``rpm_limit`` / ``concurrency_limit``: see :meth:`set_limits`. Batches (moonshot
+    dialect) run on a clock set by :meth:`batch_timing` and moved by :meth:`advance_batches`
+    (:mod:`kimi_core.emulator.batches`).
     """
 
     def __init__(
@@ -314,13 +317,61 @@ class KimiEmulator:
         else:
             self._state.clock = None if when is None else float(when)
 
+    # --- batches ----------------------------------------------------------------------------
+
+    def batch_timing(
+        self,
+        *,
+        validating: float = 0.0,
+        in_progress: float = 0.0,
+        finalizing: float = 0.0,
+        cancelling: float = 0.0,
+        realtime: bool = True,
+    ) -> None:
+        """How long (in batch-clock seconds) each phase of the batches created from now on
+        lasts (all 0 by default: a batch has ended by the first poll). ``realtime=False``
+        stops the clock: it then moves only with :meth:`advance_batches`."""
+        timing = BatchTiming(validating, in_progress, finalizing, cancelling)
+        self._state.batches.set_timing(timing, realtime)
+
+    def advance_batches(self, seconds: float) -> None:
+        """Move the batch clock forward (a batch's phases, its lines and its expiry follow)."""
+        self._state.batches.clock.advance(seconds)
+
+    def fail_batch_lines(
+        self,
+        *custom_ids: str,
+        status: int = 500,
+        error_type: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Batch lines with these custom ids fail with HTTP ``status`` (the dialect's error
+        body; type and message default as in :meth:`fail_next`) in batches created from now
+        on, until :meth:`reset`."""
+        default_type, default_message = default_error(status)
+        fault = LineFault(status, error_type or default_type, message or default_message)
+        self._state.batches.fail_lines(custom_ids, fault)
+
+    @property
+    def batches(self) -> list[dict[str, Any]]:
+        """Every batch object as ``GET /batches/{id}`` answers it now, oldest first."""
+        return self._state.batches.all()
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The bytes of an uploaded or emulator-written batch file (``KeyError`` if none)."""
+        record = self._state.files.get(file_id)
+        if record is None or record.data is None:
+            raise KeyError(file_id)
+        return record.data
+
     def set_balance(self, **values: float) -> None:
         """Change ``available_balance`` / ``voucher_balance`` / ``cash_balance``."""
         self._state.set_balance(values)
 
     def reset(self) -> None:
-        """Clear scripts, faults, recorded requests, files and the memory formula's store; the
-        clock back to real time, limits back to the constructor's."""
+        """Clear scripts, faults, recorded requests, files, batches (batch timing and clock
+        back to the defaults) and the memory formula's store; the emulator's clock back to real
+        time, limits back to the constructor's."""
         self._state.reset()
 
     # --- inspection -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 from kimi_core.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
 
+from .batches import BatchStore
 from .faults import CutSpec, FailSpec, Limiter, RawSpec, RawStreamSpec
 from .files import MAX_BYTES, FileStore
 from .formulas import FormulaEnv
@@ -111,6 +112,7 @@ class EmulatorState:
         self._limits = (rpm_limit, concurrency_limit)
         self.limiter = Limiter(rpm_limit, concurrency_limit)
         self.files = FileStore(max_file_bytes)
+        self.batches = BatchStore(self.files)
         self._scripts = _Queue()
         self._overrides = _Queue()
         self._delays = _Queue()
@@ -221,4 +223,5 @@ class EmulatorState:
             self.clock = None
             self.formulas.memory.clear()
         self.files.clear()
+        self.batches.clear()
         self.limiter.configure(*self._limits)

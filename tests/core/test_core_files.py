@@ -104,11 +104,11 @@ def test_upload_bytes_over_100_mb_refused() -> None:
 
 def test_bad_purpose_refused() -> None:
     with pytest.raises(InvalidParameterError) as caught:
-        sync_client(Recorder()).files.upload(b"x", "batch", filename="x.txt")  # type: ignore[arg-type]
+        sync_client(Recorder()).files.upload(b"x", "assistants", filename="x.txt")  # type: ignore[arg-type]
     assert caught.value.param == "purpose"
     assert (
         str(caught.value)
-        == "unsupported file purpose 'batch'; use one of file-extract, image, video"
+        == "unsupported file purpose 'assistants'; use one of file-extract, image, video, batch"
     )
 
 

@@ -14,6 +14,14 @@ EXPECTED = {
     "quickstart.py": ["You said: In one sentence: why is the sky blue?", "[LlamaIndex]"],
     "langchain_agent.py": ["calls: [('get_weather', 'get_weather:0')]", "kimi: The tool"],
     "llamaindex_rag.py": ["sources:  ['kimi_models.md'", "answer:"],
+    "batch_labelling.py": [
+        "(300 requests)",
+        "labelled 300 reviews: {'negative': 100, 'neutral': 100, 'positive': 100}",
+        "  positive The headphones: arrived early and works perfectly. (order 0)",
+        "  negative The kettle: broke after two days. (order 1)",
+        "  neutral  The desk lamp: it is a phone case. (order 2)",
+        "cost at the batch price: $",
+    ],
 }
 
 
