@@ -123,8 +123,13 @@ def cache_span_signatures(cls: type) -> None:
 
 
 def _payload_is_metadata_dump() -> bool:
-    """``BaseLLM.to_payload`` is still ``{"class_name": ..., **self.metadata.model_dump()}``."""
-    names = set(BaseLLM.to_payload.__code__.co_names)
+    """``BaseLLM.to_payload`` is still ``{"class_name": ..., **self.metadata.model_dump()}``
+    (older llama-index-core releases have no ``to_payload``: nothing to cache then)."""
+    to_payload = vars(BaseLLM).get("to_payload")
+    code = getattr(to_payload, "__code__", None)
+    if code is None:
+        return False
+    names = set(code.co_names)
     return {"class_name", "metadata", "model_dump"} <= names and len(names) == 3
 
 

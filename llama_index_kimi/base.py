@@ -357,7 +357,10 @@ class Kimi(FunctionCallingLLM):
         callback decorators put in the events of every call; the metadata dump is cached per
         settings (``_fastpath.cached_metadata_dump``)."""
         if _metadata_dump is None or type(self).metadata is not Kimi.metadata:
-            return super().to_payload()  # a subclass with its own metadata
+            base = getattr(super(), "to_payload", None)  # not on llama-index-core < 0.14.24
+            if base is not None:
+                return base()  # type: ignore[no-any-return]
+            return {"class_name": self.class_name(), **self.metadata.model_dump()}
         return {
             "class_name": self.class_name(),
             **_metadata_dump(self.model, self.context_window, self.max_tokens),

@@ -46,6 +46,10 @@ def _status(**env: str) -> dict[str, dict[str, bool]]:
 
 @pytest.mark.fastpath
 def test_every_shortcut_is_active_with_the_installed_libraries() -> None:
+    if os.environ.get("KIMI_LOWER_BOUNDS"):
+        # .ci/lower-bounds: the shortcuts are written for the newest releases; on the oldest
+        # allowed ones the guards turn some off, and the run shows the suite passes without.
+        pytest.skip("the oldest allowed releases: guards may refuse shortcuts")
     status = _status()
     versions = {
         name: version(name)

@@ -96,8 +96,14 @@ def test_provider_strategy_answers_json_after_the_tool(
     agent = create_agent(make_llm(), tools=[get_weather], response_format=response_format)
     result = agent.invoke({"messages": [("user", QUESTION)]}, LIMIT)
     assert result["structured_response"] == Report(**REPORT)
-    assert result["messages"][-1].content == '{"city": "<city>", "summary": "<summary>"}'
     first, second = _chats(emu)
+    if response_format is Report and "response_format" not in first:
+        # langchain before 1.1 picks the tool strategy for a bare schema (no model profiles).
+        assert result["messages"][-1].content == (
+            "Returning structured response: city='<city>' summary='<summary>'"
+        )
+        return
+    assert result["messages"][-1].content == '{"city": "<city>", "summary": "<summary>"}'
     assert [b["response_format"]["type"] for b in (first, second)] == ["json_schema"] * 2
     assert _names(first) == ["get_weather"]
 

@@ -333,6 +333,10 @@ def test_invocation_params_are_what_base_chat_model_builds(
 @pytest.mark.fastpath
 @pytest.mark.parametrize("name", ["_generate", "_agenerate"])
 def test_precomputed_signatures_are_the_real_ones(name: str) -> None:
+    from langchain_kimi import _fastpath
+
+    if not _fastpath.SIGNATURES:
+        pytest.skip("this langchain-core does not look signatures up per call: none precomputed")
     function = getattr(ChatKimi, name)
     precomputed = function.__signature__
     del function.__signature__

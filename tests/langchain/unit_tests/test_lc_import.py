@@ -11,9 +11,11 @@ import sys
 _PROBE = """
 import sys
 from langchain_core.language_models import BaseChatModel
+before = {name.split(".")[0] for name in sys.modules}
 sys.stderr.write("MARK\\n")
 import langchain_kimi
-roots = sorted({name.split(".")[0] for name in sys.modules})
+# Only what langchain_kimi adds (older langchain-core releases import httpx themselves).
+roots = sorted({name.split(".")[0] for name in sys.modules} - before)
 print(__import__("json").dumps(roots))
 """
 FORBIDDEN = {"langgraph", "langchain", "llama_index", "starlette", "uvicorn", "httpx", "openai"}
