@@ -6,9 +6,7 @@ import copy
 import inspect
 import json
 import logging
-import pickle
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,6 +39,7 @@ from . import _batch, _blocks, _fastpath
 from ._errors import translated_errors
 from ._exchange import Exchange, StreamExchange
 from ._messages import messages_to_wire, request_messages
+from ._pickling import keyless_state, revive_clients, share_in_memo
 
 if TYPE_CHECKING:
     # The clients pull in httpx: imported on first use, so `import langchain_kimi` stays light.
@@ -53,14 +52,6 @@ _blocks.register()
 
 ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
 _log = logging.getLogger(__name__)
-
-
-def _picklable(value: Any) -> bool:
-    try:
-        pickle.dumps(value)
-    except Exception:  # a socket, a lock, a client: anything pickle refuses
-        return False
-    return True
 
 
 def _format_tool(tool: ToolLike) -> dict[str, Any]:
@@ -220,35 +211,23 @@ class ChatKimi(BaseChatModel):
     def __getstate__(self) -> dict[Any, Any]:
         """The settings only: never the key, nor the clients and your own HTTP clients or
         limiter objects (they hold sockets and locks: dropped, with a warning)."""
-        state = super().__getstate__()
-        fields = {**state["__dict__"], "api_key": None}
-        for name in ("http_client", "http_async_client", "rate_limits"):
-            value = fields.get(name)
-            if value is not None and not _picklable(value):
-                _log.warning("ChatKimi: not pickling %s (%s)", name, type(value).__name__)
-                fields[name] = None
-        private = {
-            name: value
-            for name, value in (state.get("__pydantic_private__") or {}).items()
-            if name != "_clients"
-        }
-        return {**state, "__dict__": fields, "__pydantic_private__": private}
+        return keyless_state(
+            self, super().__getstate__(), ("http_client", "http_async_client", "rate_limits")
+        )
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         """Revived without a key: it comes from ``MOONSHOT_API_KEY`` on the first call."""
         super().__setstate__(state)
-        self._clients = KimiClients.later(
-            partial(KimiOptions.resolve, self.api_key, self.base_url, **self._settings())
-        )
+        revive_clients(self)
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatKimi:
         """A copy keeps the key; it shares your own HTTP clients and limiter (a copy of a
         socket or a lock is not a thing) and gets its own lifecycle (``KimiClients``)."""
-        memo = {} if memo is None else memo
-        for shared in (self.http_client, self.http_async_client, self.rate_limits):
-            if shared is not None and not isinstance(shared, str | dict | RateLimits):
-                memo[id(shared)] = shared
-        return super().__deepcopy__(memo)
+        limits = self.rate_limits
+        shared: list[Any] = [self.http_client, self.http_async_client]
+        if not isinstance(limits, str | dict | RateLimits):
+            shared.append(limits)
+        return super().__deepcopy__(share_in_memo(memo, shared))
 
     # -- LangChain plumbing ------------------------------------------------------------------
     @property

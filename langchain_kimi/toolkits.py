@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.tools import BaseTool, BaseToolkit
@@ -25,7 +24,7 @@ from kimi_core.lifecycle import KimiClients
 from kimi_core.options import KimiOptions
 
 from ._errors import translated_errors
-from .chat_models import _picklable
+from ._pickling import keyless_state, revive_clients, share_in_memo
 
 if TYPE_CHECKING:
     from .chat_models import ChatKimi
@@ -211,32 +210,13 @@ class KimiToolkit(BaseToolkit):
     def __getstate__(self) -> dict[Any, Any]:
         """The settings only: no key, no clients, no headers (they may carry credentials),
         no unpicklable HTTP clients (dropped with a warning)."""
-        state = super().__getstate__()
-        fields = {**state["__dict__"], "api_key": None, "default_headers": None}
-        for name in _SHARED:
-            value = fields.get(name)
-            if value is not None and not _picklable(value):
-                _log.warning("KimiToolkit: not pickling %s (%s)", name, type(value).__name__)
-                fields[name] = None
-        private = {
-            name: value
-            for name, value in (state.get("__pydantic_private__") or {}).items()
-            if name != "_clients"
-        }
-        return {**state, "__dict__": fields, "__pydantic_private__": private}
+        return keyless_state(self, super().__getstate__(), _SHARED, cleared=("default_headers",))
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         """Revived without a key: it comes from ``MOONSHOT_API_KEY`` on the first call."""
         super().__setstate__(state)
-        self._clients = KimiClients.later(
-            partial(KimiOptions.resolve, self.api_key, self.base_url, **self._settings())
-        )
+        revive_clients(self)
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> KimiToolkit:
         """A copy keeps the key and your own HTTP clients, with a lifecycle of its own."""
-        memo = {} if memo is None else memo
-        for name in _SHARED:
-            shared = getattr(self, name)
-            if shared is not None:
-                memo[id(shared)] = shared
-        return super().__deepcopy__(memo)
+        return super().__deepcopy__(share_in_memo(memo, (getattr(self, n) for n in _SHARED)))

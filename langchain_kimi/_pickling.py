@@ -1,0 +1,67 @@
+"""Copies and pickles of the package's pydantic models (``ChatKimi``, ``KimiToolkit``): the key
+never goes into a pickle, live connections and locks never either, and a copy shares the
+caller's own HTTP clients and limiter instead of trying to copy a socket (README, "Copies,
+pickles and serialized chains")."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from pydantic import BaseModel
+
+from kimi_core.lifecycle import KimiClients
+from kimi_core.options import KimiOptions
+
+__all__ = ["keyless_state", "picklable", "revive_clients", "share_in_memo"]
+
+_log = logging.getLogger("langchain_kimi")
+
+
+def picklable(value: Any) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:  # a socket, a lock, a client: anything pickle refuses
+        return False
+    return True
+
+
+def keyless_state(
+    model: BaseModel, state: dict[Any, Any], shared: Iterable[str], *, cleared: Iterable[str] = ()
+) -> dict[Any, Any]:
+    """``state`` (from pydantic's ``__getstate__``) without the key, the ``cleared`` fields,
+    the ``shared`` objects pickle refuses (dropped with a warning) and the client lifecycle."""
+    fields = {**state["__dict__"], "api_key": None, **dict.fromkeys(cleared)}
+    for name in shared:
+        value = fields.get(name)
+        if value is not None and not picklable(value):
+            _log.warning(
+                "%s: not pickling %s (%s)", type(model).__name__, name, type(value).__name__
+            )
+            fields[name] = None
+    private = {
+        name: value
+        for name, value in (state.get("__pydantic_private__") or {}).items()
+        if name != "_clients"
+    }
+    return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+
+def revive_clients(model: Any) -> None:
+    """A revived model's clients, built at its first call: the key then comes from
+    ``MOONSHOT_API_KEY`` (none was pickled)."""
+    model._clients = KimiClients.later(
+        partial(KimiOptions.resolve, model.api_key, model.base_url, **model._settings())
+    )
+
+
+def share_in_memo(memo: dict[int, Any] | None, objects: Iterable[Any]) -> dict[int, Any]:
+    """``deepcopy``'s memo with ``objects`` mapped to themselves: the copy shares them."""
+    memo = {} if memo is None else memo
+    for shared in objects:
+        if shared is not None:
+            memo[id(shared)] = shared
+    return memo
