@@ -736,6 +736,14 @@ class KimiBatchJob(_JobBase):
                     yield placed
         yield from folder.missing()
 
+    def outcome(
+        self, *, timeout: float | None = None, progress: bool | None = None
+    ) -> list[BatchResult]:
+        """``wait``, then every line's answer or ``BatchLineError`` in input order
+        (``results(return_exceptions=True)``): what the adapters turn into their answers."""
+        self.wait(timeout=timeout, progress=progress)
+        return self.results(return_exceptions=True)
+
     def results(self, *, return_exceptions: bool = False) -> list[BatchResult]:
         """One result per input, in input order (module docstring); waits first if the job
         has not ended, raising as ``wait`` does (call again after a ``BatchFailedError`` for
@@ -859,6 +867,13 @@ class AsyncKimiBatchJob(_JobBase):
                     yield placed
         for missing in folder.missing():
             yield missing
+
+    async def outcome(
+        self, *, timeout: float | None = None, progress: bool | None = None
+    ) -> list[BatchResult]:
+        """``KimiBatchJob.outcome``, awaited."""
+        await self.wait(timeout=timeout, progress=progress)
+        return await self.results(return_exceptions=True)
 
     async def results(self, *, return_exceptions: bool = False) -> list[BatchResult]:
         slots = self._slots()

@@ -18,6 +18,7 @@ values up to 512; ``kimi_job`` is the package's own) and batch ids (one URL path
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
@@ -229,11 +230,13 @@ class Batches:
         max_file_bytes: int | None = None,
         max_lines: int | None = None,
         poll: PollPolicy | None = None,
+        on_submit: Callable[[KimiBatchJob], object] | None = None,
     ) -> KimiBatchJob:
-        """Run chat ``requests`` as a batch job (``KimiBatchJob.submit``)."""
+        """Run chat ``requests`` as a batch job (``KimiBatchJob.submit``); ``on_submit(job)``
+        is called once it exists (to keep its id for a ``resume``)."""
         from .batch_job import KimiBatchJob
 
-        return KimiBatchJob.submit(
+        job = KimiBatchJob.submit(
             self._client,
             requests,
             custom_ids=custom_ids,
@@ -243,6 +246,9 @@ class Batches:
             max_lines=max_lines,
             poll=poll,
         )
+        if on_submit is not None:
+            on_submit(job)
+        return job
 
     def resume(
         self,
@@ -304,10 +310,12 @@ class AsyncBatches:
         max_file_bytes: int | None = None,
         max_lines: int | None = None,
         poll: PollPolicy | None = None,
+        on_submit: Callable[[AsyncKimiBatchJob], object] | None = None,
     ) -> AsyncKimiBatchJob:
+        """``Batches.submit``, awaited; ``on_submit`` may be a coroutine function."""
         from .batch_job import AsyncKimiBatchJob
 
-        return await AsyncKimiBatchJob.submit(
+        job = await AsyncKimiBatchJob.submit(
             self._client,
             requests,
             custom_ids=custom_ids,
@@ -317,6 +325,11 @@ class AsyncBatches:
             max_lines=max_lines,
             poll=poll,
         )
+        if on_submit is not None:
+            submitted = on_submit(job)
+            if inspect.isawaitable(submitted):
+                await submitted
+        return job
 
     async def resume(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -540,11 +539,9 @@ class ChatKimi(BaseChatModel):
                 completion_window=completion_window,
                 metadata=metadata,
                 poll=poll,
+                on_submit=on_submit,
             )
-            if on_submit is not None:
-                on_submit(job)
-            job.wait(timeout=timeout, progress=progress)
-            results = job.results(return_exceptions=True)
+            results = job.outcome(timeout=timeout, progress=progress)
             return _batch.answers(job, results, exchanges, return_exceptions)
 
     async def abatch_job(
@@ -571,13 +568,9 @@ class ChatKimi(BaseChatModel):
                 completion_window=completion_window,
                 metadata=metadata,
                 poll=poll,
+                on_submit=on_submit,
             )
-            if on_submit is not None:
-                submitted = on_submit(job)
-                if inspect.isawaitable(submitted):
-                    await submitted
-            await job.wait(timeout=timeout, progress=progress)
-            results = await job.results(return_exceptions=True)
+            results = await job.outcome(timeout=timeout, progress=progress)
             return _batch.answers(job, results, exchanges, return_exceptions)
 
     def resume_batch_job(
@@ -595,8 +588,7 @@ class ChatKimi(BaseChatModel):
         a partial-mode prefix is not prepended, a ``response_format`` class not parsed."""
         with translated_errors():
             job = self.client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-            job.wait(timeout=timeout, progress=progress)
-            results = job.results(return_exceptions=True)
+            results = job.outcome(timeout=timeout, progress=progress)
             return _batch.answers(job, results, None, return_exceptions)
 
     async def aresume_batch_job(
@@ -612,8 +604,7 @@ class ChatKimi(BaseChatModel):
         """Async ``resume_batch_job``."""
         with translated_errors():
             job = await self.async_client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-            await job.wait(timeout=timeout, progress=progress)
-            results = await job.results(return_exceptions=True)
+            results = await job.outcome(timeout=timeout, progress=progress)
             return _batch.answers(job, results, None, return_exceptions)
 
     # -- tokens ------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ builder and the parsers; only the I/O call differs.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import pickle
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
@@ -541,11 +540,9 @@ class Kimi(FunctionCallingLLM):
             completion_window=completion_window,
             metadata=metadata,
             poll=poll,
+            on_submit=on_submit,
         )
-        if on_submit is not None:
-            on_submit(job)
-        job.wait(timeout=timeout, progress=progress)
-        results = job.results(return_exceptions=True)
+        results = job.outcome(timeout=timeout, progress=progress)
         return _batch.answers(job, results, loops, return_exceptions)
 
     async def abatch_job(
@@ -570,13 +567,9 @@ class Kimi(FunctionCallingLLM):
             completion_window=completion_window,
             metadata=metadata,
             poll=poll,
+            on_submit=on_submit,
         )
-        if on_submit is not None:
-            submitted = on_submit(job)
-            if inspect.isawaitable(submitted):
-                await submitted
-        await job.wait(timeout=timeout, progress=progress)
-        results = await job.results(return_exceptions=True)
+        results = await job.outcome(timeout=timeout, progress=progress)
         return _batch.answers(job, results, loops, return_exceptions)
 
     def resume_batch_job(
@@ -593,8 +586,7 @@ class Kimi(FunctionCallingLLM):
         process), waiting for it as ``batch_job`` does. The requests are not known here: a
         partial-mode prefix is not prepended."""
         job = self._clients.sync.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-        job.wait(timeout=timeout, progress=progress)
-        results = job.results(return_exceptions=True)
+        results = job.outcome(timeout=timeout, progress=progress)
         return _batch.answers(job, results, None, return_exceptions)
 
     async def aresume_batch_job(
@@ -610,8 +602,7 @@ class Kimi(FunctionCallingLLM):
         """Async ``resume_batch_job``."""
         client = self._clients.async_client
         job = await client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-        await job.wait(timeout=timeout, progress=progress)
-        results = await job.results(return_exceptions=True)
+        results = await job.outcome(timeout=timeout, progress=progress)
         return _batch.answers(job, results, None, return_exceptions)
 
     # -- function calling -----------------------------------------------------------------

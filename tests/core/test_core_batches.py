@@ -172,6 +172,32 @@ async def test_a_thousand_lines_keep_their_order_async(
     assert texts(results) == [f"You said: text {i}" for i in range(1000)]
 
 
+def test_on_submit_sees_the_job_and_outcome_waits_for_every_line(
+    emu: KimiEmulator, client: KimiClient, waits: list[float]
+) -> None:
+    emu.fail_batch_lines("request-1")
+    seen: list[Any] = []
+    job = client.batches.submit([ask("a"), ask("b")], on_submit=seen.append)
+    assert seen == [job]
+    first, second = job.outcome()
+    assert first.message.text == "You said: a"  # type: ignore[union-attr]
+    assert isinstance(second, BatchLineError)
+
+
+async def test_async_on_submit_may_be_a_coroutine_function(
+    emu: KimiEmulator, waits: list[float]
+) -> None:
+    seen: list[Any] = []
+
+    async def keep(job: Any) -> None:
+        seen.append(job.id)
+
+    async with AsyncKimiClient(api_key=KEY, base_url=emu.base_url, max_retries=0) as client:
+        job = await client.batches.submit([ask("a")], on_submit=keep)
+        assert seen == [job.id]
+        assert texts(await job.outcome()) == ["You said: a"]
+
+
 def test_partial_failure_is_typed_per_line(
     emu: KimiEmulator, client: KimiClient, waits: list[float]
 ) -> None:
