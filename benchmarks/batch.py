@@ -3,7 +3,7 @@
     python benchmarks/batch.py                 # 10,000 requests
     python benchmarks/batch.py --lines 200     # what the smoke test runs
 
-The Kimi emulator runs in its own process (``python -m kimi_core.emulator``), so the figures
+The Kimi emulator runs in its own process (``python -m kimi_emulator``), so the figures
 are the client's alone: ``tracemalloc`` counts this process's Python allocations, and each
 phase's peak is measured from the memory held when the phase starts. Phases:
 
@@ -31,8 +31,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from kimi_core import KimiBatchJob, KimiClient, PollPolicy
-from kimi_core.batch_jsonl import write_batch_files
-from kimi_core.client import _encode
+from kimi_core.batch.jsonl import write_batch_files
+from kimi_core.wire.json import encode_json
 
 _T = TypeVar("_T")
 SYSTEM = "You label customer reviews as positive, negative or neutral. Answer with the label only."
@@ -73,7 +73,7 @@ def run(client: KimiClient, count: int, memory: bool) -> dict[str, Any]:
         tracemalloc.start()
 
     def build() -> int:
-        plan = write_batch_files(requests(count), lambda r: client._chat_body(r, False), _encode)
+        plan = write_batch_files(requests(count), lambda r: client.prepare(r)[:2], encode_json)
         size = sum(part.size for part in plan.files)
         plan.close()
         return size
@@ -100,7 +100,7 @@ def run(client: KimiClient, count: int, memory: bool) -> dict[str, Any]:
 
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "kimi_core.emulator", "--port", "0"],
+        [sys.executable, "-m", "kimi_emulator", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -48,7 +48,7 @@ def minimum_seconds(calls: int, rpm: int, window: float) -> float:
 def start_emulator(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
     """The emulator in a process of its own (as a real server is): in this process it would
     share the GIL with the client, and its own lag would count against the pacing."""
-    command = [sys.executable, "-m", "kimi_core.emulator", "--api-key", "sk-limits"]
+    command = [sys.executable, "-m", "kimi_emulator", "--api-key", "sk-limits"]
     command += ["--rpm", str(args.rpm), "--concurrency", str(args.concurrency)]
     command += ["--tpm", str(args.tpm), "--window", str(args.window)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)

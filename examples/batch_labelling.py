@@ -1,6 +1,6 @@
 """Label a few hundred reviews with one Kimi batch job instead of one call each (40% cheaper).
 
-Runs offline: it starts the Kimi emulator (kimi_core.emulator) itself, which plays the model
+Runs offline: it starts the Kimi emulator (kimi_emulator) itself, which plays the model
 with answers scripted from a keyword rule, and runs its batch in about a second. Against
 the real API, drop the emulator, set MOONSHOT_API_KEY, and expect a batch to take minutes to
 hours: keep job.id (printed on submission) and ChatKimi.resume_batch_job(job_id) it from any
@@ -15,8 +15,8 @@ from langchain_core.messages import AIMessage
 from langchain_core.prompts import ChatPromptTemplate
 
 from kimi_core import KimiBatchJob, PollPolicy
-from kimi_core.catalog import BATCH_DISCOUNT
-from kimi_core.emulator import KimiEmulator
+from kimi_core.catalog.model_info import BATCH_DISCOUNT
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
 OPINIONS = {

@@ -12,7 +12,7 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 
-from kimi_core.emulator import real_or_emulated
+from kimi_emulator import real_or_emulated
 from langchain_kimi import ChatKimi
 
 

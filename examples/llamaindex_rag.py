@@ -12,7 +12,7 @@ from pathlib import Path
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.retrievers.bm25 import BM25Retriever
 
-from kimi_core.emulator import real_or_emulated
+from kimi_emulator import real_or_emulated
 from llama_index_kimi import Kimi, KimiFileReader
 
 FILES = {

@@ -1,14 +1,14 @@
 """Ask Kimi one question through LangChain and LlamaIndex, streaming its reasoning.
 
 Uses the real Moonshot API when MOONSHOT_API_KEY is set; otherwise starts the offline emulator
-(kimi_core.emulator) on 127.0.0.1 and says so. Run: python examples/quickstart.py
+(kimi_emulator) on 127.0.0.1 and says so. Run: python examples/quickstart.py
 """
 
 from __future__ import annotations
 
 from llama_index.core.llms import ChatMessage
 
-from kimi_core.emulator import real_or_emulated
+from kimi_emulator import real_or_emulated
 from langchain_kimi import ChatKimi, get_kimi_callback
 from llama_index_kimi import Kimi
 

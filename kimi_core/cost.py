@@ -1,68 +1,17 @@
-"""Token usage to money, in the currency of the model's catalog price."""
+"""Deprecated path: ``kimi_core.cost`` is now ``kimi_core.catalog.prices``.
 
-from __future__ import annotations
+Kept for one release so existing imports and pickles keep working; importing it warns with a
+``DeprecationWarning`` naming the new path. Nothing in the package imports it.
+"""
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+import warnings
 
-from .catalog import get_model_info
-from .usage import normalize_usage
+from .catalog.prices import *  # noqa: F403
+from .catalog.prices import __all__ as __all__
 
-if TYPE_CHECKING:
-    from .types import Usage
-
-__all__ = ["Cost", "cost_of"]
-
-_MILLION = Decimal(1_000_000)
-
-
-@dataclass(frozen=True)
-class Cost:
-    """An amount of money; ``amount`` is exact (``Decimal``)."""
-
-    amount: Decimal
-    currency: str
-
-    def __add__(self, other: Cost) -> Cost:
-        if other.currency != self.currency:
-            raise ValueError(f"cannot add {other.currency} to {self.currency}")
-        return Cost(self.amount + other.amount, self.currency)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form used in response metadata: ``{"amount": float, "currency"}``."""
-        return {"amount": float(self.amount), "currency": self.currency}
-
-
-def cost_of(
-    usage: Usage | Mapping[str, Any] | None, model: str | None, *, batch: bool = False
-) -> Cost | None:
-    """What ``usage`` cost on ``model``; None when the model or usage is unknown.
-
-    Cached input tokens are priced at the cache-hit price where the catalog has one.
-    ``batch``: the usage of a batch-job line, priced at ``ModelInfo.batch_price``.
-    """
-    if usage is None:
-        return None
-    info = get_model_info(model)
-    if info is None:
-        return None
-    price = info.batch_price if batch else info.price
-    if price is None:
-        return None
-    if isinstance(usage, (dict, Mapping)):  # an exact dict matches first: no ABC check
-        counts = normalize_usage(usage) or {}
-        prompt, output = counts.get("prompt_tokens", 0), counts.get("completion_tokens", 0)
-        cache_hits = counts.get("cached_tokens", 0)
-    else:
-        prompt, output = usage.input_tokens, usage.output_tokens
-        cache_hits = usage.cache_read_tokens
-    cached = cache_hits if price.cached_input is not None else 0
-    fresh = max(prompt - cached, 0)
-    amount = (
-        Decimal(fresh) * price.input
-        + Decimal(cached) * (price.cached_input or price.input)
-        + Decimal(output) * price.output
-    ) / _MILLION
-    return Cost(amount, price.currency)
+warnings.warn(
+    "kimi_core.cost moved to kimi_core.catalog.prices; import from there "
+    "(the old path goes away in the next release)",
+    DeprecationWarning,
+    stacklevel=2,
+)

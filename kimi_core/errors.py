@@ -6,7 +6,6 @@ answer, or a precise subclass. Messages never contain the API key or request hea
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,39 +41,7 @@ __all__ = [
     "StreamInterruptedError",
     "StreamTimeoutError",
     "ToolLoopError",
-    "error_from_body",
-    "error_from_response",
-    "request_id",
-    "scrub",
 ]
-
-# Where Moonshot names a request: ``Msh-Request-Id``, or ``x-trace-id`` (Moonshot's own client
-# reads it, docs/kimi-api/models.md §10); proxies use ``x-request-id``.
-REQUEST_ID_HEADERS = ("msh-request-id", "x-trace-id", "x-request-id")
-
-
-def scrub(value: Any, secret: str) -> Any:
-    """``value`` (a string, or a JSON body) with every occurrence of ``secret`` replaced by
-    ``***``: a server or proxy that echoes the key in its error must not put it in ours."""
-    if not secret:
-        return value
-    if isinstance(value, str):
-        return value.replace(secret, "***")
-    if isinstance(value, dict):
-        return {key: scrub(item, secret) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub(item, secret) for item in value]
-    return value
-
-
-def request_id(headers: Mapping[str, str]) -> str | None:
-    """The request id of an answer, from whichever header carries it (``httpx.Headers`` or a
-    plain dict with lower-case names)."""
-    for name in REQUEST_ID_HEADERS:
-        value = headers.get(name)
-        if value:
-            return value
-    return None
 
 
 class KimiError(Exception):
@@ -133,7 +100,7 @@ class APIConnectionError(APIError):
     ``request_sent``: whether the request may have reached the server (the connection broke
     after it was written: a read timeout, a reset, a close without an answer). Such a chat
     request may have been answered, and billed, so it is retried only on request
-    (``retry_ambiguous``, ``kimi_core.retry``).
+    (``retry_ambiguous``, ``kimi_core.transport.retry``).
     """
 
     def __init__(
@@ -322,7 +289,7 @@ class ClientClosedRequestError(APIStatusError):
 
 
 class BatchError(APIError):
-    """A batch job did not run as asked, as a whole (``kimi_core.batch_job``). ``job_id``
+    """A batch job did not run as asked, as a whole (``kimi_core.batch.job``). ``job_id``
     names the job's batches (``KimiBatchJob.resume`` takes it), ``""`` when none exists."""
 
     def __init__(self, message: str, *, job_id: str = "", request_id: str | None = None) -> None:
@@ -408,159 +375,3 @@ class BatchLinesFailedError(KimiError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.errors, self.results))
-
-
-_CONTEXT_MARKERS = ("token length too long", "context length", "exceeded model token limit")
-
-
-def _status_class(status: int, kind: str, message: str) -> type[APIStatusError]:
-    if kind == "exceeded_current_quota_error" and status in (403, 429):
-        # Balance exhausted: 429 in Moonshot's errors table, 403 in a 2025 capture
-        # (docs/kimi-api/errors-and-limits.md); never retried either way.
-        return QuotaExceededError
-    if status == 400:
-        if kind == "content_filter":
-            return ContentFilterError
-        lowered = message.lower()
-        if any(marker in lowered for marker in _CONTEXT_MARKERS):
-            return ContextLengthExceededError
-        return BadRequestError
-    if status == 401:
-        return AuthenticationError
-    if status == 403:
-        return PermissionDeniedError
-    if status == 404:
-        return NotFoundError
-    if status == 429:
-        return RateLimitError
-    if status == 499:
-        return ClientClosedRequestError
-    if status == 503:
-        return ServiceUnavailableError
-    if status >= 500:
-        return InternalServerError
-    return APIStatusError
-
-
-def parse_error_body(
-    raw: bytes | str,
-) -> tuple[str | None, str | None, str | None, str | None, Any]:
-    """Read ``(message, type, code, trace_id, body)`` from any error body.
-
-    Accepts Moonshot ``{"error": {"message", "type"}}``, AceData ``{"success": false,
-    "error": {"code", "message"}, "trace_id"}``, a bare ``{"message"}``/``{"detail"}``, and
-    anything else (an HTML page from a proxy), whose text is kept as the body.
-    """
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    try:
-        body: Any = json.loads(text) if text.strip() else None
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        snippet = " ".join(text.split())[:300]
-        return (snippet or None), None, None, None, (text or None)
-    error = body.get("error")
-    message: Any = None
-    kind: Any = None
-    code: Any = None
-    if isinstance(error, dict):
-        message, kind, code = error.get("message"), error.get("type"), error.get("code")
-    elif isinstance(error, str):
-        message = error
-    if message is None:
-        message = body.get("message") or body.get("detail")
-    trace_id = body.get("trace_id") or body.get("request_id")
-    return (
-        _str_or_none(message),
-        _str_or_none(kind),
-        _str_or_none(code),
-        _str_or_none(trace_id),
-        body,
-    )
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def error_from_response(
-    status: int, headers: Mapping[str, str], raw: bytes | str, *, attempts: int = 1
-) -> APIStatusError:
-    """Build the typed error for a non-2xx answer from its status, headers and body."""
-    message, kind, code, body_trace, body = parse_error_body(raw)
-    # Header names are case-insensitive; a plain dict (not httpx.Headers) may use any case.
-    lowered = {k.lower(): v for k, v in headers.items()}
-    trace_id = request_id(lowered) or body_trace
-    marker = kind or code or ""
-    text = message or f"HTTP {status} with an empty body"
-    cls = _status_class(status, marker, text)
-    kept_headers = {
-        k: v
-        for k, v in lowered.items()
-        if k in ("retry-after", "content-type", *REQUEST_ID_HEADERS) or k.startswith("x-ratelimit")
-    }
-    return cls(
-        text,
-        status=status,
-        type=kind,
-        code=code,
-        trace_id=trace_id,
-        body=body,
-        headers=kept_headers,
-        attempts=attempts,
-    )
-
-
-# The HTTP status each documented error kind comes with, for error bodies that arrive with a
-# 2xx status or inside a stream: AceData's codes (docs/kimi-api/gateways.md: 400 token_mismatched,
-# 400 api_not_implemented, 401 invalid_token, 429 too_many_requests, 500 api_error) and
-# Moonshot's types (docs/kimi-api/errors-and-limits.md).
-_STATUS_BY_KIND = {
-    "token_mismatched": 400,
-    "api_not_implemented": 400,
-    "invalid_token": 401,
-    "too_many_requests": 429,
-    "api_error": 500,
-    "invalid_request_error": 400,
-    "content_filter": 400,
-    "invalid_authentication_error": 401,
-    "incorrect_api_key_error": 401,
-    "permission_denied_error": 403,
-    "resource_not_found_error": 404,
-    "rate_limit_reached_error": 429,
-    "engine_overloaded_error": 429,
-    "exceeded_current_quota_error": 429,
-    "server_error": 500,
-    "unexpected_output": 500,
-    "server_unavailable": 503,
-    "client_closed_request": 499,
-}
-
-
-def _as_status(value: Any) -> int | None:
-    try:
-        status = int(value)
-    except (TypeError, ValueError):
-        return None
-    return status if 400 <= status <= 599 else None
-
-
-def error_from_body(
-    headers: Mapping[str, str], raw: bytes | str, *, attempts: int = 1
-) -> APIStatusError:
-    """The typed error for an error body that came with a 2xx status or as a stream event.
-
-    AceData answers 200 with ``{"success": false, ...}``; the same body must give the same
-    error class on the plain and the streaming path. The status is the body's own
-    ``error.status``/``error.http_code``, else the one its kind is documented with, else 500.
-    """
-    _, kind, code, _, body = parse_error_body(raw)
-    error = body.get("error") if isinstance(body, dict) else None
-    status = (
-        _as_status(error.get("status") or error.get("http_code"))
-        if isinstance(error, dict)
-        else None
-    )
-    if status is None:
-        status = _STATUS_BY_KIND.get(kind or code or "", 500)
-    return error_from_response(status, headers, raw, attempts=attempts)

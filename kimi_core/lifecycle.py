@@ -1,10 +1,10 @@
 """``KimiClients``: the one client lifecycle every entry point uses.
 
 A sync ``KimiClient`` and an ``AsyncKimiClient`` (which keeps one httpx pool per event loop,
-``kimi_core.loop``), each built on first use (two threads asking at once get the same one),
-both from the same resolved ``KimiOptions``: they share key, base URL, retries, timeouts,
-headers and rate limiter. Nothing is built until a call needs it: constructing a chat model
-or loader costs no HTTP client.
+``kimi_core.transport.loop_pools``), each built on first use (two threads asking at once get
+the same one), both from the same resolved ``KimiOptions``: they share key, base URL,
+retries, timeouts, headers and rate limiter. Nothing is built until a call needs it:
+constructing a chat model or loader costs no HTTP client.
 
 The options themselves may come later (``KimiClients.later``): a model revived from a pickle
 or from a dict carries no API key, and resolves its settings, the key from the environment

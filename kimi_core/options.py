@@ -7,7 +7,7 @@ value fails the same way: a ``ConfigurationError`` (a ``ValueError`` and an
 ``InvalidParameterError`` whose ``param`` names the option), at construction, before any
 request. The clients are then built from the resolved options without checking again.
 
-Key and base URL precedence are ``kimi_core.gateways``'s (documented in the README).
+Key and base URL precedence are ``kimi_core.catalog.hosts``'s (documented in the README).
 httpx is not imported here: an adapter resolves its options at construction without paying
 for the HTTP stack, which loads with the first client.
 """
@@ -21,10 +21,10 @@ from typing import Any, TypedDict
 from pydantic import SecretStr
 from typing_extensions import Unpack
 
-from .catalog import DEFAULT_MODEL
+from .catalog.hosts import Gateway, get_gateway, resolve_api_key, resolve_base_url
+from .catalog.model_info import DEFAULT_MODEL
 from .errors import ConfigurationError
-from .gateways import Gateway, get_gateway, resolve_api_key, resolve_base_url
-from .ratelimit import Limiter, RateLimits, shared_rate_limiter
+from .limits.limiter import Limiter, RateLimits, shared_rate_limiter
 
 __all__ = ["ConnectionSettings", "KimiOptions"]
 
@@ -43,7 +43,7 @@ class ConnectionSettings(TypedDict, total=False):
     timeout: Any
     """Seconds or an ``httpx.Timeout``; ``None``: 600 s, 10 s to connect."""
     max_retries: int
-    """Retries of failed requests (default 2; what is retried: ``kimi_core.retry``)."""
+    """Retries of failed requests (default 2; what is retried: ``kimi_core.transport.retry``)."""
     retry_ambiguous: bool
     """Also retry a chat request that was sent and then lost its answer (it may have been
     billed): off by default."""

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from ._fastpath import private_value
-from .answer import message_reasoning, message_text
 from .errors import MalformedResponseError
+from .wire.answer import message_reasoning, message_text
 
 __all__ = [
     "BATCH_TERMINAL_STATUSES",

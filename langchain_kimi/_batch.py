@@ -2,7 +2,7 @@
 
 Each input becomes a request exactly as ``invoke`` would send it (``ChatKimi._exchange``: the
 instance's defaults, the call's keyword arguments, the message mapping) and the core runs the
-job (``kimi_core.batch_job``). Each answer is read out by its ``Exchange``, the same reader
+job (``kimi_core.batch.job``). Each answer is read out by its ``Exchange``, the same reader
 ``invoke`` uses, so an ``AIMessage`` of a batch has the same content, reasoning, tool calls,
 ``usage_metadata`` and ``response_metadata`` as one from ``invoke``, with ``cost`` at the
 batch price and ``batch`` ``{"id", "custom_id"}`` added.
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.messages import AIMessage
 
-from kimi_core.errors import BatchLineError, InvalidParameterError
+from kimi_core.integration import BatchLineError, InvalidParameterError
 
 from ._exchange import Exchange
 
 if TYPE_CHECKING:
     # The batch job pulls in httpx: imported on first use, so `import langchain_kimi` stays
     # light.
-    from kimi_core.batch_job import BatchResult, _JobBase
+    from kimi_core.integration import BatchJobBase, BatchResult
 
 __all__ = ["answers", "check_kwargs"]
 
@@ -34,13 +34,13 @@ def check_kwargs(kwargs: dict[str, Any]) -> None:
 
 
 def answers(
-    job: _JobBase,
+    job: BatchJobBase,
     results: Sequence[BatchResult],
     exchanges: Sequence[Exchange] | None,
     return_exceptions: bool,
 ) -> list[AIMessage | BatchLineError]:
     """Every line of ``job`` as an ``AIMessage`` (``exchanges`` None: a resumed job)."""
-    from kimi_core.batch_job import fold_answers
+    from kimi_core.integration import fold_answers
 
     def message(exchange: Exchange, index: int) -> AIMessage:
         answer = cast(AIMessage, exchange.result().generations[0].message)

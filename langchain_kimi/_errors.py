@@ -26,7 +26,7 @@ from langchain_core.exceptions import (
 )
 from langchain_core.tools import ToolException
 
-from kimi_core import errors as core
+from kimi_core.integration import errors as core
 
 __all__ = [
     "KimiAPIConnectionError",

@@ -1,6 +1,6 @@
 """ChatKimi's side of one answer: ``kimi_core``'s builtin-tool loop, read out as LangChain.
 
-``kimi_core.tool_loop.BuiltinToolLoop`` does the work (what to send next after a
+``kimi_core.chat.turn.ChatTurn`` does the work (what to send next after a
 ``$web_search`` round, usage summed over rounds, the round limit, which calls the user sees);
 ``Exchange`` (invoke) and ``StreamExchange`` (stream) drive it and build the ``ChatResult``,
 the stream chunks and the last chunk with the summed usage and response metadata.
@@ -16,20 +16,18 @@ from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import BaseModel, ValidationError
 
-from kimi_core.errors import MalformedResponseError
-from kimi_core.structured import parse_json_object
-from kimi_core.tool_loop import BuiltinToolLoop, RoundReader
+from kimi_core.integration import ChatTurn, MalformedResponseError, RoundReader, parse_json_object
 
 from ._fastpath import text_generation_chunk
 from ._messages import PROVIDER, answer_to_message, usage_metadata
 
 if TYPE_CHECKING:
-    from kimi_core.stream import StreamAccumulator
+    from kimi_core.integration import StreamAccumulator
 
 __all__ = ["ChunkConverter", "Exchange", "StreamExchange"]
 
 
-def _metadata(loop: BuiltinToolLoop) -> dict[str, Any]:
+def _metadata(loop: ChatTurn) -> dict[str, Any]:
     """Response metadata every path adds: provider, summed token usage and cost, and the
     account's rate limits where the server reported them."""
     metadata: dict[str, Any] = {"model_provider": PROVIDER}
@@ -54,7 +52,7 @@ def _parsed(schema: type[BaseModel], text: str) -> BaseModel:
         ) from None
 
 
-class Exchange(BuiltinToolLoop):
+class Exchange(ChatTurn):
     """The invoke path: the core's loop (send ``payload`` while ``add`` says so), read out
     by ``result()``.
 
@@ -170,7 +168,7 @@ class StreamExchange:
         max_rounds: int,
         stream_usage: bool,
     ) -> None:
-        self.loop = BuiltinToolLoop(payload, prefix=prefix, max_rounds=max_rounds)
+        self.loop = ChatTurn(payload, prefix=prefix, max_rounds=max_rounds)
         self.stream_usage = stream_usage
         self.converter = ChunkConverter(self.loop.round_reader())
 

@@ -33,7 +33,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from kimi_core._fastpath import ENABLED, is_plain_model, unvalidated_builder
+from kimi_core.integration import ENABLED, is_plain_model, unvalidated_builder
 
 from ._messages import PROVIDER
 

@@ -1,8 +1,8 @@
 """LangChain messages <-> Kimi, as field mappings onto ``kimi_core``'s messages and answers.
 
 Outbound, each LangChain message is read for its role, text, reasoning, tool calls and name,
-and handed to ``kimi_core.messages``' constructors, which know Kimi's rules (reasoning sent
-back on tool-call turns, JSON-string arguments, partial mode). Inbound, ``kimi_core.answer``
+and handed to ``kimi_core.chat.messages``' constructors, which know Kimi's rules (reasoning sent
+back on tool-call turns, JSON-string arguments, partial mode). Inbound, ``kimi_core.wire.answer``
 has already read the answer (text, reasoning, the user's tool calls, usage); this module
 builds LangChain's ``AIMessage`` from it. Nothing here indexes into Kimi's JSON.
 """
@@ -24,18 +24,22 @@ from langchain_core.messages import (
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import ToolCall
 
-from kimi_core.answer import Answer, decode_arguments
-from kimi_core.content import image_part, media_url_from_base64, text_part, video_part
-from kimi_core.errors import InvalidParameterError
-from kimi_core.messages import (
+from kimi_core.integration import (
+    Answer,
+    InvalidParameterError,
+    UsageCounts,
     assistant_message,
+    decode_arguments,
     finish_partial,
+    image_part,
+    media_url_from_base64,
     system_message,
+    text_part,
     tool_call,
     tool_message,
     user_message,
+    video_part,
 )
-from kimi_core.usage import UsageCounts
 
 __all__ = [
     "PROVIDER",

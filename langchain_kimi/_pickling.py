@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from kimi_core.lifecycle import KimiClients
-from kimi_core.options import KimiOptions
+from kimi_core.integration import KimiClients, KimiOptions
 
 __all__ = ["keyless_state", "picklable", "revive_clients", "share_in_memo"]
 

@@ -21,18 +21,26 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
-from kimi_core._fastpath import private_value
-from kimi_core.catalog import DEFAULT_MODEL, get_model_info
-from kimi_core.errors import BatchLineError, InvalidParameterError
-from kimi_core.lifecycle import KimiClients
-from kimi_core.options import KimiOptions
-from kimi_core.ratelimit import RateLimits
-from kimi_core.request import build_chat_request, chat_defaults
-from kimi_core.structured import JSON_OBJECT, json_mode_format, json_schema_format
-from kimi_core.thinking import keeps_reasoning
-from kimi_core.tool_choice import check_tool_choice
-from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS
-from kimi_core.tools import is_builtin_tool, tool_name
+from kimi_core.integration import (
+    DEFAULT_MAX_ROUNDS,
+    DEFAULT_MODEL,
+    JSON_OBJECT,
+    BatchLineError,
+    InvalidParameterError,
+    KimiClients,
+    KimiOptions,
+    RateLimits,
+    build_chat_request,
+    chat_defaults,
+    check_tool_choice,
+    get_model_info,
+    is_builtin_tool,
+    json_mode_format,
+    json_schema_format,
+    keeps_reasoning,
+    private_value,
+    tool_name,
+)
 
 from . import _batch, _blocks, _fastpath
 from ._errors import translated_errors
@@ -42,8 +50,13 @@ from ._pickling import keyless_state, revive_clients, share_in_memo
 
 if TYPE_CHECKING:
     # The clients pull in httpx: imported on first use, so `import langchain_kimi` stays light.
-    from kimi_core.batch_job import AsyncKimiBatchJob, KimiBatchJob, PollPolicy
-    from kimi_core.client import AsyncKimiClient, KimiClient
+    from kimi_core.integration import (
+        AsyncKimiBatchJob,
+        AsyncKimiClient,
+        KimiBatchJob,
+        KimiClient,
+        PollPolicy,
+    )
 
 __all__ = ["ChatKimi"]
 
@@ -96,7 +109,7 @@ class ChatKimi(BaseChatModel):
       Kimi's builtin ``$web_search`` (answered by the client, up to
       ``max_builtin_tool_rounds`` rounds). A forced ``tool_choice`` ("any", "required",
       ``True`` or a tool name) is sent natively where the model accepts it and rewritten where
-      it does not (``kimi_core.tool_choice``); ``parallel_tool_calls=False`` keeps the first
+      it does not (``kimi_core.chat.tool_choice``); ``parallel_tool_calls=False`` keeps the first
       call. Tool-call ids are kept exactly (``get_distance:0``).
     - **Structured output**: ``with_structured_output`` defaults to ``method="json_schema"``
       on models that take ``response_format: json_schema`` (kimi-k2.6, kimi-k2.7-code, kimi-k3),
@@ -344,7 +357,7 @@ class ChatKimi(BaseChatModel):
     def _payload(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> tuple[dict[str, Any], str | None]:
-        """The request body (``kimi_core.request.build_chat_request``: instance values, then
+        """The request body (``kimi_core.chat.request.build_chat_request``: instance values, then
         per-call overrides; the core checks it when it is sent) and the partial-mode
         prefix."""
         defaults = self._default_params

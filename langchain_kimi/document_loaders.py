@@ -20,15 +20,13 @@ from langchain_core.documents import Document
 from pydantic import SecretStr
 from typing_extensions import Unpack
 
-from kimi_core.lifecycle import KimiClients
-from kimi_core.options import ConnectionSettings, KimiOptions
+from kimi_core.integration import ConnectionSettings, KimiClients, KimiOptions
 
 from ._errors import translated_errors
 
 if TYPE_CHECKING:
     # The clients pull in httpx: imported on first use, as in chat_models.
-    from kimi_core.client import AsyncKimiClient, KimiClient
-    from kimi_core.files import ExtractedFile
+    from kimi_core.integration import AsyncKimiClient, ExtractedFile, KimiClient
 
 __all__ = ["KimiFileLoader"]
 

@@ -1,6 +1,6 @@
 """``KimiToolkit``: Moonshot's official tools ("formulas") as LangChain tools.
 
-Each formula's tools (``kimi_core.formulas``: fetched once per client and URI) become
+Each formula's tools (``kimi_core.resources.formulas``: fetched once per client and URI) become
 ``KimiFormulaTool``s: a ``BaseTool`` with the formula's name, description and argument schema
 (the JSON schema itself, as ``args_schema``), whose run is one fiber. The fiber's output — or
 its opaque encrypted output, byte for byte — is the tool message content, so the tools work
@@ -19,9 +19,14 @@ from langchain_core.tools import BaseTool, BaseToolkit
 from langchain_core.utils import secret_from_env
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
-from kimi_core.formulas import Fiber, FormulaTool, formula_uri, index_tools
-from kimi_core.lifecycle import KimiClients
-from kimi_core.options import KimiOptions
+from kimi_core.integration import (
+    Fiber,
+    FormulaTool,
+    KimiClients,
+    KimiOptions,
+    formula_uri,
+    index_tools,
+)
 
 from ._errors import translated_errors
 from ._pickling import keyless_state, revive_clients, share_in_memo

@@ -32,7 +32,7 @@ from llama_index.core.base.llms.base import BaseLLM
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ContentBlock, MessageRole
 from llama_index.core.instrumentation import dispatcher as _dispatcher_module
 
-from kimi_core._fastpath import ENABLED, is_plain_model, unvalidated_builder
+from kimi_core.integration import ENABLED, is_plain_model, unvalidated_builder
 
 __all__ = [
     "FAST_BUILD",

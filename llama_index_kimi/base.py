@@ -45,16 +45,27 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 from pydantic import BaseModel, SecretStr
 
-from kimi_core.catalog import DEFAULT_MODEL, check_sampling, get_model_info
-from kimi_core.errors import BatchLineError, ConfigurationError
-from kimi_core.lifecycle import KimiClients
-from kimi_core.options import KimiOptions
-from kimi_core.ratelimit import RateLimiter, RateLimits
-from kimi_core.request import build_chat_request, chat_defaults, sampling_values
-from kimi_core.structured import json_mode_format, json_schema_format, parse_json_object
-from kimi_core.thinking import keeps_reasoning
-from kimi_core.token_count import TokenCount
-from kimi_core.tool_loop import DEFAULT_MAX_ROUNDS, BuiltinToolLoop
+from kimi_core.integration import (
+    DEFAULT_MAX_ROUNDS,
+    DEFAULT_MODEL,
+    BatchLineError,
+    ChatTurn,
+    ConfigurationError,
+    KimiClients,
+    KimiOptions,
+    RateLimiter,
+    RateLimits,
+    TokenCount,
+    build_chat_request,
+    chat_defaults,
+    check_sampling,
+    get_model_info,
+    json_mode_format,
+    json_schema_format,
+    keeps_reasoning,
+    parse_json_object,
+    sampling_values,
+)
 
 from . import _batch, _fastpath
 from .tokenizer import KimiTokenizer
@@ -69,8 +80,14 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import PromptTemplate
     from llama_index.core.tools.types import BaseTool
 
-    from kimi_core.batch_job import AsyncKimiBatchJob, KimiBatchJob, PollPolicy
-    from kimi_core.client import AsyncKimiClient, KimiClient, PreparedChat
+    from kimi_core.integration import (
+        AsyncKimiBatchJob,
+        AsyncKimiClient,
+        KimiBatchJob,
+        KimiClient,
+        PollPolicy,
+        PreparedChat,
+    )
 
 __all__ = ["DEFAULT_MODEL", "Kimi"]
 
@@ -113,7 +130,7 @@ class Kimi(FunctionCallingLLM):
     - **Tools**: ``ToolCallBlock``s (and ``message.additional_kwargs["tool_calls"]``) keep
       Kimi's ids exactly (``get_distance:0``). ``tool_required=True`` and a tool name as
       ``tool_choice`` are sent natively where the model accepts a forced choice and
-      rewritten where it does not (``kimi_core.tool_choice``). ``allow_parallel_tool_calls``
+      rewritten where it does not (``kimi_core.chat.tool_choice``). ``allow_parallel_tool_calls``
       (False by default in ``chat_with_tools``, as in LlamaIndex) keeps the first call.
       Kimi's builtin ``$web_search``: ``chat(messages, tools=[WEB_SEARCH_TOOL])``.
     - **Structured output** (``structured_predict``, ``as_structured_llm``...): by default
@@ -404,8 +421,8 @@ class Kimi(FunctionCallingLLM):
 
     def _loop(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], batch: bool = False
-    ) -> BuiltinToolLoop:
-        """The request (``kimi_core.request.build_chat_request``: instance values, then the
+    ) -> ChatTurn:
+        """The request (``kimi_core.chat.request.build_chat_request``: instance values, then the
         call's, ``None`` meaning "not given" as everywhere in LlamaIndex) in the core's
         builtin-tool loop; the core checks it before sending."""
         defaults = chat_defaults(self, self.model)
@@ -419,7 +436,7 @@ class Kimi(FunctionCallingLLM):
         wire, prefix = to_kimi_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **overrides})
         )
-        return BuiltinToolLoop(
+        return ChatTurn(
             build_chat_request(wire, defaults, overrides),
             prefix=prefix,
             max_rounds=self.max_builtin_tool_rounds if rounds is None else rounds,
@@ -501,7 +518,7 @@ class Kimi(FunctionCallingLLM):
 
     def _batch_loops(
         self, conversations: Sequence[Sequence[ChatMessage]], kwargs: dict[str, Any]
-    ) -> list[BuiltinToolLoop]:
+    ) -> list[ChatTurn]:
         _batch.check_kwargs(kwargs)
         return [self._loop(messages, dict(kwargs), batch=True) for messages in conversations]
 
@@ -808,7 +825,7 @@ _metadata_dump = _fastpath.cached_metadata_dump(_metadata)
 _fastpath.cache_span_signatures(Kimi)
 
 
-def _responses(client: KimiClient, loop: BuiltinToolLoop, first: PreparedChat) -> ChatResponseGen:
+def _responses(client: KimiClient, loop: ChatTurn, first: PreparedChat) -> ChatResponseGen:
     """Cumulative responses over every streamed round (``first``: the first round's request,
     already checked); the next round is sent when a round ended in builtin calls only."""
     folder = StreamFolder(loop.prefix, loop.requested_model)
@@ -827,7 +844,7 @@ def _responses(client: KimiClient, loop: BuiltinToolLoop, first: PreparedChat) -
 
 
 async def _aresponses(
-    client: AsyncKimiClient, loop: BuiltinToolLoop, first: PreparedChat
+    client: AsyncKimiClient, loop: ChatTurn, first: PreparedChat
 ) -> ChatResponseAsyncGen:
     folder = StreamFolder(loop.prefix, loop.requested_model)
     request: PreparedChat | dict[str, Any] = first

@@ -16,13 +16,12 @@ from llama_index.core.schema import Document
 from pydantic import SecretStr
 from typing_extensions import Unpack
 
-from kimi_core.lifecycle import KimiClients
-from kimi_core.options import ConnectionSettings, KimiOptions
+from kimi_core.integration import ConnectionSettings, KimiClients, KimiOptions
 
 if TYPE_CHECKING:
     # httpx and the client, files modules (which import it) load on first use.
 
-    from kimi_core.files import ExtractedFile, FileInput
+    from kimi_core.integration import ExtractedFile, FileInput
 
 __all__ = ["KimiFileReader"]
 

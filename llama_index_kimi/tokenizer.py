@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kimi_core import KimiClient
+    from kimi_core.integration import KimiClient
 
 __all__ = ["KimiTokenizer"]
 

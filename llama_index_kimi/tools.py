@@ -1,8 +1,8 @@
 """``KimiToolSpec``: Moonshot's official tools ("formulas") as LlamaIndex ``FunctionTool``s.
 
-``to_tool_list()`` fetches each formula's tools (``kimi_core.formulas``: once per client and
-URI) and makes one ``FunctionTool`` per tool, with the formula's name, description and exact
-argument schema; calling it runs one fiber and returns its output, or its opaque encrypted
+``to_tool_list()`` fetches each formula's tools (``kimi_core.resources.formulas``: once per
+client and URI) and makes one ``FunctionTool`` per tool, with the formula's name, description
+and exact argument schema; calling it runs one fiber and returns its output, or its opaque encrypted
 output unchanged, which is what goes back to the model. The tools work with any LlamaIndex
 LLM, in ``FunctionAgent``, ``ReActAgent`` and ``AgentWorkflow``. This module only translates:
 requests, parsing, retries and errors are the core's.
@@ -24,9 +24,14 @@ from llama_index.core.tools.types import ToolMetadata
 from pydantic import BaseModel, ConfigDict, SecretStr
 from typing_extensions import Unpack
 
-from kimi_core.formulas import FormulaTool, formula_uri, index_tools
-from kimi_core.lifecycle import KimiClients
-from kimi_core.options import ConnectionSettings, KimiOptions
+from kimi_core.integration import (
+    ConnectionSettings,
+    FormulaTool,
+    KimiClients,
+    KimiOptions,
+    formula_uri,
+    index_tools,
+)
 
 if TYPE_CHECKING:
     from .base import Kimi

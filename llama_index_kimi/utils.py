@@ -1,7 +1,7 @@
 """LlamaIndex chat types <-> Kimi, as field mappings onto ``kimi_core``'s messages and answers.
 
 Outbound: each ``ChatMessage``'s blocks are read for text, images, reasoning and tool calls and
-handed to ``kimi_core.messages``' constructors (which know Kimi's rules). Inbound: the core's
+handed to ``kimi_core.chat.messages``' constructors (which know Kimi's rules). Inbound: the core's
 builtin-tool loop and answer reader have read the answer; this module builds ``ChatResponse``s
 from it, and ``StreamFolder`` folds streamed rounds into cumulative responses.
 
@@ -27,18 +27,25 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
-from kimi_core import messages as kimi_messages
-from kimi_core.answer import completion_usage, cost_for, decode_arguments
-from kimi_core.content import image_part, image_url_from_base64, media_url_from_base64, video_part
-from kimi_core.errors import InvalidParameterError
-from kimi_core.usage import UsageCounts, add_usage, normalize_usage
+from kimi_core.integration import (
+    InvalidParameterError,
+    UsageCounts,
+    add_usage,
+    completion_usage,
+    cost_for,
+    decode_arguments,
+    image_part,
+    image_url_from_base64,
+    media_url_from_base64,
+    normalize_usage,
+    video_part,
+)
+from kimi_core.integration import messages as kimi_messages
 
 from ._fastpath import response as _response
 
 if TYPE_CHECKING:
-    from kimi_core.cost import Cost
-    from kimi_core.stream import StreamAccumulator
-    from kimi_core.tool_loop import BuiltinToolLoop, RoundReader
+    from kimi_core.integration import ChatTurn, Cost, RoundReader, StreamAccumulator
 
 __all__ = [
     "StreamFolder",
@@ -200,7 +207,7 @@ def _tool_call_block(call_id: str | None, name: str, arguments: str) -> ToolCall
     return ToolCallBlock(tool_call_id=call_id, tool_name=name, tool_kwargs=arguments)
 
 
-def chat_response(loop: BuiltinToolLoop) -> ChatResponse:
+def chat_response(loop: ChatTurn) -> ChatResponse:
     """The final (non-streamed) answer of ``loop`` as a ``ChatResponse``.
 
     ``raw`` is the decoded answer itself (not a dump of the model), with the usage at

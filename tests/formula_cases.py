@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from kimi_core.emulator.formulas import (
+from kimi_emulator.formulas import (
     CODE_RUNNER_OUTPUT,
     FETCH_TEXT,
     QUICKJS_OUTPUT,

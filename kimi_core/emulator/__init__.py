@@ -1,38 +1,29 @@
-"""A loopback Kimi server that speaks the real wire protocol, for offline tests and demos.
+"""Deprecated path: the emulator is now its own package, ``kimi_emulator`` (the ``emulator``
+extra).
 
-    from kimi_core.emulator import KimiEmulator
-
-    with KimiEmulator(dialect="moonshot") as emu:
-        client = openai.OpenAI(api_key="sk-test", base_url=emu.base_url)
-        emu.script("Hello!")
-        client.chat.completions.create(model="kimi-k2.6", messages=[...])
-
-Also: ``python -m kimi_core.emulator`` and the pytest fixtures ``kimi_emulator`` /
-``kimi_emulator_factory``. Needs the ``emulator`` extra (starlette, uvicorn, python-multipart,
-pypdf). Importing this package does not import them: ``KimiEmulator`` is loaded on first use.
+``from kimi_core.emulator import KimiEmulator`` and ``python -m kimi_core.emulator`` keep
+working for one release; importing this warns with a ``DeprecationWarning`` naming the new
+path. ``kimi_core`` never imports ``kimi_emulator`` except through this alias and the lazy
+``kimi_core.KimiEmulator`` name.
 """
 
-from __future__ import annotations
+import warnings
+from typing import Any
 
-from typing import TYPE_CHECKING, Any
+import kimi_emulator
+from kimi_emulator import __all__ as __all__
 
-from .endpoint import real_or_emulated
-from .replies import ScriptedReply
-
-if TYPE_CHECKING:
-    from .server import KimiEmulator
-    from .state import RecordedRequest
-
-__all__ = ["KimiEmulator", "RecordedRequest", "ScriptedReply", "real_or_emulated"]
+warnings.warn(
+    "kimi_core.emulator moved to kimi_emulator; import from there "
+    "(the old path goes away in the next release)",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "KimiEmulator":
-        from .server import KimiEmulator
+    return getattr(kimi_emulator, name)
 
-        return KimiEmulator
-    if name == "RecordedRequest":
-        from .state import RecordedRequest
 
-        return RecordedRequest
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(__all__)

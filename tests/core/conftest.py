@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import kimi_core.client
+import kimi_core.transport.base
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +25,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def fake_async_sleep(seconds: float) -> None:
         delays.append(seconds)
 
-    monkeypatch.setattr(kimi_core.client, "_backoff", fake_sleep)
-    monkeypatch.setattr(kimi_core.client, "_abackoff", fake_async_sleep)
+    monkeypatch.setattr(kimi_core.transport.base, "_backoff", fake_sleep)
+    monkeypatch.setattr(kimi_core.transport.base, "_abackoff", fake_async_sleep)
     return delays

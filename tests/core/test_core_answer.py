@@ -9,18 +9,9 @@ from typing import Any
 
 import pytest
 
-from kimi_core.answer import (
-    Answer,
-    answer_choices,
-    completion_usage,
-    cost_for,
-    decode_arguments,
-    message_reasoning,
-    message_text,
-    message_tool_calls,
-)
-from kimi_core.errors import MalformedResponseError, ToolLoopError
-from kimi_core.messages import (
+from kimi_core.catalog.prices import cost_for
+from kimi_core.chat.accumulator import StreamAccumulator
+from kimi_core.chat.messages import (
     assistant_message,
     finish_partial,
     system_message,
@@ -28,10 +19,19 @@ from kimi_core.messages import (
     tool_message,
     user_message,
 )
-from kimi_core.request import build_chat_request, sampling_values
-from kimi_core.stream import StreamAccumulator
-from kimi_core.tool_loop import BuiltinToolLoop, RoundReader
+from kimi_core.chat.request import build_chat_request, sampling_values
+from kimi_core.chat.turn import ChatTurn, RoundReader
+from kimi_core.errors import MalformedResponseError, ToolLoopError
 from kimi_core.types import ChatCompletion
+from kimi_core.wire.answer import (
+    Answer,
+    answer_choices,
+    completion_usage,
+    decode_arguments,
+    message_reasoning,
+    message_text,
+    message_tool_calls,
+)
 
 SEARCH = {"type": "builtin_function", "function": {"name": "$web_search"}}
 
@@ -202,7 +202,7 @@ def test_the_loop_answers_builtin_calls_and_keeps_the_partial_prefix_last() -> N
         "tools": [SEARCH],
         "messages": [user_message("news?"), {**assistant_message("So"), "partial": True}],
     }
-    loop = BuiltinToolLoop(payload, prefix="So", max_rounds=2)
+    loop = ChatTurn(payload, prefix="So", max_rounds=2)
     searched = _completion(
         {"content": "", "reasoning_content": "Search.", "tool_calls": [_search_call()]},
         {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11},
@@ -243,7 +243,7 @@ def test_the_loop_answers_builtin_calls_and_keeps_the_partial_prefix_last() -> N
 
 
 def test_the_loop_stops_at_its_round_limit() -> None:
-    loop = BuiltinToolLoop({"model": "kimi-k2.6", "messages": [user_message("x")]}, max_rounds=1)
+    loop = ChatTurn({"model": "kimi-k2.6", "messages": [user_message("x")]}, max_rounds=1)
     assert loop.add(_completion({"content": "", "tool_calls": [_search_call()]})) is True
     with pytest.raises(ToolLoopError, match="max_builtin_tool_rounds=1"):
         loop.add(_completion({"content": "", "tool_calls": [_search_call()]}))

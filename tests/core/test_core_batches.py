@@ -18,7 +18,7 @@ import httpx
 import pytest
 from core_helpers import ChunkStream, Recorder, json_response
 
-import kimi_core.batch_job as batch_job
+import kimi_core.batch.job as batch_job
 from kimi_core import (
     APIConnectionError,
     AsyncKimiBatchJob,
@@ -39,9 +39,9 @@ from kimi_core import (
     PollPolicy,
     cost_of,
 )
-from kimi_core.batch_jsonl import parse_result_line
-from kimi_core.catalog import get_model_info
-from kimi_core.emulator import KimiEmulator
+from kimi_core.batch.jsonl import parse_result_line
+from kimi_core.catalog.model_info import get_model_info
+from kimi_emulator import KimiEmulator
 
 DAY = 86_400
 KEY = "sk-batch-test-key"

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from kimi_core import Cost, InvalidParameterError, Usage, cost_of
-from kimi_core.catalog import check_sampling, get_model_info, thinking_enabled
+from kimi_core.catalog.model_info import check_sampling, get_model_info, thinking_enabled
 
 
 def test_catalog_entries() -> None:

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from kimi_core import InvalidParameterError, MalformedResponseError
-from kimi_core.content import image_part, image_url_from_base64, text_part
-from kimi_core.structured import JSON_OBJECT, json_schema_instruction, parse_json_object
-from kimi_core.tools import (
+from kimi_core.chat.content import image_part, image_url_from_base64, text_part
+from kimi_core.chat.structured import JSON_OBJECT, json_schema_instruction, parse_json_object
+from kimi_core.chat.tools import (
     WEB_SEARCH_TOOL,
     builtin_tool_message,
     is_builtin_call,

@@ -23,9 +23,8 @@ from kimi_core.errors import (
     QuotaExceededError,
     RateLimitError,
     ServiceUnavailableError,
-    error_from_body,
-    error_from_response,
 )
+from kimi_core.wire.error_body import error_from_body, error_from_response
 
 
 def moonshot(message: str, kind: str) -> bytes:

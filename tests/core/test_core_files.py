@@ -17,7 +17,7 @@ from kimi_core import (
     InvalidParameterError,
     NotFoundError,
 )
-from kimi_core.files import MAX_FILE_BYTES, ExtractedFile
+from kimi_core.resources.files import MAX_FILE_BYTES, ExtractedFile
 from kimi_core.types import FileDeleted
 
 FILE_ID = "cqh9bq5r5g6cq5bvsu1g"

@@ -30,9 +30,7 @@ from kimi_core import (
     RateLimitError,
     ServiceUnavailableError,
 )
-from kimi_core.emulator import KimiEmulator
-from kimi_core.emulator.formulas import FORMULAS, decrypt, encrypt, search_results
-from kimi_core.formulas import (
+from kimi_core.resources.formulas import (
     OFFICIAL_FORMULAS,
     Fiber,
     FormulaTool,
@@ -40,6 +38,8 @@ from kimi_core.formulas import (
     formula_uri,
     index_tools,
 )
+from kimi_emulator import KimiEmulator
+from kimi_emulator.formulas import FORMULAS, decrypt, encrypt, search_results
 
 WEB = "moonshot/web-search:latest"
 B64 = "moonshot/base64:latest"

@@ -7,7 +7,7 @@ from core_helpers import SENTINEL_KEY
 from pydantic import SecretStr
 
 from kimi_core import ConfigurationError, KimiClient
-from kimi_core.gateways import GATEWAYS, get_gateway, resolve_api_key, resolve_base_url
+from kimi_core.catalog.hosts import GATEWAYS, get_gateway, resolve_api_key, resolve_base_url
 
 
 def test_default_is_moonshot_china() -> None:

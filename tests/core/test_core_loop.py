@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import cast
 
 from kimi_core import AsyncKimiClient, LoopBoundClient
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 API_KEY = "sk-loop-test-5e1d"
 

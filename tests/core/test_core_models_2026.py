@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from kimi_core import InvalidParameterError
-from kimi_core.catalog import CATALOG, current_models, get_model_info, retirement_hint
-from kimi_core.messages import shorten_tool_call_id
-from kimi_core.request import FORCED_TOOL_HINT, build_chat_request, prepare_chat_payload
-from kimi_core.structured import json_mode_format, json_schema_format
-from kimi_core.thinking import keeps_reasoning
+from kimi_core.catalog.model_info import CATALOG, current_models, get_model_info, retirement_hint
+from kimi_core.chat.messages import shorten_tool_call_id
+from kimi_core.chat.request import FORCED_TOOL_HINT, build_chat_request, prepare_chat_payload
+from kimi_core.chat.structured import json_mode_format, json_schema_format
+from kimi_core.chat.thinking import keeps_reasoning
 
 USER = {"role": "user", "content": "Weather in Paris?"}
 NO_ARGS = {"type": "object", "properties": {}}

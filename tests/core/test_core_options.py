@@ -12,8 +12,8 @@ import pytest
 
 from kimi_core import AsyncKimiClient, ConfigurationError, InvalidParameterError, KimiClient
 from kimi_core.lifecycle import KimiClients
+from kimi_core.limits.limiter import RateLimiter
 from kimi_core.options import KimiOptions
-from kimi_core.ratelimit import RateLimiter
 from langchain_kimi import ChatKimi, KimiFileLoader
 from llama_index_kimi import Kimi, KimiFileReader
 

@@ -24,7 +24,7 @@ import pytest
 
 from kimi_core import AsyncKimiClient, KimiClient
 from kimi_core._fastpath import fix_connection_pool, pool_fix_applies
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 ANSWER = {
     "id": "cmpl-1",

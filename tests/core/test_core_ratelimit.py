@@ -18,7 +18,7 @@ from core_helpers import (
 )
 
 from kimi_core import BadRequestError
-from kimi_core.ratelimit import (
+from kimi_core.limits.limiter import (
     PRESETS,
     RateLimiter,
     RateLimits,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kimi_core import InvalidParameterError
-from kimi_core.request import FORCED_TOOL_HINT, prepare_chat_payload, thinking_param
+from kimi_core.chat.request import FORCED_TOOL_HINT, prepare_chat_payload, thinking_param
 
 USER = {"role": "user", "content": "Weather in Paris?"}
 NO_ARGS = {"type": "object", "properties": {}}

@@ -21,7 +21,7 @@ from core_helpers import (
     sync_client,
 )
 
-import kimi_core.retry
+import kimi_core.transport.retry
 from kimi_core import (
     APIConnectionError,
     APITimeoutError,
@@ -34,8 +34,9 @@ from kimi_core import (
     RetryPolicy,
     StreamInterruptedError,
 )
-from kimi_core.errors import APIStatusError, error_from_response
-from kimi_core.retry import parse_retry_after
+from kimi_core.errors import APIStatusError
+from kimi_core.transport.retry import parse_retry_after
+from kimi_core.wire.error_body import error_from_response
 
 MODES = ["sync", "async"]
 REQUEST = {"model": "kimi-k2-0905-preview", "messages": USER_HI}
@@ -156,9 +157,9 @@ def test_zero_retries_never_retries() -> None:
 def test_backoff_is_exponential_with_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     policy = RetryPolicy(base_delay=0.5, max_delay=8.0)
     error = _status(503)
-    monkeypatch.setattr(kimi_core.retry, "random", SimpleNamespace(random=lambda: 0.0))
+    monkeypatch.setattr(kimi_core.transport.retry, "random", SimpleNamespace(random=lambda: 0.0))
     assert [policy.delay(error, a) for a in range(6)] == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0]
-    monkeypatch.setattr(kimi_core.retry, "random", SimpleNamespace(random=lambda: 1.0))
+    monkeypatch.setattr(kimi_core.transport.retry, "random", SimpleNamespace(random=lambda: 1.0))
     assert [policy.delay(error, a) for a in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kimi_core.sse import SSEDecoder
+from kimi_core.wire.sse import SSEDecoder
 
 
 def decode(chunks: Iterable[bytes]) -> list[str]:

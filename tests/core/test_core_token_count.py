@@ -15,7 +15,7 @@ from kimi_core import (
     TokenCount,
     TokenCountEstimateWarning,
 )
-from kimi_core.token_count import REQUEST_OVERHEAD, TokenCounter
+from kimi_core.resources.tokenizers import REQUEST_OVERHEAD, TokenCounter
 
 BASE = "https://kimi.test/v1"
 MESSAGES = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kimi_core.usage import add_usage, normalize_usage
+from kimi_core.wire.usage import add_usage, normalize_usage
 
 
 def test_moonshot_top_level_cached_tokens() -> None:

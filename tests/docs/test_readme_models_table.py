@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from models_table import README, readme_table, render
 
-from kimi_core.catalog import CATALOG
+from kimi_core.catalog.model_info import CATALOG
 
 
 def test_the_readme_models_table_is_generated_from_the_catalog() -> None:

@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 DIALECTS = ("moonshot", "acedata", "cloudsway")
 KEY = "sk-emulator-test-key"

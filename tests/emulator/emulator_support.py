@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 
 def error_of(emu: KimiEmulator, body: dict[str, Any]) -> tuple[str, str]:

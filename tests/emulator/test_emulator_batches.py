@@ -11,7 +11,7 @@ import openai
 import pytest
 from emulator_support import error_of
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 BATCH_KEYS = {
     "id",

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kimi_core.emulator import KimiEmulator
-from kimi_core.emulator.choice import choose_tool, mentions, structured_output_tools
-from kimi_core.emulator.turn import Turn, read_turn
-from kimi_core.tool_choice import FORCED_TOOL_HINT
+from kimi_core.chat.tool_choice import FORCED_TOOL_HINT
+from kimi_emulator import KimiEmulator
+from kimi_emulator.choice import choose_tool, mentions, structured_output_tools
+from kimi_emulator.turn import Turn, read_turn
 
 OFF = {"type": "disabled"}
 CITY = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}

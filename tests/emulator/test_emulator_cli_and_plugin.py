@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 HELLO = [{"role": "user", "content": "Hello"}]
 
@@ -29,7 +29,7 @@ HELLO = [{"role": "user", "content": "Hello"}]
 )
 def test_cli_serves_until_terminated(args: list[str], suffix: str) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "kimi_core.emulator", "--port", "0", "--api-key", "sk-cli", *args],
+        [sys.executable, "-m", "kimi_emulator", "--port", "0", "--api-key", "sk-cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -58,7 +58,7 @@ def test_cli_serves_until_terminated(args: list[str], suffix: str) -> None:
 
 def test_cli_help() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "kimi_core.emulator", "--help"],
+        [sys.executable, "-m", "kimi_emulator", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -68,9 +68,9 @@ def test_cli_help() -> None:
 
 def test_plugin_is_registered_and_light() -> None:
     plugins = {e.name: e.value for e in entry_points(group="pytest11")}
-    assert plugins["kimi_emulator"] == "kimi_core.emulator.pytest_plugin"
+    assert plugins["kimi_emulator"] == "kimi_emulator.pytest_plugin"
     code = (
-        "import sys, kimi_core.emulator.pytest_plugin, kimi_core.emulator;"
+        "import sys, kimi_emulator.pytest_plugin, kimi_emulator;"
         "heavy = {'starlette', 'uvicorn', 'pypdf', 'multipart'} & set(sys.modules);"
         "assert not heavy, heavy"
     )

@@ -9,8 +9,8 @@ import openai
 import pytest
 from emulator_support import minimal_pdf
 
-from kimi_core.emulator import KimiEmulator
-from kimi_core.emulator.tokens import count_prompt
+from kimi_emulator import KimiEmulator
+from kimi_emulator.tokens import count_prompt
 
 HELLO = [{"role": "user", "content": "Hello"}]
 DISTANCE_TOOL: dict[str, Any] = {

@@ -12,7 +12,7 @@ import openai
 import pytest
 from emulator_support import error_of
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 BODY: dict[str, Any] = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "Hello"}]}
 STREAM = {**BODY, "stream": True}

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from emulator_support import error_of, minimal_pdf
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 
 def upload(

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kimi_core.emulator import KimiEmulator
-from kimi_core.emulator.formulas import (
+from kimi_emulator import KimiEmulator
+from kimi_emulator.formulas import (
     CODE_RUNNER_OUTPUT,
     FORMULAS,
     QUICKJS_OUTPUT,

@@ -13,8 +13,8 @@ import pytest
 from emulator_support import error_of
 from pydantic import BaseModel
 
-from kimi_core.catalog import CATALOG, current_models
-from kimi_core.emulator import KimiEmulator
+from kimi_core.catalog.model_info import CATALOG, current_models
+from kimi_emulator import KimiEmulator
 
 USER = {"role": "user", "content": "Hello"}
 OFF = {"type": "disabled"}

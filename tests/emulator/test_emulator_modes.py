@@ -12,9 +12,9 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from kimi_core.emulator import KimiEmulator, ScriptedReply
-from kimi_core.emulator.replies import find_json_schema, value_from_schema
-from kimi_core.emulator.tokens import count_prompt, count_text, truncate_to_tokens
+from kimi_emulator import KimiEmulator, ScriptedReply
+from kimi_emulator.replies import find_json_schema, value_from_schema
+from kimi_emulator.tokens import count_prompt, count_text, truncate_to_tokens
 
 HELLO = [{"role": "user", "content": "Hello"}]
 OFF = {"type": "disabled"}

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 OFF = {"type": "disabled"}
 

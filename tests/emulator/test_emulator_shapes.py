@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 HELLO = [{"role": "user", "content": "Hello"}]
 TOOL = {

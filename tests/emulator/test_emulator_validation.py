@@ -9,7 +9,7 @@ import httpx
 import pytest
 from emulator_support import error_of
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 
 USER = {"role": "user", "content": "Hello"}
 CALL = {

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from lc_support import API_KEY
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
 

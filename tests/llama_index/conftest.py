@@ -9,7 +9,7 @@ import httpx
 import pytest
 from li_helpers import API_KEY, MOCK_BASE_URL, Responder, Sent
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, TextBlock, ThinkingBlock
 
-import kimi_core.batch_job as batch_job
+import kimi_core.batch.job as batch_job
 from kimi_core import (
     BatchLineError,
     BatchLinesFailedError,
@@ -19,7 +19,7 @@ from kimi_core import (
     KimiBatchJob,
     PollPolicy,
 )
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 MakeLLM = Callable[..., Kimi]

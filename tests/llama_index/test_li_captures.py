@@ -23,8 +23,8 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel
 
-from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import APIStatusError, InternalServerError
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 USER = [ChatMessage(role="user", content="Hello")]

@@ -17,7 +17,7 @@ from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.memory import Memory
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 DOCS = [

@@ -24,7 +24,12 @@ FORBIDDEN_ROOTS = {
     "openai",
 }
 # The kimi_core modules that import httpx.
-FORBIDDEN_CORE = {"kimi_core.client", "kimi_core.stream", "kimi_core.files", "kimi_core.emulator"}
+FORBIDDEN_CORE = {
+    "kimi_core.client",
+    "kimi_core.transport.stream",
+    "kimi_core.resources.files",
+    "kimi_emulator",
+}
 
 
 def _modules(probe: str) -> set[str]:

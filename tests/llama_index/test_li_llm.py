@@ -30,7 +30,6 @@ from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
 from pydantic import PrivateAttr
 
 from kimi_core import RateLimiter, RateLimits
-from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -39,6 +38,7 @@ from kimi_core.errors import (
     RateLimitError,
     StreamInterruptedError,
 )
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 HI = [ChatMessage(role="user", content="Hi")]

@@ -20,8 +20,8 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import InvalidParameterError
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 from llama_index_kimi.utils import to_kimi_messages
 

@@ -17,8 +17,8 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.tools import FunctionTool
 
-from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import InvalidParameterError, NotFoundError
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 HI = [ChatMessage(role="user", content="Hi")]

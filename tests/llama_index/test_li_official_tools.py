@@ -22,9 +22,9 @@ from llama_index.core.agent.workflow import (
 from llama_index.core.tools import FunctionTool
 
 from kimi_core import FiberFailedError, FormulaNotFoundError, InvalidParameterError, RateLimitError
-from kimi_core.emulator import KimiEmulator
-from kimi_core.emulator.formulas import FORMULAS, decrypt
 from kimi_core.errors import AuthenticationError
+from kimi_emulator import KimiEmulator
+from kimi_emulator.formulas import FORMULAS, decrypt
 from llama_index_kimi import Kimi, KimiToolSpec
 from llama_index_kimi.tools import FormulaToolMetadata
 

@@ -15,7 +15,7 @@ from llama_index.core.schema import QueryBundle
 from llama_index.core.selectors import LLMMultiSelector, LLMSingleSelector
 from llama_index.core.tools import FunctionTool, QueryEngineTool, ToolMetadata
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 CHOICES = [

@@ -14,8 +14,8 @@ from li_helpers import API_KEY
 from llama_index.core import SimpleDirectoryReader
 from llama_index.core.schema import MetadataMode
 
-from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import BadRequestError, InternalServerError, InvalidParameterError
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import KimiFileReader
 
 NOTES = "Kimi reads files.\n第二行。"

@@ -27,12 +27,12 @@ from llama_index.core.base.llms.types import (
 )
 
 from kimi_core._fastpath import is_plain_model
-from kimi_core.answer import cost_for
-from kimi_core.client import parse_completion
-from kimi_core.stream import StreamAccumulator
-from kimi_core.tool_loop import BuiltinToolLoop, RoundReader
+from kimi_core.catalog.prices import cost_for
+from kimi_core.chat.accumulator import StreamAccumulator
+from kimi_core.chat.turn import ChatTurn, RoundReader
+from kimi_core.transport.responses import parse_completion
 from kimi_core.types import ChatCompletion
-from kimi_core.usage import normalize_usage
+from kimi_core.wire.usage import normalize_usage
 from llama_index_kimi import _fastpath
 from llama_index_kimi.utils import StreamFolder, chat_response, usage_kwargs
 
@@ -41,7 +41,7 @@ def chat_response_from_completion(
     completion: ChatCompletion, prefix: str | None, requested_model: str | None
 ) -> ChatResponse:
     """A non-streamed answer as ``Kimi.chat`` reads it: through the core's loop."""
-    loop = BuiltinToolLoop({"model": requested_model, "messages": []}, prefix=prefix)
+    loop = ChatTurn({"model": requested_model, "messages": []}, prefix=prefix)
     assert loop.add(completion) is False
     return chat_response(loop)
 

@@ -17,7 +17,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.llm import ToolSelection
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 HI = [ChatMessage(role="user", content="Hi there")]

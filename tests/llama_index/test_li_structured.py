@@ -12,10 +12,10 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 from pydantic import BaseModel, ValidationError
 
-from kimi_core.emulator import KimiEmulator
+from kimi_core.chat.request import FORCED_TOOL_HINT
+from kimi_core.chat.structured import json_schema_instruction
 from kimi_core.errors import MalformedResponseError
-from kimi_core.request import FORCED_TOOL_HINT
-from kimi_core.structured import json_schema_instruction
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 

@@ -14,8 +14,8 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.utilities.token_counting import TokenCounter
 
 from kimi_core import TokenCount, TokenCountEstimateWarning
-from kimi_core.emulator import KimiEmulator
-from kimi_core.token_estimate import count_prompt
+from kimi_core.catalog.token_estimate import count_prompt
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi, KimiTokenizer
 
 

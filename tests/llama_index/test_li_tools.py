@@ -11,8 +11,8 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse, Thinking
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.tools import FunctionTool
 
-from kimi_core.emulator import KimiEmulator
-from kimi_core.request import FORCED_TOOL_HINT
+from kimi_core.chat.request import FORCED_TOOL_HINT
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 

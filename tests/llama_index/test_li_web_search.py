@@ -14,9 +14,9 @@ import pytest
 from li_helpers import chat_requests
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ThinkingBlock, ToolCallBlock
 
-from kimi_core.emulator import KimiEmulator
+from kimi_core.chat.tools import WEB_SEARCH_TOOL
 from kimi_core.errors import ToolLoopError
-from kimi_core.tools import WEB_SEARCH_TOOL
+from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
 
 ASK = [ChatMessage(role="user", content="What's new with Kimi?")]

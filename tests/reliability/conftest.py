@@ -70,13 +70,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record every backoff wait the clients ask for, without waiting."""
-    import kimi_core.client
+    import kimi_core.transport.base
 
     delays: list[float] = []
 
     async def fake_async_sleep(seconds: float) -> None:
         delays.append(seconds)
 
-    monkeypatch.setattr(kimi_core.client, "_backoff", delays.append)
-    monkeypatch.setattr(kimi_core.client, "_abackoff", fake_async_sleep)
+    monkeypatch.setattr(kimi_core.transport.base, "_backoff", delays.append)
+    monkeypatch.setattr(kimi_core.transport.base, "_abackoff", fake_async_sleep)
     return delays

@@ -8,10 +8,11 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kimi_core.client import parse_completion
-from kimi_core.errors import APIStatusError, KimiError, error_from_response
-from kimi_core.sse import SSEDecoder
-from kimi_core.stream import StreamAccumulator
+from kimi_core.chat.accumulator import StreamAccumulator
+from kimi_core.errors import APIStatusError, KimiError
+from kimi_core.transport.responses import parse_completion
+from kimi_core.wire.error_body import error_from_response
+from kimi_core.wire.sse import SSEDecoder
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from kimi_core.ratelimit import RateLimits
-from kimi_core.ratelimit_redis import RedisRateLimiter
+from kimi_core.limits.limiter import RateLimits
+from kimi_core.limits.redis_limiter import RedisRateLimiter
 
 
 def _worker(url: str, name: str, calls: int, hold: float, window: int, out: Any) -> None:

@@ -19,8 +19,8 @@ from langchain_core.prompts import PromptTemplate
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
-from kimi_core.emulator import KimiEmulator
-from kimi_core.tool_choice import FORCED_TOOL_HINT
+from kimi_core.chat.tool_choice import FORCED_TOOL_HINT
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
 MakeLLM = Callable[..., ChatKimi]

@@ -14,7 +14,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.tools import tool
 from pydantic import BaseModel
 
-import kimi_core.batch_job as batch_job
+import kimi_core.batch.job as batch_job
 from kimi_core import (
     BatchLineError,
     BatchLinesFailedError,
@@ -23,7 +23,7 @@ from kimi_core import (
     KimiBatchJob,
     PollPolicy,
 )
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
 MakeLLM = Callable[..., ChatKimi]

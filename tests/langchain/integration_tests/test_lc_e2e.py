@@ -30,7 +30,6 @@ from langchain_core.tools import tool
 from lc_support import API_KEY, fold
 from pydantic import BaseModel
 
-from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import (
     AuthenticationError,
     ContextLengthExceededError,
@@ -38,6 +37,7 @@ from kimi_core.errors import (
     QuotaExceededError,
     StreamInterruptedError,
 )
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi, _fastpath
 from langchain_kimi._errors import ToolLoopError
 

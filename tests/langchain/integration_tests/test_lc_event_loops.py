@@ -3,7 +3,7 @@
 Regression: ``ChatKimi`` used to hold one ``AsyncKimiClient`` for ever, so the second
 ``asyncio.run(llm.ainvoke(...))`` reused a pooled connection of the first, closed loop and
 failed with ``RuntimeError: Event loop is closed``. It now gets one client per loop from
-``kimi_core.loop.LoopBoundClient``.
+``kimi_core.transport.loop_pools.LoopBoundClient``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessageChunk
 from lc_support import json_response, mock_llm
 
 from kimi_core.client import AsyncKimiClient
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
 

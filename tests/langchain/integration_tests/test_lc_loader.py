@@ -11,8 +11,8 @@ from langchain_core.exceptions import ModelAPIError, ModelInvalidRequestError
 from lc_support import API_KEY
 
 from kimi_core.client import KimiClient
-from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import InternalServerError, InvalidParameterError
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi, KimiFileLoader
 
 

@@ -15,8 +15,8 @@ from langchain_core.tools import tool
 from lc_support import fold
 from pydantic import BaseModel
 
-from kimi_core.emulator import KimiEmulator
 from kimi_core.errors import InvalidParameterError, NotFoundError
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
 MakeLLM = Callable[..., ChatKimi]

@@ -28,10 +28,10 @@ from lc_support import API_KEY
 from pydantic import Field
 
 from kimi_core import FiberFailedError, FormulaNotFoundError, InvalidParameterError
-from kimi_core.emulator import KimiEmulator
-from kimi_core.emulator.formulas import FORMULAS, RETHINK_OUTPUT, decrypt
+from kimi_core.chat.tools import WEB_SEARCH_TOOL
 from kimi_core.errors import ConfigurationError
-from kimi_core.tools import WEB_SEARCH_TOOL
+from kimi_emulator import KimiEmulator
+from kimi_emulator.formulas import FORMULAS, RETHINK_OUTPUT, decrypt
 from langchain_kimi import ChatKimi, KimiFormulaTool, KimiToolkit
 from langchain_kimi._errors import (
     KimiAuthenticationError,
@@ -423,9 +423,9 @@ def test_http_errors_are_langchains_and_the_cores(
 def test_a_429_is_retried_and_the_fiber_runs_once(
     make_toolkit: Callable[..., KimiToolkit], emu: KimiEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kimi_core.client
+    import kimi_core.transport.base
 
-    monkeypatch.setattr(kimi_core.client, "_backoff", lambda seconds: None)
+    monkeypatch.setattr(kimi_core.transport.base, "_backoff", lambda seconds: None)
     (_, decode) = make_toolkit("base64", max_retries=2).get_tools()
     emu.fail_next(429, retry_after=1)
     assert decode.invoke({"data": "SGk="}) == "Hi"

@@ -15,8 +15,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.messages.utils import trim_messages
 
 from kimi_core import TokenCount, TokenCountEstimateWarning
-from kimi_core.emulator import KimiEmulator
-from kimi_core.token_estimate import count_prompt
+from kimi_core.catalog.token_estimate import count_prompt
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
 HISTORY: list[BaseMessage] = [

@@ -33,7 +33,7 @@ from langchain_core.messages import AIMessage
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 from lc_support import API_KEY, fold
 
-from kimi_core.emulator import KimiEmulator
+from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
 _BASE_URL: dict[str, str] = {}

@@ -18,8 +18,8 @@ from lc_support import API_KEY, MOCK_BASE_URL, Sent, json_response, mock_llm
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from kimi_core.chat.request import FORCED_TOOL_HINT
 from kimi_core.errors import ConfigurationError, InvalidParameterError
-from kimi_core.request import FORCED_TOOL_HINT
 from langchain_kimi import ChatKimi
 
 

@@ -23,9 +23,9 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk
 from lc_support import json_response, mock_llm
 
 from kimi_core._fastpath import is_plain_model
-from kimi_core.client import parse_completion
+from kimi_core.transport.responses import parse_completion
 from kimi_core.types import ChatCompletion
-from kimi_core.usage import normalize_usage
+from kimi_core.wire.usage import normalize_usage
 from langchain_kimi import ChatKimi, _fastpath
 from langchain_kimi._exchange import ChunkConverter, Exchange, StreamExchange
 from langchain_kimi._messages import usage_metadata

@@ -17,10 +17,10 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from kimi_core.answer import answer_choices
 from kimi_core.errors import InvalidParameterError
 from kimi_core.types import ChatCompletion
-from kimi_core.usage import normalize_usage
+from kimi_core.wire.answer import answer_choices
+from kimi_core.wire.usage import normalize_usage
 from langchain_kimi import _blocks
 from langchain_kimi._exchange import ChunkConverter
 from langchain_kimi._messages import (

@@ -1,0 +1,447 @@
+"""What each Kimi model can do, how it is steered, what it costs: one entry per model.
+
+Every figure comes from ``docs/kimi-api/models.md`` (which gives the public source of each and
+how sure it is); ``ModelInfo.sources`` names the source keys of that file per entry. Where the
+sources only suggest a limit, the entry allows what the server might allow: local checks
+(``kimi_core.chat.request``) refuse only what the catalog is sure of.
+
+Unknown model names are allowed everywhere, with their parameters passed through unchecked:
+new models appear before this table knows them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from functools import lru_cache
+from typing import Literal
+
+from ..errors import InvalidParameterError
+
+__all__ = [
+    "BATCH_DISCOUNT",
+    "CATALOG",
+    "DEFAULT_MODEL",
+    "SAMPLING_FIELDS",
+    "ModelInfo",
+    "Price",
+    "ThinkingKind",
+    "ToolChoiceSupport",
+    "check_sampling",
+    "current_models",
+    "get_model_info",
+    "retirement_hint",
+    "thinking_enabled",
+]
+
+ThinkingKind = Literal["toggle", "always", "effort", "none"]
+"""``toggle``: ``thinking`` on/off (on by default); ``always``: thinks, no control; ``effort``:
+always reasons, steered by a top-level ``reasoning_effort``; ``none``: never thinks."""
+
+DEFAULT_MODEL = "kimi-k2.6"
+"""The model every entry point uses when none is given."""
+
+SAMPLING_FIELDS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+    "user",
+)
+"""Request fields an adapter may set per instance; sent only when set (never a default)."""
+
+
+@dataclass(frozen=True)
+class Price:
+    """Prices per 1M tokens in ``currency``: ``input`` is a cache miss, ``cached_input`` a
+    cache hit, ``cache_write`` / ``cache_write_1h`` writing the cache with the 5-minute /
+    1-hour TTL (billed separately; in the catalog where known, not yet in usage)."""
+
+    input: Decimal
+    output: Decimal
+    currency: Literal["USD", "CNY"]
+    cached_input: Decimal | None = None
+    source: str = ""
+    cache_write: Decimal | None = None
+    cache_write_1h: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ToolChoiceSupport:
+    """Which forced ``tool_choice`` values the API accepts, with thinking on and off:
+    ``"required"`` and a named function. Anything not accepted is rewritten by the core."""
+
+    required_thinking: bool = False
+    required_plain: bool = False
+    named_thinking: bool = False
+    named_plain: bool = False
+
+    def required(self, thinks: bool) -> bool:
+        return self.required_thinking if thinks else self.required_plain
+
+    def named(self, thinks: bool) -> bool:
+        return self.named_thinking if thinks else self.named_plain
+
+
+NO_FORCING = ToolChoiceSupport()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One model: limits, how it thinks, what it accepts, what it costs, and its status.
+
+    ``fixed_sampling`` maps a parameter to the only value the API accepts; where the value
+    depends on thinking it is stored as ``(with_thinking, without_thinking)``.
+    ``max_output_tokens`` is the most a request may ask for (the window less the prompt);
+    ``default_output_tokens`` what the server gives when the request does not say.
+    """
+
+    id: str
+    context_window: int
+    max_output_tokens: int
+    default_output_tokens: int | None = None
+    tools: bool = True
+    image_input: bool = False
+    video_input: bool = False
+    thinking: ThinkingKind = "none"
+    effort_levels: tuple[str, ...] = ()
+    default_effort: str | None = None
+    preserved_thinking: Literal["none", "optional", "always"] = "none"
+    """``optional``: ``thinking: {"type": "enabled", "keep": "all"}`` turns it on (K2.6);
+    ``always``: always on. Then ``reasoning_content`` goes on every assistant message."""
+    tool_choice: ToolChoiceSupport = NO_FORCING
+    json_mode: bool = True
+    json_schema: bool = False
+    partial_mode: bool = True
+    batch: bool | None = None
+    """Moonshot's batch API (``docs/kimi-api/batch.md`` §1): True where its guides list the
+    model, False where they say it is not supported (refused before upload), None where
+    they say nothing (sent; the server decides)."""
+    price: Price | None = None
+    fixed_sampling: dict[str, float | tuple[float, float]] = field(default_factory=dict)
+    status: Literal["current", "retired"] = "current"
+    retired_on: str | None = None
+    replacement: str | None = None
+    note: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Source keys of ``docs/kimi-api/models.md`` per figure."""
+
+    @property
+    def vision(self) -> bool:
+        """Takes image input (the name the catalog used before video existed)."""
+        return self.image_input
+
+    @property
+    def retired(self) -> bool:
+        return self.status == "retired"
+
+    @property
+    def batch_price(self) -> Price | None:
+        """The price of a line of a batch job: every token price less Moonshot's batch
+        saving (``BATCH_DISCOUNT``); None when the price is unknown or the batch API does
+        not take the model."""
+        if self.price is None or self.batch is False:
+            return None
+        return _batch_price(self.price)
+
+    def thinks(self, thinking: bool | None) -> bool:
+        """Whether a request with this ``thinking`` choice thinks on this model."""
+        if self.thinking in ("always", "effort"):
+            return True
+        if self.thinking == "none":
+            return False
+        return thinking is not False
+
+
+BATCH_DISCOUNT = Decimal("0.6")
+"""A batch line costs this share of the model's token prices: "saving 40% on inference costs
+compared to real-time API calls" (``docs/kimi-api/batch.md`` §8); applied to cache hits too
+(undocumented: an assumption there)."""
+
+
+@lru_cache(maxsize=64)
+def _batch_price(price: Price) -> Price:
+    def scaled(value: Decimal | None) -> Decimal | None:
+        return None if value is None else value * BATCH_DISCOUNT
+
+    return replace(
+        price,
+        input=price.input * BATCH_DISCOUNT,
+        output=price.output * BATCH_DISCOUNT,
+        cached_input=scaled(price.cached_input),
+        cache_write=scaled(price.cache_write),
+        cache_write_1h=scaled(price.cache_write_1h),
+        source=f"{price.source}; batch: x{BATCH_DISCOUNT} (docs/kimi-api/batch.md §8)",
+    )
+
+
+def _usd(
+    hit: str | None,
+    miss: str,
+    out: str,
+    source: str,
+    write: str | None = None,
+    write_1h: str | None = None,
+) -> Price:
+    return Price(
+        Decimal(miss),
+        Decimal(out),
+        "USD",
+        Decimal(hit) if hit else None,
+        source,
+        Decimal(write) if write else None,
+        Decimal(write_1h) if write_1h else None,
+    )
+
+
+def _cny(inp: str, out: str, source: str = "docs/kimi-api/gateways.md (summary page)") -> Price:
+    return Price(Decimal(inp), Decimal(out), "CNY", None, source)
+
+
+# K2.5 / K2.6: "temperature 1.0 with thinking / 0.6 without; top_p 0.95, n 1, penalties 0 cannot
+# be modified" [official MG, MO]. K3 / K3.1: all fixed, anything else 400 [3p-live BA, AH].
+_K2_FIXED: dict[str, float | tuple[float, float]] = {
+    "temperature": (1.0, 0.6),
+    "top_p": 0.95,
+    "n": 1,
+    "presence_penalty": 0.0,
+    "frequency_penalty": 0.0,
+}
+_K3_FIXED: dict[str, float | tuple[float, float]] = {
+    "temperature": 1.0,
+    "top_p": 0.95,
+    "n": 1,
+    "presence_penalty": 0.0,
+    "frequency_penalty": 0.0,
+}
+_EFFORT = ("low", "high", "max")
+_MILLION = 1024 * 1024
+_K2_WINDOW = 256 * 1024
+
+# K3 accepts "required" with thinking (always on); a named function is a 400 on every
+# thinking-on model; K2.6 accepts both with thinking off [3p-live IN, OMP, AB; docs §4].
+_K3_CHOICE = ToolChoiceSupport(required_thinking=True)
+_K26_CHOICE = ToolChoiceSupport(required_plain=True, named_plain=True)
+
+_K3 = ModelInfo(
+    "kimi-k3",
+    _MILLION,
+    _MILLION,
+    131_072,
+    image_input=True,
+    video_input=True,
+    thinking="effort",
+    effort_levels=_EFFORT,
+    default_effort="max",
+    preserved_thinking="always",
+    tool_choice=_K3_CHOICE,
+    json_schema=True,
+    price=_usd("0.30", "3.00", "15.00", "3p (codeburn#709, NV)", "3.00", "6.00"),
+    fixed_sampling=_K3_FIXED,
+    batch=False,  # "kimi-k3 is not supported" by the batch API (docs/kimi-api/batch.md §1)
+    sources={"limits": "TS RE MO", "thinking": "RE TS", "tools": "BA IN OMP", "price": "3p"},
+)
+_K26 = ModelInfo(
+    "kimi-k2.6",
+    _K2_WINDOW,
+    _K2_WINDOW,
+    32_768,
+    image_input=True,
+    video_input=True,
+    thinking="toggle",
+    preserved_thinking="optional",
+    tool_choice=_K26_CHOICE,
+    json_schema=True,
+    batch=True,
+    price=_usd("0.16", "0.95", "4.00", "3p (LL, citing the pricing page)"),
+    fixed_sampling=_K2_FIXED,
+    sources={"limits": "TS MO", "thinking": "TS MO MG TG", "tools": "IN OMP AB"},
+)
+_K27 = ModelInfo(
+    "kimi-k2.7-code",
+    _K2_WINDOW,
+    _K2_WINDOW,
+    32_768,
+    image_input=True,
+    video_input=True,
+    thinking="always",
+    preserved_thinking="always",
+    json_schema=True,
+    batch=True,
+    price=_usd("0.19", "0.95", "4.00", "3p (AP)"),
+    # Its fixed sampling values are assumed (docs §2, no source): not enforced locally.
+    sources={"limits": "TS", "thinking": "TS TG", "tools": "IN", "price": "3p"},
+)
+
+
+def _retired_k2(model: str, window: int, price: Price, thinking: ThinkingKind) -> ModelInfo:
+    """The K2 previews and thinking models, retired on 2026-05-25 [3p LL; docs §7]."""
+    return ModelInfo(
+        model,
+        window,
+        window,
+        thinking=thinking,
+        price=price,
+        status="retired",
+        retired_on="2026-05-25",
+        replacement="kimi-k2.6",
+        sources={"limits": "TS MO", "price": "PA LL BA", "status": "3p"},
+    )
+
+
+def _moonshot_v1(model: str, window: int, price: Price, image: bool) -> ModelInfo:
+    """moonshot-v1-*: windows count input + output [official TS]. One third-party catalog
+    reports them retired on 2026-08-31 while Moonshot's August docs still list them (docs
+    §7): current, with a replacement hint for a 404."""
+    return ModelInfo(
+        model,
+        window,
+        window,
+        image_input=image,
+        price=price,
+        replacement="kimi-k2.6",
+        note="retirement reported by a third party (disputed)",
+        sources={"limits": "TS MO", "price": "summary page / LL BA"},
+    )
+
+
+_MODELS = [
+    _K3,
+    replace(
+        _K3,
+        id="kimi-k3.1-pro",
+        batch=None,  # newer than the batch guides, which do not name it
+        price=_usd("0.20", "2.00", "10.00", "3p (AY)", "2.00", "4.00"),
+        note="limits and rules as kimi-k3 (AH: the same parameter constraints)",
+        sources={"limits": "AH AY Vercel", "thinking": "AH SY", "price": "3p"},
+    ),
+    replace(
+        _K3,
+        id="kimi-k3.1-pro-highspeed",
+        batch=None,
+        price=_usd("0.20", "4.00", "20.00", "3p (AY)", "4.00", "8.00"),
+        note="limits and rules as kimi-k3",
+        sources={"limits": "AY Vercel", "price": "3p"},
+    ),
+    _K26,
+    _K27,
+    replace(
+        _K27,
+        id="kimi-k2.7-code-highspeed",
+        batch=None,  # the batch guides name kimi-k2.7-code only
+        price=_usd("0.38", "1.90", "8.00", "3p (one catalog)"),
+        sources={"limits": "TG", "price": "3p"},
+    ),
+    replace(
+        _K26,
+        id="kimi-k2.5",
+        preserved_thinking="none",
+        price=_usd("0.10", "0.60", "3.00", "official archived pricing page (PA)"),
+        status="retired",
+        retired_on="2026-08-31",
+        replacement="kimi-k2.6",
+        sources={"limits": "TS TG", "price": "PA", "status": "3p"},
+    ),
+    _retired_k2("kimi-k2-0905-preview", _K2_WINDOW, _usd("0.15", "0.60", "2.50", "PA"), "none"),
+    _retired_k2("kimi-k2-0711-preview", 131_072, _usd("0.15", "0.60", "2.50", "PA"), "none"),
+    _retired_k2("kimi-k2-turbo-preview", _K2_WINDOW, _usd("0.15", "1.15", "8.00", "3p"), "none"),
+    _retired_k2("kimi-k2-thinking", _K2_WINDOW, _usd("0.15", "0.60", "2.50", "3p"), "always"),
+    _retired_k2("kimi-k2-thinking-turbo", _K2_WINDOW, _usd("0.15", "1.15", "8.00", "3p"), "always"),
+    ModelInfo(
+        "kimi-latest",
+        131_072,
+        131_072,
+        image_input=True,
+        price=_usd("0.15", "2.00", "5.00", "3p (LL, 128k tier)"),
+        status="retired",
+        retired_on="2026-01-28",
+        replacement="kimi-k2.6",
+        sources={"status": "3p LL"},
+    ),
+    # A gateway alias (docs/kimi-api/gateways.md, the summary page: "kimi-k2 | 128K | 8K",
+    # "¥12/1M input, ¥36/1M output"), not a Moonshot id.
+    ModelInfo("kimi-k2", 131_072, 8_192, price=_cny("12", "36"), note="a gateway alias"),
+    _moonshot_v1("moonshot-v1-8k", 8_192, _cny("4", "12"), False),
+    _moonshot_v1("moonshot-v1-32k", 32_768, _cny("6", "18"), False),
+    _moonshot_v1("moonshot-v1-128k", 131_072, _cny("14", "42"), False),
+    _moonshot_v1("moonshot-v1-8k-vision-preview", 8_192, _usd(None, "0.20", "2.00", "3p"), True),
+    _moonshot_v1("moonshot-v1-32k-vision-preview", 32_768, _usd(None, "1.00", "3.00", "3p"), True),
+    _moonshot_v1(
+        "moonshot-v1-128k-vision-preview", 131_072, _usd(None, "2.00", "5.00", "3p"), True
+    ),
+]
+
+CATALOG: dict[str, ModelInfo] = {m.id: m for m in _MODELS}
+
+
+def get_model_info(model: str | None) -> ModelInfo | None:
+    """The catalog entry for ``model``, or ``None`` for a model this table does not know."""
+    if model is None:
+        return None
+    return CATALOG.get(model)
+
+
+def current_models() -> list[ModelInfo]:
+    """The entries not known to be retired, in catalog order."""
+    return [info for info in _MODELS if not info.retired]
+
+
+def retirement_hint(model: str | None) -> str | None:
+    """What to tell a user whose request for ``model`` answered 404, when the catalog knows
+    it was retired (or is reported retiring) and what replaces it; else None."""
+    info = get_model_info(model)
+    if info is None or info.replacement is None:
+        return None
+    if info.retired:
+        when = f" on {info.retired_on}" if info.retired_on else ""
+        return (
+            f"{model} was retired{when}: use {info.replacement} instead "
+            "(client.models.list() shows the models your key can use)"
+        )
+    return (
+        f"{model} may have been retired ({info.note or 'reported'}): try {info.replacement} "
+        "(client.models.list() shows the models your key can use)"
+    )
+
+
+def thinking_enabled(model: str | None, thinking: bool | None) -> bool:
+    """Whether a request to ``model`` will think, given the user's ``thinking`` choice."""
+    info = get_model_info(model)
+    if info is None:
+        return bool(thinking)
+    return info.thinks(thinking)
+
+
+def check_sampling(
+    model: str | ModelInfo | None, params: Mapping[str, object], thinking: bool | None
+) -> None:
+    """Raise ``InvalidParameterError`` for a sampling value the model fixes to another value
+    (``model``: a name, or its catalog entry when the caller has it already).
+
+    Cheap by design (a dict lookup and a few comparisons): it runs on every request.
+    """
+    info = model if isinstance(model, ModelInfo) else get_model_info(model)
+    if info is None or not info.fixed_sampling:
+        return
+    model = info.id
+    thinks = info.thinks(thinking)
+    for name, fixed in info.fixed_sampling.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        allowed = (fixed[0] if thinks else fixed[1]) if isinstance(fixed, tuple) else fixed
+        if value != allowed:
+            mode = (
+                (" with thinking on" if thinks else " with thinking off")
+                if isinstance(fixed, tuple)
+                else ""
+            )
+            raise InvalidParameterError(
+                f"{model} only accepts {name}={allowed}{mode}, got {name}={value!r}; "
+                f"leave {name} unset to use the model's fixed value",
+                param=name,
+            )

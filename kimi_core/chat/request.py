@@ -1,0 +1,328 @@
+"""Building and checking a chat request: every rule about what goes on the wire, once.
+
+Two steps, both plain dict work (microseconds):
+
+- ``build_chat_request`` (the adapters): an entry point's defaults (model, the sampling
+  values it has set, thinking options, extra fields), then the call's overrides, then the
+  messages; a JSON-schema ``response_format`` is sent as is to models that take
+  ``json_schema`` (``catalog``), and as Kimi's JSON mode with the schema given to the model in
+  a system message elsewhere.
+- ``prepare_chat_payload`` (every request, run by the clients): unset values dropped; the
+  thinking options mapped per model (``thinking``); the sampling values a model fixes
+  enforced; ``max_tokens`` sent as ``max_completion_tokens`` on Moonshot's own endpoints
+  (``docs/kimi-api/models.md`` §6; gateways that document ``max_tokens`` keep it); stop
+  strings, ``n``, partial mode with JSON mode, images / video to a model without that input,
+  tool names (``tools``) checked; tool schemas put in Kimi's dialect; ``tool_choice`` mapped
+  per model (``tool_choice``); the messages made acceptable (``messages.prepare_messages``).
+  Whatever Kimi would reject is an ``InvalidParameterError`` naming the field, before any
+  request. ``parallel_tool_calls`` is not sent (Moonshot documents no such field, an
+  assumption in ``docs/kimi-api/chat.md``): the adapters keep the first call when it is
+  ``False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from ..catalog.model_info import SAMPLING_FIELDS, ModelInfo, check_sampling, get_model_info
+from ..errors import InvalidParameterError
+from ..types import ChatRequest
+from ..wire.json import encode_json
+from .messages import prepare_messages
+from .structured import JSON_OBJECT, json_schema_instruction
+from .thinking import apply_thinking, thinking_param
+from .tool_choice import FORCED_TOOL_HINT, TOOL_CHOICE_WORDS, apply_tool_choice, check_tool_choice
+from .tools import check_tools
+
+__all__ = [
+    "FORCED_TOOL_HINT",
+    "MAX_N",
+    "MAX_STOP_BYTES",
+    "TOOL_CHOICE_WORDS",
+    "ChatInput",
+    "PreparedChat",
+    "apply_tool_choice",
+    "build_chat_request",
+    "chat_defaults",
+    "check_tool_choice",
+    "max_stop_sequences",
+    "prepare_chat",
+    "prepare_chat_payload",
+    "sampling_values",
+    "thinking_param",
+    "use_schema_instruction",
+]
+
+MAX_N = 5  # docs/kimi-api/chat.md, "Sampling"
+MAX_STOP_BYTES = 32  # docs/kimi-api/chat.md, "Sampling": at most 32 bytes each
+# Moonshot: at most 5 stop strings (docs/kimi-api/chat.md); Cloudsway documents 4
+# (docs/kimi-api/gateways.md, "停止序列(最多 4 个)").
+_MAX_STOP = {"moonshot": 5, "acedata": 5, "cloudsway": 4}
+# Moonshot's own endpoints take max_completion_tokens (max_tokens is its deprecated alias);
+# the gateways document max_tokens (docs/kimi-api/models.md §6, gateways.md).
+_OUTPUT_FIELD = {
+    "moonshot": "max_completion_tokens",
+    "acedata": "max_tokens",
+    "cloudsway": "max_tokens",
+}
+_OUTPUT_FIELDS = ("max_tokens", "max_completion_tokens")
+
+
+def max_stop_sequences(dialect: str) -> int:
+    """How many stop strings a gateway of this dialect accepts."""
+    return _MAX_STOP.get(dialect, 5)
+
+
+# -- building ------------------------------------------------------------------------------
+
+
+def sampling_values(source: object) -> dict[str, Any]:
+    """The sampling fields (``catalog.SAMPLING_FIELDS``) ``source`` has set, read from its
+    instance attributes (a pydantic model's fields; runs on every call)."""
+    fields = vars(source)
+    values: dict[str, Any] = {}
+    for name in SAMPLING_FIELDS:
+        value = fields.get(name)
+        if value is not None:
+            values[name] = value
+    return values
+
+
+# Per-instance options every entry point has besides the sampling fields (sent when set;
+# ``preserve_thinking`` only when True).
+OPTION_FIELDS = ("thinking", "reasoning_effort", "prompt_cache_key")
+
+
+def chat_defaults(source: object, model: str | None) -> dict[str, Any]:
+    """An entry point's request defaults: ``model``, the sampling fields and the options
+    (``OPTION_FIELDS``, ``preserve_thinking``) ``source`` has set, by attribute."""
+    fields = vars(source)
+    defaults: dict[str, Any] = {"model": model, **sampling_values(source)}
+    for name in OPTION_FIELDS:
+        value = fields.get(name)
+        if value is not None:
+            defaults[name] = value
+    if fields.get("preserve_thinking"):
+        defaults["preserve_thinking"] = True
+    return defaults
+
+
+def build_chat_request(
+    messages: list[dict[str, Any]],
+    defaults: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The request body: ``defaults``, then ``overrides`` (a ``None`` there unsets the
+    field), then ``messages``; a JSON-schema ``response_format`` goes to the model as it
+    takes it (module docstring)."""
+    payload = dict(defaults)
+    if overrides:
+        payload.update(overrides)
+    payload["messages"] = messages
+    if payload.get("response_format") is not None:
+        use_schema_instruction(payload, get_model_info(payload.get("model")))
+    return payload
+
+
+def use_schema_instruction(payload: dict[str, Any], info: ModelInfo | None = None) -> None:
+    """``response_format`` ``json_schema`` -> Kimi's ``json_object`` plus the schema in a
+    system message, after the leading system messages (``docs/kimi-api/chat.md``, "JSON
+    mode"), unless ``info``'s model takes ``json_schema`` itself (``docs/kimi-api/models.md``
+    §5); JSON mode with a schema (``structured.json_mode_format``) always."""
+    response_format = payload.get("response_format")
+    if response_format is None:  # most calls: skip the Mapping (ABC) check
+        return
+    if not isinstance(response_format, Mapping):
+        return
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        if info is not None and info.json_schema:
+            return
+    elif kind != "json_object" or "json_schema" not in response_format:
+        return  # plain JSON mode, text, or another type: sent as given
+    spec = response_format.get("json_schema") or {}
+    payload["response_format"] = dict(JSON_OBJECT)
+    schema = spec.get("schema")
+    if isinstance(schema, Mapping):
+        messages = list(payload["messages"])
+        at = 0
+        while at < len(messages) and messages[at].get("role") == "system":
+            at += 1
+        text = json_schema_instruction(schema, spec.get("name"))
+        messages.insert(at, {"role": "system", "content": text})
+        payload["messages"] = messages
+
+
+# -- checking ------------------------------------------------------------------------------
+
+
+def _check_messages(messages: Any) -> list[Any]:
+    if not isinstance(messages, list) or not messages:
+        raise InvalidParameterError("messages must be a non-empty list", param="messages")
+    for index, message in enumerate(messages):
+        if type(message) is not dict and not isinstance(message, Mapping):
+            message = None
+        if message is None or type(message.get("role")) is not str:
+            raise InvalidParameterError(
+                f"messages[{index}] must be a message dict with a role, got "
+                f"{type(message).__name__}",
+                param="messages",
+            )
+    return messages
+
+
+def _check_output_limit(payload: dict[str, Any], dialect: str) -> None:
+    """One positive ``max_completion_tokens`` / ``max_tokens``, under the dialect's name."""
+    if "max_tokens" not in payload and "max_completion_tokens" not in payload:
+        return
+    given = [name for name in _OUTPUT_FIELDS if name in payload]
+    wanted = _OUTPUT_FIELD.get(dialect, "max_completion_tokens")
+    # An explicit max_completion_tokens wins over max_tokens (its deprecated alias).
+    value = payload.pop("max_completion_tokens", None)
+    alias = payload.pop("max_tokens", None)
+    if value is None:
+        value = alias
+    name = given[-1] if len(given) == 1 else "max_completion_tokens"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidParameterError(f"{name} must be a positive integer, got {value!r}", param=name)
+    payload[wanted] = value
+
+
+def _check_stop(stop: Any, dialect: str) -> None:
+    stops = [stop] if isinstance(stop, str) else stop
+    if not isinstance(stops, list | tuple) or not all(isinstance(s, str) for s in stops):
+        raise InvalidParameterError(
+            f"stop must be a string or a list of strings, got {stop!r}", param="stop"
+        )
+    limit = max_stop_sequences(dialect)
+    if len(stops) > limit:
+        raise InvalidParameterError(
+            f"Kimi accepts at most {limit} stop sequences here, got {len(stops)}", param="stop"
+        )
+    for text in stops:
+        if len(text.encode("utf-8")) > MAX_STOP_BYTES:
+            raise InvalidParameterError(
+                f"each stop sequence may have at most {MAX_STOP_BYTES} bytes, got {text!r}",
+                param="stop",
+            )
+
+
+def _check_media(messages: list[Any], info: ModelInfo) -> None:
+    """Images or video to a model the catalog knows does not take them."""
+    for index, message in enumerate(messages):
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            kind = part.get("type") if isinstance(part, Mapping) else None
+            if (kind == "image_url" and not info.image_input) or (
+                kind == "video_url" and not info.video_input
+            ):
+                what = "images" if kind == "image_url" else "video"
+                raise InvalidParameterError(
+                    f"{info.id} does not take {what} (message {index}); use a model with "
+                    f"{what} input, such as kimi-k2.6",
+                    param="messages",
+                )
+
+
+def prepare_chat_payload(
+    payload: dict[str, Any], *, model_optional: bool = False, dialect: str = "moonshot"
+) -> dict[str, Any]:
+    """Check and normalise ``payload`` in place (and return it), for a gateway of this
+    ``dialect``. Raises ``InvalidParameterError`` naming the field for anything Kimi would
+    reject."""
+    for key in [k for k, v in payload.items() if v is None]:
+        del payload[key]
+    messages = _check_messages(payload.get("messages"))
+    model = payload.get("model")
+    if model is None and not model_optional:
+        raise InvalidParameterError(
+            "model is required (only gateways whose URL names the model, such as Cloudsway, "
+            "may omit it)",
+            param="model",
+        )
+    info = get_model_info(model)
+    choice = apply_thinking(payload, info)
+    check_sampling(info, payload, choice.thinks)
+    _check_output_limit(payload, dialect)
+    if "stop" in payload:
+        _check_stop(payload["stop"], dialect)
+    n = payload.get("n")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_N):
+        raise InvalidParameterError(
+            f"Kimi accepts an integer 1 <= n <= {MAX_N}, got n={n!r}", param="n"
+        )
+    if n is not None and n > 1 and payload.get("stream"):
+        # A package choice (docs/kimi-api/chat.md, "Package choices"): the stream readers
+        # and both frameworks' streaming types carry one answer.
+        raise InvalidParameterError(
+            f"n={n} cannot be streamed: a stream carries one choice; ask without streaming "
+            "for several choices",
+            param="n",
+        )
+    payload.pop("parallel_tool_calls", None)
+    last = messages[-1]
+    if last.get("partial"):
+        if last.get("role") != "assistant":
+            raise InvalidParameterError(
+                "partial mode needs the last message to be an assistant message",
+                param="messages",
+            )
+        response_format = payload.get("response_format")
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        if kind in ("json_object", "json_schema"):
+            raise InvalidParameterError(
+                f"partial mode cannot be combined with response_format {kind}",
+                param="response_format",
+            )
+    if info is not None and not (info.image_input and info.video_input):
+        _check_media(messages, info)
+    tools = payload.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise InvalidParameterError("tools must be a list of tool definitions", param="tools")
+        payload["tools"] = check_tools(tools)
+    if "tool_choice" in payload:
+        apply_tool_choice(payload, info, bool(choice.thinks))
+    payload["messages"] = prepare_messages(
+        payload["messages"], thinks=choice.thinks, preserves=choice.preserves
+    )
+    return payload
+
+
+class PreparedChat(NamedTuple):
+    """A chat request checked and encoded for one model (``prepare_chat``): sending it does
+    not check or encode it again."""
+
+    payload: dict[str, Any]
+    body: bytes
+    stream: bool
+
+
+ChatInput = ChatRequest | Mapping[str, Any] | PreparedChat
+
+
+def prepare_chat(
+    request: ChatInput, *, stream: bool, model_optional: bool = False, dialect: str = "moonshot"
+) -> PreparedChat:
+    """``request`` as it would be sent: checked and normalised for its model
+    (``prepare_chat_payload``) and encoded. A ``PreparedChat`` is taken as it is, if it was
+    prepared for the same ``stream``. What the clients' ``prepare`` and every send use, and
+    the batch writer too."""
+    if isinstance(request, PreparedChat):
+        if request.stream is not stream:
+            raise InvalidParameterError(
+                f"this request was prepared with stream={request.stream}: prepare it "
+                f"again to send it with stream={stream}",
+                param="stream",
+            )
+        return request
+    payload = request.to_payload() if isinstance(request, ChatRequest) else dict(request)
+    if stream:
+        payload["stream"] = True
+    else:
+        payload.pop("stream", None)
+    prepare_chat_payload(payload, model_optional=model_optional, dialect=dialect)
+    return PreparedChat(payload, encode_json(payload), stream)

@@ -1,0 +1,253 @@
+"""The Batch API, ``/batches``: create, retrieve, cancel and list batches; submit and resume jobs.
+
+Reached as ``client.batches`` (``docs/kimi-api/batch.md`` §3-§6). ``Batches`` and
+``AsyncBatches`` share the request bodies and the parsing; only the I/O differs. The jobs
+built on top (``client.batches.submit`` / ``resume``) are the batch layer's
+(``kimi_core.batch.api``).
+
+Creating a batch is billed work, so ``POST /batches`` is retried only when it surely did not
+reach the server (``kimi_core.transport.retry``). When it may have (an answer lost after the
+request was written), ``submit`` looks for the batch among the newest ones by the job key it
+carries in its metadata before it gives up; to be sure never to run a job twice, keep ``job.id`` and
+``resume`` it rather than submitting again.
+
+Checked before sending (``InvalidParameterError``): ``completion_window`` (``<n>h`` or
+``<n>d``, 12 hours to 7 days), ``metadata`` (at most 16 pairs, keys up to 64 characters, string
+values up to 512; ``kimi_job`` is the package's own) and batch ids (one URL path segment,
+``kimi_core.wire.paths``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from ..errors import InvalidParameterError, MalformedResponseError
+from ..types import Batch, BatchList
+from ..wire.paths import path_segment
+
+__all__ = [
+    "BATCH_URL",
+    "DEFAULT_COMPLETION_WINDOW",
+    "JOB_KEY",
+    "AsyncBatches",
+    "Batches",
+    "batch_path",
+    "check_metadata",
+    "create_body",
+    "parse_batch",
+    "parse_batch_list",
+    "window_seconds",
+]
+
+BATCH_URL = "/v1/chat/completions"
+JOB_KEY = "kimi_job"
+"""The metadata key each batch of a job carries: ``<token>/<start>:<stop>`` (``/custom``
+when the caller gave the custom ids): which inputs the batch holds, so a job resumed by id
+in another process knows every line's place (``docs/kimi-api/batch.md``
+§9)."""
+DEFAULT_COMPLETION_WINDOW = "24h"
+_WINDOW = re.compile(r"(\d+)([hd])\Z")
+_MIN_WINDOW, _MAX_WINDOW = 12 * 3600, 7 * 86400
+MAX_METADATA_PAIRS = 16
+MAX_METADATA_KEY = 64
+MAX_METADATA_VALUE = 512
+MAX_LIST_LIMIT = 100
+
+Send = Callable[..., httpx.Response]
+ASend = Callable[..., Awaitable[httpx.Response]]
+
+
+def window_seconds(window: str) -> int:
+    """``completion_window`` in seconds; ``InvalidParameterError`` outside 12 h to 7 d."""
+    match = _WINDOW.match(window) if isinstance(window, str) else None
+    if match is None:
+        raise InvalidParameterError(
+            f"completion_window must look like '24h' or '3d', got {window!r}",
+            param="completion_window",
+        )
+    seconds = int(match.group(1)) * (3600 if match.group(2) == "h" else 86400)
+    if not _MIN_WINDOW <= seconds <= _MAX_WINDOW:
+        raise InvalidParameterError(
+            f"completion_window must be between 12h and 7d, got {window!r}",
+            param="completion_window",
+        )
+    return seconds
+
+
+def check_metadata(metadata: Mapping[str, Any] | None, *, reserved: bool = True) -> None:
+    """Moonshot's metadata limits (module docstring); ``reserved``: refuse the job key."""
+    if metadata is None:
+        return
+    if not isinstance(metadata, Mapping):
+        raise InvalidParameterError("metadata must be a dict of strings", param="metadata")
+    if len(metadata) > MAX_METADATA_PAIRS - (1 if reserved else 0):
+        raise InvalidParameterError(
+            f"metadata takes at most {MAX_METADATA_PAIRS} pairs"
+            + (" (one is the package's job key)" if reserved else ""),
+            param="metadata",
+        )
+    for key, value in metadata.items():
+        if reserved and key == JOB_KEY:
+            raise InvalidParameterError(
+                f"metadata key {JOB_KEY!r} is the package's own", param="metadata"
+            )
+        if not isinstance(key, str) or not key or len(key) > MAX_METADATA_KEY:
+            raise InvalidParameterError(
+                f"metadata keys are strings of 1 to {MAX_METADATA_KEY} characters, got {key!r}",
+                param="metadata",
+            )
+        if not isinstance(value, str) or len(value) > MAX_METADATA_VALUE:
+            raise InvalidParameterError(
+                f"metadata values are strings of at most {MAX_METADATA_VALUE} characters ({key!r})",
+                param="metadata",
+            )
+
+
+def create_body(
+    input_file_id: str, completion_window: str, metadata: Mapping[str, str] | None
+) -> bytes:
+    """The ``POST /batches`` body (``endpoint`` sent though one sample omits it, §3)."""
+    if not isinstance(input_file_id, str) or not input_file_id:
+        raise InvalidParameterError("input_file_id must be a file id", param="input_file_id")
+    window_seconds(completion_window)
+    check_metadata(metadata, reserved=False)
+    body: dict[str, Any] = {
+        "input_file_id": input_file_id,
+        "endpoint": BATCH_URL,
+        "completion_window": completion_window,
+    }
+    if metadata:
+        body["metadata"] = dict(metadata)
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def batch_path(batch_id: str) -> str:
+    return "/batches/" + path_segment(batch_id, param="batch_id", what="batch id")
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise MalformedResponseError(
+            "Batch API answer is not JSON", body=response.text[:500]
+        ) from None
+
+
+def parse_batch(response: httpx.Response) -> Batch:
+    body = _json(response)
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        raise MalformedResponseError("batch answer has no id", body=str(body)[:500])
+    try:
+        return Batch.model_validate(body)
+    except ValueError as exc:
+        raise MalformedResponseError(
+            f"batch answer does not match the batch object: {exc}", body=str(body)[:500]
+        ) from None
+
+
+def parse_batch_list(response: httpx.Response) -> BatchList:
+    body = _json(response)
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise MalformedResponseError("batch list has no data array", body=str(body)[:500])
+    try:
+        return BatchList.model_validate(body)
+    except ValueError as exc:
+        raise MalformedResponseError(
+            f"batch list does not match the list object: {exc}", body=str(body)[:500]
+        ) from None
+
+
+def _list_params(after: str | None, limit: int | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if after is not None:
+        params["after"] = path_segment(after, param="after", what="batch id")
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not limit >= 1:
+            raise InvalidParameterError(
+                f"limit must be a positive integer, got {limit!r}", param="limit"
+            )
+        params["limit"] = limit
+    return params
+
+
+class Batches:
+    """Sync Batch API, reached as ``KimiClient.batches``."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    def create(
+        self,
+        input_file_id: str,
+        *,
+        completion_window: str = DEFAULT_COMPLETION_WINDOW,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Batch:
+        """``POST /batches`` for an uploaded ``batch`` file (``files.upload(f, "batch")``)."""
+        body = create_body(input_file_id, completion_window, metadata)
+        return parse_batch(self._send("POST", "/batches", content=body))
+
+    def retrieve(self, batch_id: str) -> Batch:
+        return parse_batch(self._send("GET", batch_path(batch_id)))
+
+    def cancel(self, batch_id: str) -> Batch:
+        """``POST /batches/{id}/cancel``: the batch goes ``cancelling``, then ``cancelled``
+        (400 once it has ended)."""
+        return parse_batch(self._send("POST", batch_path(batch_id) + "/cancel"))
+
+    def list(self, *, after: str | None = None, limit: int | None = None) -> BatchList:
+        """One page of batches (20 by default); ``page.next_after`` continues it."""
+        return parse_batch_list(self._send("GET", "/batches", params=_list_params(after, limit)))
+
+    def iter_all(self, *, limit: int = MAX_LIST_LIMIT) -> Iterator[Batch]:
+        """Every batch, page after page (``limit`` per request)."""
+        after: str | None = None
+        while True:
+            page = self.list(after=after, limit=limit)
+            yield from page.data
+            after = page.next_after
+            if after is None:
+                return
+
+
+class AsyncBatches:
+    """Async Batch API, reached as ``AsyncKimiClient.batches``."""
+
+    def __init__(self, send: ASend) -> None:
+        self._send = send
+
+    async def create(
+        self,
+        input_file_id: str,
+        *,
+        completion_window: str = DEFAULT_COMPLETION_WINDOW,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Batch:
+        body = create_body(input_file_id, completion_window, metadata)
+        return parse_batch(await self._send("POST", "/batches", content=body))
+
+    async def retrieve(self, batch_id: str) -> Batch:
+        return parse_batch(await self._send("GET", batch_path(batch_id)))
+
+    async def cancel(self, batch_id: str) -> Batch:
+        return parse_batch(await self._send("POST", batch_path(batch_id) + "/cancel"))
+
+    async def list(self, *, after: str | None = None, limit: int | None = None) -> BatchList:
+        params = _list_params(after, limit)
+        return parse_batch_list(await self._send("GET", "/batches", params=params))
+
+    async def iter_all(self, *, limit: int = MAX_LIST_LIMIT) -> AsyncIterator[Batch]:
+        after: str | None = None
+        while True:
+            page = await self.list(after=after, limit=limit)
+            for batch in page.data:
+                yield batch
+            after = page.next_after
+            if after is None:
+                return

@@ -1,0 +1,395 @@
+"""The base clients: configuration, request building and the send loop, once for every resource.
+
+``BaseClient`` holds the resolved configuration (``KimiOptions``) and everything about a
+request that is not I/O: its URL, headers and timeouts, the checked and encoded chat body
+(``kimi_core.chat.request.prepare_chat``). ``SyncAPIClient`` and ``AsyncAPIClient`` add the
+httpx pool and ``_send``, the loop that tries a request until it succeeds or must stop
+(``kimi_core.transport.attempts`` decides about each retry and the call's deadline). The two
+differ only in how they send, read and sleep; ``kimi_core.client`` builds the public clients
+on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from .._fastpath import fix_connection_pool
+from .._version import __version__
+from ..catalog.hosts import redact_url
+from ..chat.request import ChatInput, PreparedChat, prepare_chat
+from ..errors import APIError, APIStatusError, ConfigurationError
+from ..limits.limiter import LeaseLike, Limiter, estimate_request_tokens
+from ..options import KimiOptions
+from .attempts import Attempts, buffered
+from .loop_pools import LoopBoundClient
+from .responses import without_stream_cycle
+from .retry import RetryPolicy
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_TIMEOUT",
+    "AsyncAPIClient",
+    "BaseClient",
+    "SyncAPIClient",
+]
+
+# Thinking answers can take minutes; connecting should not.
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+# Sized so a few hundred concurrent calls never queue for a connection; the pool itself is
+# swapped for one that survives bursts on warm connections (kimi_core._fastpath).
+DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+
+_HTTP = TypeVar("_HTTP", httpx.Client, httpx.AsyncClient)
+_T = TypeVar("_T")
+
+
+def _backoff(seconds: float) -> None:
+    """The wait between two tries (one seam: tests record the waits instead of sleeping)."""
+    time.sleep(seconds)
+
+
+async def _abackoff(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+def _checked(pieces: Iterator[bytes], attempts: Attempts) -> Iterator[bytes]:
+    for piece in pieces:
+        attempts.check_deadline()
+        yield piece
+
+
+async def _achecked(pieces: AsyncIterator[bytes], attempts: Attempts) -> AsyncIterator[bytes]:
+    async for piece in pieces:
+        attempts.check_deadline()
+        yield piece
+
+
+class BaseClient:
+    """Configuration plus the I/O-free half of a client."""
+
+    _owns_http: bool
+    _is_async = False
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        options: KimiOptions | None = None,
+        **settings: Any,
+    ) -> None:
+        """``options``: settings already resolved (``KimiOptions.resolve``), as the adapters
+        pass them; else the keyword arguments are resolved here (``gateway``,
+        ``endpoint_path``, ``timeout``, ``max_retries``, ``default_headers``,
+        ``rate_limits``, ``rate_limiter``, ``allow_insecure``)."""
+        if options is None:
+            options = KimiOptions.resolve(api_key, base_url, **settings)
+        elif api_key is not None or base_url is not None or settings:
+            raise ConfigurationError(
+                "pass either options= or the settings it resolves, not both", param="options"
+            )
+        self.options = options
+        self.api_key = options.api_key
+        self.base_url = options.base_url
+        self.gateway = options.gateway
+        self.dialect = options.gateway.dialect if options.gateway is not None else "moonshot"
+        self.model_optional = options.model_optional
+        timeout = options.timeout
+        self.timeout = (
+            DEFAULT_TIMEOUT
+            if timeout is None
+            else timeout
+            if isinstance(timeout, httpx.Timeout)
+            else httpx.Timeout(timeout)
+        )
+        self.retry_policy = RetryPolicy(
+            max_retries=options.max_retries, retry_ambiguous=options.retry_ambiguous
+        )
+        self._urls: dict[str, httpx.URL] = {}
+        self._headers = {
+            "Authorization": f"Bearer {self.api_key.get_secret_value()}",
+            "Accept": "application/json",
+            "User-Agent": f"kimi-integrations/{__version__}",
+            **options.default_headers,
+        }
+        self.rate_limiter: Limiter | None = options.rate_limiter
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers sent with every request, the key masked (``Bearer ***``)."""
+        return {**self._headers, "Authorization": "Bearer ***"}
+
+    @property
+    def max_retries(self) -> int:
+        return self.retry_policy.max_retries
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={redact_url(self.base_url)!r}, "
+            f"max_retries={self.retry_policy.max_retries}, api_key=SecretStr('**********'))"
+        )
+
+    def prepare(self, request: ChatInput, *, stream: bool = False) -> PreparedChat:
+        """The chat request as it would be sent, checked and normalised for the model
+        (``kimi_core.chat.request.prepare_chat_payload``) and encoded; raises what sending
+        would raise, before anything is sent. ``chat`` / ``chat_stream`` take the result as
+        is, so a caller can check now and send later; the batch writer builds every line
+        with it."""
+        return prepare_chat(
+            request, stream=stream, model_optional=self.model_optional, dialect=self.dialect
+        )
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        kwargs: dict[str, Any],
+        *,
+        stream: bool,
+        model: str | None,
+        deadline: float | None,
+        lease: LeaseLike | None,
+    ) -> Attempts:
+        return Attempts(
+            self,
+            method,
+            path,
+            kwargs,
+            stream=stream,
+            model=model,
+            deadline=deadline,
+            is_async=self._is_async,
+            lease=lease,
+        )
+
+    def _deadline(self) -> float | None:
+        """When a call starting now must be over (``total_timeout``), or None."""
+        total = self.options.total_timeout
+        return None if total is None else time.monotonic() + total
+
+    def _observe(self, rate_limit: dict[str, int | str] | None) -> None:
+        """Let the limiter correct its pace with the answer's ``X-RateLimit-*`` values."""
+        if rate_limit is not None and self.rate_limiter is not None:
+            observe = getattr(self.rate_limiter, "observe", None)
+            if observe is not None:
+                observe(rate_limit)
+
+    def _own_http(self, factory: Callable[..., _HTTP]) -> _HTTP:
+        """The httpx client built when the caller passes none: this client's timeout and
+        headers, ``DEFAULT_LIMITS``, and the burst-safe pool (``kimi_core._fastpath``)."""
+        http = factory(timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self._headers)
+        fix_connection_pool(http)
+        return http
+
+    def _build_request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        path: str,
+        kwargs: dict[str, Any],
+        stream: bool,
+    ) -> httpx.Request:
+        url = self._urls.get(path)
+        if url is None:  # parsed once per path, not once per call (benchmarks/README.md)
+            url = self._urls[path] = httpx.URL(self.base_url + path)
+        # A user-supplied http client does not carry our headers: send them per request.
+        request = http.build_request(
+            method,
+            url,
+            timeout=self.timeout,
+            headers=None if self._owns_http else self._headers,
+            **kwargs,
+        )
+        if "content" in kwargs:
+            # JSON bodies are pre-encoded; multipart uploads keep httpx's boundary header.
+            request.headers["Content-Type"] = "application/json"
+        if stream:
+            request.headers["Accept"] = "text/event-stream"
+        return request
+
+
+class SyncAPIClient(BaseClient):
+    """``BaseClient`` with an ``httpx.Client`` pool and the synchronous send loop."""
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        http_client: httpx.Client | None = None,
+        options: KimiOptions | None = None,
+        **settings: Any,
+    ) -> None:
+        super().__init__(api_key, base_url, options=options, **settings)
+        http_client = http_client or self.options.http_client
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else self._own_http(httpx.Client)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        stream: bool = False,
+        model: str | None = None,
+        parse: Callable[[httpx.Response], _T] | None = None,
+        lease: LeaseLike | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Send with retries (``kimi_core.transport.attempts``); returns a 2xx response (its
+        body unread when ``stream``), or what ``parse`` reads from it."""
+        attempts = self._attempts(
+            method, path, kwargs, stream=stream, model=model, deadline=deadline, lease=lease
+        )
+        http = self._http
+        while True:
+            try:
+                response = http.send(attempts.request(http), stream=stream or deadline is not None)
+                if deadline is not None and not stream and response.status_code < 300:
+                    # Read piece by piece: a server trickling bytes must not outlast the call.
+                    try:
+                        response = buffered(response, _checked(response.iter_raw(), attempts))
+                    finally:
+                        response.close()
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                error: APIError = attempts.transport_error(exc)
+                cause: BaseException | None = exc
+            else:
+                if response.status_code < 300:
+                    if stream:
+                        return response
+                    response = without_stream_cycle(response)
+                    if parse is None:
+                        return response
+                    try:
+                        return parse(response)
+                    except APIStatusError as exc:  # a gateway's 200 carrying an error
+                        error, cause = attempts.explained(exc), None
+                else:
+                    try:
+                        body = response.read()
+                    finally:
+                        response.close()
+                    error, cause = attempts.status_error(response, body), None
+            delay = attempts.retry_delay(error)
+            if delay is None:
+                raise error from cause
+            _backoff(delay)
+            retry = getattr(lease, "retry", None)
+            if retry is not None:
+                retry()  # a retry counts against the account's RPM too
+
+    def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
+        limiter = self.rate_limiter
+        return limiter.acquire(estimate_request_tokens(payload)) if limiter else None
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+
+class AsyncAPIClient(BaseClient):
+    """``BaseClient`` with one ``httpx.AsyncClient`` pool per event loop and the async send
+    loop."""
+
+    _is_async = True
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        options: KimiOptions | None = None,
+        **settings: Any,
+    ) -> None:
+        super().__init__(api_key, base_url, options=options, **settings)
+        http_client = http_client or self.options.async_http_client
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else self._own_http(httpx.AsyncClient)
+        # An httpx pool belongs to the event loop that opened its connections: one pool per
+        # running loop (the first one adopts ``_http``), kept while that loop lives.
+        self._pools: LoopBoundClient[httpx.AsyncClient] = LoopBoundClient(
+            lambda: self._own_http(httpx.AsyncClient), rebuild=True, first=self._http
+        )
+
+    def _http_for_loop(self) -> httpx.AsyncClient:
+        """The httpx pool of the running loop (a caller's own ``http_client`` is always used
+        as given: its pool is the caller's to manage)."""
+        return self._pools.get() if self._owns_http else self._http
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        stream: bool = False,
+        model: str | None = None,
+        parse: Callable[[httpx.Response], _T] | None = None,
+        lease: LeaseLike | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``SyncAPIClient._send``, awaited."""
+        attempts = self._attempts(
+            method, path, kwargs, stream=stream, model=model, deadline=deadline, lease=lease
+        )
+        http = self._http_for_loop()
+        while True:
+            try:
+                response = await http.send(
+                    attempts.request(http), stream=stream or deadline is not None
+                )
+                if deadline is not None and not stream and response.status_code < 300:
+                    try:
+                        raw = [piece async for piece in _achecked(response.aiter_raw(), attempts)]
+                        response = buffered(response, raw)
+                    finally:
+                        await response.aclose()
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                error: APIError = attempts.transport_error(exc)
+                cause: BaseException | None = exc
+            except RuntimeError as exc:  # a caller's pool used from a closed event loop
+                if "loop" not in str(exc).lower():
+                    raise
+                raise attempts.transport_error(exc) from exc
+            else:
+                if response.status_code < 300:
+                    if stream:
+                        return response
+                    response = without_stream_cycle(response)
+                    if parse is None:
+                        return response
+                    try:
+                        return parse(response)
+                    except APIStatusError as exc:
+                        error, cause = attempts.explained(exc), None
+                else:
+                    try:
+                        body = await response.aread()
+                    finally:
+                        await response.aclose()
+                    error, cause = attempts.status_error(response, body), None
+            delay = attempts.retry_delay(error)
+            if delay is None:
+                raise error from cause
+            await _abackoff(delay)
+            retry = getattr(lease, "aretry", None)
+            if retry is not None:
+                await retry()
+
+    async def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
+        limiter = self.rate_limiter
+        return await limiter.aacquire(estimate_request_tokens(payload)) if limiter else None
+
+    async def aclose(self) -> None:
+        """Close the running loop's pool (a caller's ``http_client`` stays open)."""
+        if self._owns_http:
+            await self._pools.aclose()

@@ -1,0 +1,580 @@
+"""The Starlette application: routes under the dialect's base path, one prelude for all.
+
+Every request goes through the same prelude, in this order:
+
+1. it is recorded in ``emu.requests`` (credentials redacted);
+2. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` must match, else 401;
+3. chat completions only: the simulated RPM / concurrency limits admit it, else 429 (with
+   ``Retry-After``; the ``X-RateLimit-*`` headers go on every chat answer while an RPM limit is
+   set, see :mod:`faults`);
+4. a queued ``delay_next`` sleeps;
+5. a queued ``fail_next`` / ``raw_next`` / ``raw_stream_next`` answers instead of the route.
+
+Routes (below ``/v1``, ``/kimi`` or ``/v1/ai/{endpoint_path}``, default endpoint path
+``kimi-k2.6``): ``POST /chat/completions`` (checked by :mod:`validation`, answered by
+:mod:`replies` in the shapes of :mod:`wire`), ``POST|GET /files``, ``GET|DELETE /files/{id}``,
+``GET /files/{id}/content``, ``POST /tokenizers/estimate-token-count``, ``GET /models``,
+``GET /models/{id}``, ``GET /users/me/balance``; the moonshot dialect also serves the Formula
+API (``GET /formulas/{uri}/tools``, ``POST /formulas/{uri}/fibers``: :mod:`formulas`) and the
+Batch API (:mod:`batches`): ``POST|GET /batches``, ``GET /batches/{id}``, ``POST
+/batches/{id}/cancel`` (the gateways document neither: 404 there). Any other path: 404
+``resource_not_found_error`` in the dialect's error shape.
+
+``GET /models`` lists the served models only (retired catalog entries are not served unless
+passed in ``models=[...]``), each ``{id, object: "model", created, owned_by, root, parent,
+context_length, supports_image_in, supports_video_in, supports_reasoning}``
+[docs/kimi-api/models.md §7: kimi-cli reads ``id``, ``context_length`` and the three
+``supports_*`` flags; ``object``, ``created``, ``owned_by``, ``root``, ``parent`` seen by a
+third party]. ``GET /models/{id}`` returns one of them, or 404 "Not found the model <id> or
+Permission denied" for a model not served (retired ones included) [same section].
+
+Headers: the moonshot dialect sends ``Msh-Request-Id`` [docs/kimi-api/errors-and-limits.md
+"Headers"] and ``x-trace-id`` with the same value [docs/kimi-api/models.md §10: kosong exposes
+``x-trace-id``; the shared value is assumed] on every response; the gateways send neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
+
+from kimi_core.catalog.model_info import DEFAULT_MODEL, ModelInfo
+
+from .batches import list_limit
+from .faults import FailSpec, RawSpec, RawStreamSpec
+from .files import FileError
+from .formulas import NOT_FOUND, FiberRequestError, run_fiber, tools_body
+from .replies import build_reply
+from .state import EmulatorState, RecordedRequest, redact_headers
+from .tokens import count_prompt
+from .validation import MAX_STOP, MAX_STOP_CLOUDSWAY, RequestError, resolve_model, validate_chat
+from .wire import (
+    Dialect,
+    completion_body,
+    compute_usage,
+    default_error,
+    dumps,
+    error_body,
+    new_completion_id,
+    stream_plan,
+)
+
+__all__ = ["EmulatorApp", "base_path"]
+
+MODELS_CREATED = 1_700_000_000
+ACEDATA_AUTH_MESSAGE = (
+    "Unauthorized, invalid or missing authorization token."  # docs/kimi-api/gateways.md (AceData)
+)
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_KEY = "kimi_emulator"
+
+
+def base_path(dialect: Dialect, endpoint_path: str = DEFAULT_MODEL) -> str:
+    """The path part of a dialect's base URL."""
+    if dialect == "moonshot":
+        return "/v1"
+    if dialect == "acedata":
+        return "/kimi"
+    return f"/v1/ai/{endpoint_path.strip('/')}"
+
+
+class SSEResponse(StreamingResponse):
+    """``text/event-stream`` of pre-built events; ``abort`` drops the connection at the end."""
+
+    def __init__(self, events: list[bytes], delay: float = 0.0, abort: bool = False) -> None:
+        self._events = events
+        self._delay = delay
+        self._abort = abort
+        super().__init__(
+            self._iterate(),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-cache"},
+        )
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        for i, event in enumerate(self._events):
+            if i and self._delay:
+                await asyncio.sleep(self._delay)
+            yield event
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._abort:
+            await super().__call__(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        async for event in self._iterate():
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+        # Returning without the final empty body makes uvicorn close the connection.
+
+
+def _model_json(info: ModelInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "object": "model",
+        "created": MODELS_CREATED,
+        "owned_by": "moonshot",
+        "root": info.id,
+        "parent": None,
+        "context_length": info.context_window,
+        "supports_image_in": info.image_input,
+        "supports_video_in": info.video_input,
+        "supports_reasoning": info.thinking != "none",
+    }
+
+
+class EmulatorApp:
+    """ASGI app: Starlette routes plus in-flight accounting and the extra headers (module
+    docstring)."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        self.dialect: Dialect = state.dialect
+        prefix = base_path(state.dialect, state.endpoint_path)
+        self.prefix = prefix
+        routes = [
+            Route(f"{prefix}/chat/completions", self.chat, methods=["POST"]),
+            Route(f"{prefix}/files", self.upload_file, methods=["POST"]),
+            Route(f"{prefix}/files", self.list_files, methods=["GET"]),
+            Route(f"{prefix}/files/{{file_id}}", self.retrieve_file, methods=["GET"]),
+            Route(f"{prefix}/files/{{file_id}}", self.delete_file, methods=["DELETE"]),
+            Route(f"{prefix}/files/{{file_id}}/content", self.file_content, methods=["GET"]),
+            Route(
+                f"{prefix}/tokenizers/estimate-token-count",
+                self.estimate_tokens,
+                methods=["POST"],
+            ),
+            Route(f"{prefix}/models", self.list_models, methods=["GET"]),
+            Route(f"{prefix}/models/{{model_id:path}}", self.retrieve_model, methods=["GET"]),
+            Route(f"{prefix}/users/me/balance", self.balance, methods=["GET"]),
+        ]
+        if self.dialect == "moonshot":  # no gateway is known to serve formulas or batches
+            routes += [
+                Route(f"{prefix}/formulas/{{uri:path}}/tools", self.formula_tools, methods=["GET"]),
+                Route(f"{prefix}/formulas/{{uri:path}}/fibers", self.fiber, methods=["POST"]),
+                Route(f"{prefix}/batches", self.create_batch, methods=["POST"]),
+                Route(f"{prefix}/batches", self.list_batches, methods=["GET"]),
+                Route(f"{prefix}/batches/{{batch_id}}", self.retrieve_batch, methods=["GET"]),
+                Route(f"{prefix}/batches/{{batch_id}}/cancel", self.cancel_batch, methods=["POST"]),
+            ]
+        routes.append(Route("/{path:path}", self.not_found, methods=_ALL_METHODS))
+        self.router = Starlette(routes=routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.router(scope, receive, send)
+            return
+        extra: list[tuple[bytes, bytes]] = []
+        context: dict[str, Any] = {"admitted": False, "json": None, "headers": extra}
+        scope[_KEY] = context
+        if self.dialect == "moonshot":
+            request_id = uuid.uuid4().hex.encode("ascii")
+            extra += [(b"msh-request-id", request_id), (b"x-trace-id", request_id)]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and extra:
+                headers = list(message.get("headers", []))
+                headers.extend(extra)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.router(scope, receive, send_with_headers)
+        finally:
+            if context["admitted"]:
+                self.state.limiter.release()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def error(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        *,
+        map_code: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        body = error_body(self.dialect, type_, message, map_code=map_code)
+        return Response(
+            dumps(body, self.dialect),
+            status_code=status,
+            media_type="application/json",
+            headers=headers,
+        )
+
+    def json_response(self, body: Any, status: int = 200) -> Response:
+        return Response(
+            dumps(body, self.dialect), status_code=status, media_type="application/json"
+        )
+
+    def _override(self, spec: FailSpec | RawSpec | RawStreamSpec) -> Response:
+        if isinstance(spec, RawSpec):
+            return Response(
+                spec.body,
+                status_code=spec.status,
+                media_type=spec.content_type,
+                headers=spec.headers or None,
+            )
+        if isinstance(spec, RawStreamSpec):
+            return SSEResponse(list(spec.events))
+        headers: dict[str, str] = {}
+        if spec.retry_after is not None:
+            headers["retry-after"] = str(spec.retry_after)
+        if spec.body is None:
+            default_type, default_message = default_error(spec.status)
+            return self.error(
+                spec.status,
+                spec.error_type or default_type,
+                spec.message or default_message,
+                map_code=spec.error_type is None,
+                headers=headers,
+            )
+        if isinstance(spec.body, dict):
+            return Response(
+                json.dumps(spec.body, ensure_ascii=False).encode("utf-8"),
+                status_code=spec.status,
+                media_type=spec.content_type or "application/json",
+                headers=headers,
+            )
+        raw = spec.body.encode("utf-8") if isinstance(spec.body, str) else spec.body
+        media_type = spec.content_type or (
+            "text/html; charset=utf-8" if raw.lstrip()[:1] == b"<" else "text/plain; charset=utf-8"
+        )
+        return Response(raw, status_code=spec.status, media_type=media_type, headers=headers)
+
+    async def prelude(self, request: Request, *, chat: bool = False) -> Response | None:
+        """Record, authenticate, rate-limit, delay and apply queued faults (module docstring)."""
+        state = self.state
+        raw = await request.body()
+        parsed: Any = None
+        if raw and not request.headers.get("content-type", "").startswith("multipart/"):
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+        context: dict[str, Any] = request.scope[_KEY]
+        context["json"] = parsed
+        state.record(
+            RecordedRequest(
+                method=request.method,
+                path=request.url.path,
+                headers=redact_headers(request.headers.items()),
+                json=parsed,
+                query=dict(request.query_params),
+                client=(request.client.host, request.client.port) if request.client else None,
+            )
+        )
+        expected = None if state.api_key is None else f"Bearer {state.api_key}"
+        if expected is not None and request.headers.get("authorization", "") != expected:
+            message = (
+                ACEDATA_AUTH_MESSAGE if self.dialect == "acedata" else "Invalid Authentication"
+            )
+            return self.error(401, "invalid_authentication_error", message)
+        if chat:
+            admission = state.limiter.admit(_prompt_tokens(parsed) if state.limiter.tpm else 0)
+            context["headers"].extend(
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in admission.headers.items()
+            )
+            if admission.refused is not None:
+                return self.error(429, "rate_limit_reached_error", admission.refused)
+            context["admitted"] = True
+        delay = state.pop_delay()
+        if delay > 0:
+            generation = state.generation
+            await asyncio.sleep(delay)
+            if state.generation != generation:
+                # The client gave up long ago and the test that delayed it is over: answer
+                # without consuming anything queued for the next test.
+                return self.error(503, "server_unavailable", "the emulator was reset")
+        spec = state.pop_override()
+        if spec is not None:
+            return self._override(spec)
+        return None
+
+    # --- chat -------------------------------------------------------------------------------
+
+    async def chat(self, request: Request) -> Response:
+        early = await self.prelude(request, chat=True)
+        if early is not None:
+            return early
+        state = self.state
+        body = request.scope[_KEY]["json"]
+        try:
+            chat = validate_chat(
+                body,
+                state.registry,
+                fallback_model=state.fallback_model,
+                lenient_thinking=self.dialect == "cloudsway",
+                max_stop=MAX_STOP_CLOUDSWAY if self.dialect == "cloudsway" else MAX_STOP,
+            )
+        except RequestError as exc:
+            return self.error(exc.status, exc.type, exc.message)
+        reply = build_reply(chat, state.pop_script())
+        usage = compute_usage(chat.prompt_tokens, reply, chat.n)
+        state.limiter.charge(usage.completion_tokens)
+        completion_id = new_completion_id(self.dialect)
+        created = int(state.now())
+        if not chat.stream:
+            return self.json_response(
+                completion_body(
+                    self.dialect, completion_id, created, chat.model, reply, usage, chat.n
+                )
+            )
+        plan = stream_plan(
+            self.dialect,
+            completion_id,
+            created,
+            chat.model,
+            reply,
+            usage,
+            n=chat.n,
+            include_usage=chat.include_usage,
+        )
+        events = plan.events
+        abort = False
+        cut = state.pop_cut()
+        if cut is not None:
+            events = events[: max(0, min(cut.after_events, plan.finish_at))]
+            abort = cut.abort
+        return SSEResponse(events, state.chunk_delay, abort)
+
+    # --- files ------------------------------------------------------------------------------
+
+    def _file_error(self, exc: FileError) -> Response:
+        return self.error(exc.status, exc.type, exc.message)
+
+    def _no_file(self, file_id: str) -> Response:
+        return self.error(404, "resource_not_found_error", f"Not found the file {file_id}")
+
+    async def upload_file(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        try:
+            form = await request.form()
+        except Exception:
+            return self.error(
+                400, "invalid_request_error", "Invalid request: expected multipart form"
+            )
+        upload = form.get("file")
+        purpose = form.get("purpose")
+        if not isinstance(upload, UploadFile):
+            await form.close()
+            return self.error(400, "invalid_request_error", "Invalid request: file is required")
+        data = await upload.read()
+        filename = upload.filename or "file"
+        content_type = upload.content_type
+        await form.close()
+        add = functools.partial(
+            self.state.files.add, filename, data, str(purpose or ""), content_type
+        )
+        try:
+            # Big files are parsed off the event loop so other requests are not held up.
+            record = await asyncio.to_thread(add) if len(data) > 256 * 1024 else add()
+        except FileError as exc:
+            return self._file_error(exc)
+        return self.json_response(record.to_json())
+
+    async def list_files(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        query = request.query_params
+        limit_raw = query.get("limit")
+        limit = int(limit_raw) if limit_raw and limit_raw.isdigit() else None
+        records = self.state.files.list(query.get("purpose"), query.get("after"), limit)
+        return self.json_response({"object": "list", "data": [r.to_json() for r in records]})
+
+    async def retrieve_file(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        file_id = request.path_params["file_id"]
+        record = self.state.files.get(file_id)
+        return self._no_file(file_id) if record is None else self.json_response(record.to_json())
+
+    async def file_content(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        file_id = request.path_params["file_id"]
+        record = self.state.files.get(file_id)
+        if record is None:
+            return self._no_file(file_id)
+        if record.data is not None:  # batch files: the bytes as uploaded or written
+            return Response(record.data, media_type="application/octet-stream")
+        return self.json_response(record.content_json())
+
+    async def delete_file(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        file_id = request.path_params["file_id"]
+        if not self.state.files.delete(file_id):
+            return self._no_file(file_id)
+        return self.json_response({"id": file_id, "object": "file", "deleted": True})
+
+    # --- formulas (the official tools, :mod:`formulas`) --------------------------------------
+
+    async def formula_tools(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        body = tools_body(request.path_params["uri"])
+        if body is None:
+            return self.error(404, "resource_not_found_error", NOT_FOUND)
+        return self.json_response(body)
+
+    async def fiber(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        state = self.state
+        uri = request.path_params["uri"]
+        body = request.scope[_KEY]["json"]
+        try:
+            fiber = run_fiber(uri, body, state.formulas, state.pop_fiber_failure)
+        except FiberRequestError as exc:
+            return self.error(exc.status, exc.type, exc.message)
+        return self.json_response(fiber)
+
+    # --- batches ----------------------------------------------------------------------------
+
+    def _no_batch(self, batch_id: str) -> Response:
+        return self.error(404, "resource_not_found_error", f"Not found the batch {batch_id}")
+
+    async def create_batch(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        state = self.state
+        body = request.scope[_KEY]["json"]
+        create = functools.partial(state.batches.create, body, state.registry, state.pop_script)
+        file_id = body.get("input_file_id") if isinstance(body, dict) else None
+        record = state.files.get(file_id) if isinstance(file_id, str) else None
+        try:
+            # Every line is answered now: a big file off the event loop.
+            big = record is not None and record.bytes > 256 * 1024
+            batch = await asyncio.to_thread(create) if big else create()
+        except FileError as exc:
+            return self._file_error(exc)
+        return self.json_response(batch)
+
+    async def list_batches(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        query = request.query_params
+        try:
+            limit = list_limit(query.get("limit"))
+        except FileError as exc:
+            return self._file_error(exc)
+        data, has_more = self.state.batches.page(query.get("after"), limit)
+        return self.json_response({"object": "list", "data": data, "has_more": has_more})
+
+    async def retrieve_batch(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        batch_id = request.path_params["batch_id"]
+        batch = self.state.batches.get(batch_id)
+        return self._no_batch(batch_id) if batch is None else self.json_response(batch)
+
+    async def cancel_batch(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        batch_id = request.path_params["batch_id"]
+        try:
+            batch = self.state.batches.cancel(batch_id)
+        except FileError as exc:
+            return self._file_error(exc)
+        return self._no_batch(batch_id) if batch is None else self.json_response(batch)
+
+    # --- other endpoints --------------------------------------------------------------------
+
+    async def estimate_tokens(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        body = request.scope[_KEY]["json"]
+        if not isinstance(body, dict):
+            return self.error(
+                400,
+                "invalid_request_error",
+                "Invalid request: the request body must be a JSON object",
+            )
+        try:
+            resolve_model(body, self.state.registry, self.state.fallback_model)
+        except RequestError as exc:
+            return self.error(exc.status, exc.type, exc.message)
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return self.error(
+                400, "invalid_request_error", "Invalid request: messages must be a non-empty list"
+            )
+        tools = body.get("tools") if isinstance(body.get("tools"), list) else None
+        total = count_prompt(messages, tools)
+        return self.json_response(
+            {"code": 0, "data": {"total_tokens": total}, "scode": "0x0", "status": True}
+        )
+
+    async def list_models(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        data = [_model_json(info) for info in self.state.registry.values()]
+        return self.json_response({"object": "list", "data": data})
+
+    async def retrieve_model(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        model_id = request.path_params["model_id"]
+        info = self.state.registry.get(model_id)
+        if info is None:
+            return self.error(
+                404,
+                "resource_not_found_error",
+                f"Not found the model {model_id} or Permission denied",
+            )
+        return self.json_response(_model_json(info))
+
+    async def balance(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        with self.state.lock:
+            data = dict(self.state.balance)
+        return self.json_response({"code": 0, "data": data, "scode": "0x0", "status": True})
+
+    async def not_found(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        return self.error(
+            404, "resource_not_found_error", f"Not found: {request.method} {request.url.path}"
+        )
+
+
+def _prompt_tokens(body: Any) -> int:
+    """The prompt tokens a TPM limit counts at admission (0 for a body it cannot read)."""
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        return 0
+    tools = body.get("tools")
+    try:
+        return count_prompt(body["messages"], tools if isinstance(tools, list) else None)
+    except (TypeError, ValueError, AttributeError):
+        return 0

@@ -1,0 +1,376 @@
+"""The JSON bodies and SSE events of each dialect.
+
+Shapes, with their sources:
+
+- **moonshot** (Moonshot's docs, docs/kimi-api/chat.md): message ``{role, content,
+  reasoning_content?, tool_calls?}``, usage ``{prompt_tokens, completion_tokens, total_tokens,
+  cached_tokens?}`` (``cached_tokens`` top-level, only when scripted). Stream: the last chunk
+  has ``delta: {}``, ``finish_reason`` and ``usage`` *inside* ``choices[0]``; an extra
+  ``{"choices": [], "usage"}`` chunk only when the request sets
+  ``stream_options.include_usage`` (OpenAI convention; assumed, not confirmed for Moonshot).
+  Errors ``{"error": {"message", "type"}}``; headers ``Msh-Request-Id`` and ``x-trace-id`` on
+  every response (``app.py``).
+- **acedata** (tests/fixtures/captures/acedata_*, real captures): ids ``chatcmpl-<16 hex>``;
+  message adds ``refusal: null``, ``reasoning`` (a copy of ``reasoning_content``) and
+  ``tool_calls: []``; choices carry ``logprobs: null``; usage adds ``prompt_tokens_details:
+  {cached_tokens_details: {}}`` and ``completion_tokens_details: {}``. Stream chunks carry
+  ``system_fingerprint: null`` and ``usage: null``, deltas duplicate reasoning as ``reasoning``,
+  ``finish_reason`` rides on the last delta, then ``{"choices": [], "usage": {...}}``. JSON
+  printed with ``", "`` / ``": "`` separators like the capture. Errors ``{"success": false,
+  "error": {"code", "message"}, "trace_id"}``; the gateway's own codes
+  (docs/kimi-api/gateways.md) replace Moonshot's types for auth (``invalid_token``), rate limits
+  (``too_many_requests``) and 500 (``api_error``); other errors pass Moonshot's type through as
+  ``code`` (assumed).
+- **cloudsway** (tests/fixtures/captures/cloudsway_*, non-streaming): message adds
+  ``function_call: null``, ``reasoning_details: null`` and ``tool_calls: null`` when empty;
+  choices add ``native_finish_reason: null``; usage adds ``completion_tokens_details: null`` and
+  ``prompt_tokens_details: {audio_tokens: 0, cached_tokens: N}``. Its stream and error shapes
+  are not in the captures: assumed OpenAI/LiteLLM-like (final chunk with ``delta: {}`` and
+  ``finish_reason``, then a ``{"choices": [], "usage"}`` chunk; errors like Moonshot's).
+
+All dialects: the first chunk's delta is ``{"role": "assistant", "content": ""}`` (``role``
+only there), reasoning then content are split per word (at most 64 chunks each), each tool
+call sends ``{index, id, type, function: {name, arguments: ""}}`` then argument fragments
+``{index, function: {arguments}}`` (16+ characters each, at most 32), then ``data: [DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kimi_core.catalog.hosts import Dialect
+
+from .replies import Reply, ToolCall
+from .tokens import count_completion
+
+__all__ = [
+    "DONE",
+    "Dialect",
+    "StreamPlan",
+    "Usage",
+    "completion_body",
+    "compute_usage",
+    "default_error",
+    "dumps",
+    "error_body",
+    "new_completion_id",
+    "stream_plan",
+]
+
+DIALECTS: tuple[Dialect, ...] = ("moonshot", "acedata", "cloudsway")
+DONE = b"data: [DONE]\n\n"
+MAX_TEXT_PIECES = 64
+MAX_ARG_PIECES = 32
+
+_ACEDATA_CODES = {
+    "invalid_authentication_error": "invalid_token",
+    "rate_limit_reached_error": "too_many_requests",
+    "server_error": "api_error",
+}
+
+_DEFAULT_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid_request_error", "Invalid request"),
+    401: ("invalid_authentication_error", "Invalid Authentication"),
+    403: ("permission_denied_error", "Permission denied"),
+    404: ("resource_not_found_error", "Not found"),
+    429: (
+        "rate_limit_reached_error",
+        "Organization Rate limit exceeded, please try again after 1 seconds",
+    ),
+    500: ("server_error", "Internal server error"),
+    503: ("server_unavailable", "The server is temporarily unavailable, please try again later"),
+}
+
+
+def dumps(obj: Any, dialect: Dialect) -> bytes:
+    if dialect == "acedata":
+        return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def new_completion_id(dialect: Dialect) -> str:
+    return "chatcmpl-" + secrets.token_hex(8 if dialect == "acedata" else 12)
+
+
+def default_error(status: int) -> tuple[str, str]:
+    """The Moonshot ``(type, message)`` used for a bare ``fail_next(status)``."""
+    if status in _DEFAULT_ERRORS:
+        return _DEFAULT_ERRORS[status]
+    if status >= 500:
+        return "server_error", "Internal server error"
+    return "invalid_request_error", f"HTTP {status}"
+
+
+def error_body(
+    dialect: Dialect, type_: str, message: str, *, map_code: bool = True
+) -> dict[str, Any]:
+    """The dialect's error body; ``map_code`` turns Moonshot types into AceData's own codes."""
+    if dialect == "acedata":
+        code = _ACEDATA_CODES.get(type_, type_) if map_code else type_
+        return {
+            "success": False,
+            "error": {"code": code, "message": message},
+            "trace_id": str(uuid.uuid4()),
+        }
+    return {"error": {"message": message, "type": type_}}
+
+
+# --------------------------------------------------------------------------- usage
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    cached_tokens: int | None = None
+
+
+def compute_usage(prompt_tokens: int, reply: Reply, n: int = 1) -> Usage:
+    """Usage by :mod:`tokens`, overridden by the fields a script gave."""
+    calls = [(c.name, c.arguments) for c in reply.tool_calls]
+    completion = count_completion(reply.content, reply.reasoning, calls) * n
+    override: Mapping[str, int] = reply.usage or {}
+    prompt = int(override.get("prompt_tokens", prompt_tokens))
+    completion = int(override.get("completion_tokens", completion))
+    total = int(override.get("total_tokens", prompt + completion))
+    cached = override.get("cached_tokens")
+    return Usage(prompt, completion, total, None if cached is None else int(cached))
+
+
+def usage_body(dialect: Dialect, usage: Usage) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if dialect == "moonshot":
+        if usage.cached_tokens is not None:
+            body["cached_tokens"] = usage.cached_tokens
+    elif dialect == "acedata":
+        details: dict[str, Any] = {"cached_tokens_details": {}}
+        if usage.cached_tokens is not None:
+            details["cached_tokens"] = usage.cached_tokens
+        body["prompt_tokens_details"] = details
+        body["completion_tokens_details"] = {}
+    else:
+        body["completion_tokens_details"] = None
+        body["prompt_tokens_details"] = {
+            "audio_tokens": 0,
+            "cached_tokens": usage.cached_tokens or 0,
+        }
+    return body
+
+
+# --------------------------------------------------------------------------- non-streaming
+
+
+def _tool_call_body(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": call.type,
+        "function": {"arguments": call.arguments, "name": call.name},
+    }
+
+
+def _message(dialect: Dialect, reply: Reply) -> dict[str, Any]:
+    calls = [_tool_call_body(c) for c in reply.tool_calls]
+    if dialect == "moonshot":
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+        if reply.reasoning is not None:
+            message["reasoning_content"] = reply.reasoning
+        if calls:
+            message["tool_calls"] = calls
+        return message
+    content: str | None = reply.content if (reply.content or not calls) else None
+    if dialect == "acedata":
+        return {
+            "role": "assistant",
+            "content": content,
+            "refusal": None,
+            "reasoning_content": reply.reasoning,
+            "reasoning": reply.reasoning,
+            "tool_calls": calls,
+        }
+    return {
+        "role": "assistant",
+        "content": content,
+        "reasoning_content": reply.reasoning,
+        "function_call": None,
+        "tool_calls": calls or None,
+        "reasoning_details": None,
+    }
+
+
+def completion_body(
+    dialect: Dialect,
+    completion_id: str,
+    created: int,
+    model: str,
+    reply: Reply,
+    usage: Usage,
+    n: int = 1,
+) -> dict[str, Any]:
+    """A non-streaming ``chat.completion`` body."""
+    message = _message(dialect, reply)
+    choices: list[dict[str, Any]] = []
+    for i in range(n):
+        if dialect == "moonshot":
+            choice: dict[str, Any] = {
+                "index": i,
+                "message": message,
+                "finish_reason": reply.finish_reason,
+            }
+        elif dialect == "acedata":
+            choice = {
+                "index": i,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": reply.finish_reason,
+            }
+        else:
+            choice = {
+                "index": i,
+                "logprobs": None,
+                "message": message,
+                "finish_reason": reply.finish_reason,
+                "native_finish_reason": None,
+            }
+        choices.append(choice)
+    body: dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": choices,
+    }
+    if dialect == "cloudsway":
+        body["system_fingerprint"] = None
+    body["usage"] = usage_body(dialect, usage)
+    return body
+
+
+# --------------------------------------------------------------------------- streaming
+
+_WORD_BOUNDARY = re.compile(r"(?<=\s)(?=\S)")
+
+
+def split_text(text: str, max_pieces: int = MAX_TEXT_PIECES) -> list[str]:
+    """Per-word pieces (whitespace kept) whose concatenation is ``text``; at most ``max_pieces``."""
+    if not text:
+        return []
+    pieces = _WORD_BOUNDARY.split(text)
+    if len(pieces) <= max_pieces:
+        return pieces
+    size = -(-len(pieces) // max_pieces)
+    return ["".join(pieces[i : i + size]) for i in range(0, len(pieces), size)]
+
+
+def split_arguments(arguments: str) -> list[str]:
+    if not arguments:
+        return []
+    size = max(16, -(-len(arguments) // MAX_ARG_PIECES))
+    return [arguments[i : i + size] for i in range(0, len(arguments), size)]
+
+
+@dataclass
+class StreamPlan:
+    """SSE events of one streamed answer; ``events[finish_at:]`` carry or follow a finish."""
+
+    events: list[bytes]
+    finish_at: int
+
+
+def _deltas(dialect: Dialect, reply: Reply) -> list[dict[str, Any]]:
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+    for piece in split_text(reply.reasoning or ""):
+        delta = {"reasoning_content": piece}
+        if dialect == "acedata":
+            delta["reasoning"] = piece
+        deltas.append(delta)
+    for piece in split_text(reply.content):
+        deltas.append({"content": piece})
+    for j, call in enumerate(reply.tool_calls):
+        head = {
+            "index": j,
+            "id": call.id,
+            "type": call.type,
+            "function": {"name": call.name, "arguments": ""},
+        }
+        deltas.append({"tool_calls": [head]})
+        for piece in split_arguments(call.arguments):
+            deltas.append({"tool_calls": [{"index": j, "function": {"arguments": piece}}]})
+    return deltas
+
+
+def stream_plan(
+    dialect: Dialect,
+    completion_id: str,
+    created: int,
+    model: str,
+    reply: Reply,
+    usage: Usage,
+    *,
+    n: int = 1,
+    include_usage: bool = False,
+) -> StreamPlan:
+    """Every ``data:`` event of a streamed answer, ``[DONE]`` included."""
+    head: dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+    }
+    if dialect != "moonshot":
+        head["system_fingerprint"] = None
+
+    def chunk(choices: list[dict[str, Any]], usage_value: Any = None) -> bytes:
+        body = dict(head)
+        body["choices"] = choices
+        if dialect == "acedata" or (not choices):
+            body["usage"] = usage_value
+        return b"data: " + dumps(body, dialect) + b"\n\n"
+
+    def choice(index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        if dialect == "moonshot":
+            return {"index": index, "delta": delta, "finish_reason": finish}
+        return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+
+    deltas = _deltas(dialect, reply)
+    usage_json = usage_body(dialect, usage)
+    body_events: list[bytes] = []
+    finish_events: list[bytes] = []
+    for i in range(n):
+        last_choice = i == n - 1
+        if dialect == "acedata" and len(deltas) > 1:
+            for delta in deltas[:-1]:
+                body_events.append(chunk([choice(i, delta, None)]))
+            finish_events.append(chunk([choice(i, deltas[-1], reply.finish_reason)]))
+        else:
+            for delta in deltas:
+                body_events.append(chunk([choice(i, delta, None)]))
+            final = choice(i, {}, reply.finish_reason)
+            if dialect == "moonshot" and last_choice:
+                final["usage"] = usage_json
+            finish_events.append(chunk([final]))
+    # With n > 1 each choice's events stay together: its body events, then its finish event.
+    if n > 1:
+        per_choice = len(body_events) // n
+        events: list[bytes] = []
+        for i in range(n):
+            events.extend(body_events[i * per_choice : (i + 1) * per_choice])
+            events.append(finish_events[i])
+        finish_at = per_choice
+    else:
+        events = body_events + finish_events
+        finish_at = len(body_events)
+    if dialect != "moonshot" or include_usage:
+        events.append(chunk([], usage_json))
+    events.append(DONE)
+    return StreamPlan(events, finish_at)
