@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from pydantic import SecretStr
 from typing_extensions import Unpack
@@ -102,72 +102,25 @@ class KimiOptions:
         **settings: Unpack[ConnectionSettings],
     ) -> KimiOptions:
         """Check every argument and resolve key, base URL, gateway and rate limiter."""
-        unknown = set(settings) - set(ConnectionSettings.__annotations__)
-        if unknown:
-            raise ConfigurationError(
-                f"unknown setting {sorted(unknown)[0]!r}; the connection settings are "
-                f"{', '.join(ConnectionSettings.__annotations__)}",
-                param=sorted(unknown)[0],
-            )
-        total_timeout = settings.get("total_timeout")
-        if total_timeout is not None and (
-            isinstance(total_timeout, bool)
-            or not isinstance(total_timeout, int | float)
-            or not total_timeout > 0
-        ):
-            raise ConfigurationError(
-                f"total_timeout must be a positive number of seconds, got {total_timeout!r}",
-                param="total_timeout",
-            )
+        _check_settings(settings, model=model, thinking=thinking)
         gateway = settings.get("gateway")
         endpoint_path = settings.get("endpoint_path")
-        timeout = settings.get("timeout")
-        max_retries = settings.get("max_retries", 2)
-        rate_limits = settings.get("rate_limits")
-        rate_limiter = settings.get("rate_limiter")
         allow_insecure = settings.get("allow_insecure", False)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(
-                f"max_retries must be >= 0, got {max_retries!r}", param="max_retries"
-            )
-        if isinstance(timeout, bool) or (
-            isinstance(timeout, int | float) and not timeout > 0  # also rejects NaN
-        ):
-            raise ConfigurationError(
-                f"timeout must be a positive number of seconds, got {timeout!r}", param="timeout"
-            )
-        if thinking is not None and not isinstance(thinking, bool):
-            raise ConfigurationError(
-                f"thinking must be True, False or None, got {thinking!r}", param="thinking"
-            )
-        if model is not _UNSET and model is not None and not isinstance(model, str):
-            raise ConfigurationError(f"model must be a string, got {model!r}", param="model")
         key = resolve_api_key(api_key)
         url = resolve_base_url(
             base_url, gateway, endpoint_path=endpoint_path, allow_insecure=allow_insecure
         )
-        headers = dict(settings.get("default_headers") or {})
-        if rate_limiter is None and rate_limits is not None:
-            # A limiter object (e.g. a RedisRateLimiter) is used as given; limits are shared
-            # by every client of this key in the process.
-            if isinstance(rate_limits, RateLimits | str | Mapping):
-                try:
-                    rate_limiter = shared_rate_limiter(key.get_secret_value(), rate_limits)
-                except (TypeError, ValueError) as exc:
-                    raise ConfigurationError(str(exc), param="rate_limits") from None
-            else:
-                rate_limiter = rate_limits
         return cls(
             api_key=key,
             base_url=url,
             gateway=get_gateway(gateway) if gateway is not None else None,
             endpoint_path=endpoint_path,
-            timeout=timeout,
-            max_retries=max_retries,
+            timeout=settings.get("timeout"),
+            max_retries=settings.get("max_retries", 2),
             retry_ambiguous=bool(settings.get("retry_ambiguous", False)),
-            total_timeout=total_timeout,
-            default_headers=headers,
-            rate_limiter=rate_limiter,
+            total_timeout=settings.get("total_timeout"),
+            default_headers=dict(settings.get("default_headers") or {}),
+            rate_limiter=_limiter(key, settings.get("rate_limits"), settings.get("rate_limiter")),
             allow_insecure=allow_insecure,
             http_client=settings.get("http_client"),
             async_http_client=settings.get("async_http_client"),
@@ -190,3 +143,58 @@ class KimiOptions:
             f"KimiOptions(base_url={self.base_url!r}, model={self.model!r}, "
             f"max_retries={self.max_retries}, api_key=SecretStr('**********'))"
         )
+
+
+def _check_settings(
+    settings: Mapping[str, Any], *, model: str | None, thinking: bool | None
+) -> None:
+    """One ``ConfigurationError`` naming the first bad setting (``KimiOptions.resolve``)."""
+    unknown = set(settings) - set(ConnectionSettings.__annotations__)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown setting {sorted(unknown)[0]!r}; the connection settings are "
+            f"{', '.join(ConnectionSettings.__annotations__)}",
+            param=sorted(unknown)[0],
+        )
+    total_timeout = settings.get("total_timeout")
+    if total_timeout is not None and (
+        isinstance(total_timeout, bool)
+        or not isinstance(total_timeout, int | float)
+        or not total_timeout > 0
+    ):
+        raise ConfigurationError(
+            f"total_timeout must be a positive number of seconds, got {total_timeout!r}",
+            param="total_timeout",
+        )
+    max_retries = settings.get("max_retries", 2)
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(
+            f"max_retries must be >= 0, got {max_retries!r}", param="max_retries"
+        )
+    timeout = settings.get("timeout")
+    if isinstance(timeout, bool) or (
+        isinstance(timeout, int | float) and not timeout > 0  # also rejects NaN
+    ):
+        raise ConfigurationError(
+            f"timeout must be a positive number of seconds, got {timeout!r}", param="timeout"
+        )
+    if thinking is not None and not isinstance(thinking, bool):
+        raise ConfigurationError(
+            f"thinking must be True, False or None, got {thinking!r}", param="thinking"
+        )
+    if model is not _UNSET and model is not None and not isinstance(model, str):
+        raise ConfigurationError(f"model must be a string, got {model!r}", param="model")
+
+
+def _limiter(key: SecretStr, rate_limits: Any, rate_limiter: Limiter | None) -> Limiter | None:
+    """The limiter given, else one for ``rate_limits``: a limiter object (e.g. a
+    ``RedisRateLimiter``) is used as given; limits are shared by every client of this key in
+    the process."""
+    if rate_limiter is not None or rate_limits is None:
+        return rate_limiter
+    if isinstance(rate_limits, RateLimits | str | Mapping):
+        try:
+            return shared_rate_limiter(key.get_secret_value(), rate_limits)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(str(exc), param="rate_limits") from None
+    return cast("Limiter", rate_limits)

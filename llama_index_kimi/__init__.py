@@ -23,3 +23,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = KimiToolSpec
         return KimiToolSpec
     raise AttributeError(f"module 'llama_index_kimi' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

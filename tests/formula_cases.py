@@ -1,6 +1,6 @@
 """One agent turn per official formula, as both adapters' agent tests run it on the emulator:
 the question, the tool the emulator's model calls with which arguments, the fiber's content
-that goes back as the tool message, and the model's final answer (kimi_core/emulator/
+that goes back as the tool message, and the model's final answer (kimi_emulator/
 formulas.py and replies.py document every string)."""
 
 from __future__ import annotations

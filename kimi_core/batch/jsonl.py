@@ -236,6 +236,111 @@ def _custom_ids(custom_ids: Iterable[str] | None) -> Iterator[str | None]:
     yield from custom_ids
 
 
+class _Writer:
+    """The state of one ``write_batch_files`` run: the custom ids seen, the model, the files."""
+
+    def __init__(
+        self,
+        prepare: Callable[[Any], tuple[dict[str, Any], bytes]],
+        encode: Callable[[Mapping[str, Any]], bytes],
+        custom_ids: Iterable[str] | None,
+        max_file_bytes: int,
+        max_lines: int | None,
+    ) -> None:
+        self.prepare = prepare
+        self.encode = encode
+        self.max_file_bytes = max_file_bytes
+        self.max_lines = max_lines
+        self.files: list[BatchFile] = []
+        self.own_ids: list[str] | None = None if custom_ids is None else []
+        self.ids = _custom_ids(custom_ids)
+        self.seen: set[str] = set()
+        self.model: str | None = None
+        self.current: BatchFile | None = None
+
+    def custom_id(self, index: int) -> str:
+        """The line's custom id (the caller's, else ``request-<index>``), checked unique."""
+        custom_id = next(self.ids, None) if self.own_ids is not None else default_custom_id(index)
+        if custom_id is None:
+            raise InvalidParameterError(
+                f"custom_ids has fewer ids than there are requests ({index})",
+                param="custom_id",
+            )
+        if self.own_ids is not None:
+            if not isinstance(custom_id, str) or not custom_id:
+                raise InvalidParameterError(
+                    f"custom_ids[{index}] must be a non-empty string, got {custom_id!r}",
+                    param="custom_id",
+                )
+            self.own_ids.append(custom_id)
+        if custom_id in self.seen:
+            raise InvalidParameterError(
+                f"custom id {custom_id!r} is used twice: each must be unique in a batch",
+                param="custom_id",
+            )
+        self.seen.add(custom_id)
+        return custom_id
+
+    def line(self, index: int, request: Any) -> bytes:
+        """Request ``index`` as one checked JSONL line."""
+        custom_id = self.custom_id(index)
+        if _streams(request):
+            raise InvalidParameterError(
+                f"requests[{index}] asks for stream=True: a batch line cannot stream",
+                param="stream",
+            )
+        try:
+            payload, body = self.prepare(request)
+        except InvalidParameterError as exc:
+            raise _located(exc, index) from None
+        self.model = _check_line(payload, index, self.model)
+        body = _without_fixed_sampling(payload, body, self.encode)
+        line = b"".join(
+            (
+                b'{"custom_id":',
+                json.dumps(custom_id, ensure_ascii=False).encode(),
+                b',"method":"POST","url":"',
+                BATCH_URL.encode(),
+                b'","body":',
+                body,
+                b"}\n",
+            )
+        )
+        if len(line) > self.max_file_bytes:
+            raise FileTooLargeError(
+                f"requests[{index}] is {len(line):,} bytes as a batch line: over the "
+                f"{self.max_file_bytes:,}-byte file limit",
+                param="requests",
+            )
+        return line
+
+    def write(self, index: int, line: bytes) -> None:
+        """Append ``line`` to the current file, starting a new one at a size or line limit."""
+        current = self.current
+        if current is None or (
+            current.size + len(line) > self.max_file_bytes
+            or (self.max_lines is not None and current.count >= self.max_lines)
+        ):
+            current = self.current = BatchFile(_temporary(), start=index)
+            self.files.append(current)
+        current.file.write(line)
+        current.count += 1
+        current.size += len(line)
+
+    def finish(self, count: int) -> BatchInput:
+        if self.own_ids is not None and next(self.ids, None) is not None:
+            raise InvalidParameterError(
+                f"custom_ids has more ids than there are requests ({count})",
+                param="custom_id",
+            )
+        if self.model is None:
+            raise InvalidParameterError("a batch job needs at least one request", param="requests")
+        for part in self.files:
+            part.file.flush()
+            part.file.seek(0)
+        return BatchInput(self.files, self.model, self.own_ids)
+
+
 def write_batch_files(
     requests: Iterable[Any],
     prepare: Callable[[Any], tuple[dict[str, Any], bytes]],
@@ -253,86 +358,17 @@ def write_batch_files(
     """
     if max_lines is not None and max_lines < 1:
         raise InvalidParameterError("max_lines must be at least 1", param="max_lines")
-    files: list[BatchFile] = []
-    own_ids: list[str] | None = None if custom_ids is None else []
-    seen: set[str] = set()
-    model: str | None = None
-    ids = _custom_ids(custom_ids)
-    current: BatchFile | None = None
-    index = -1
+    writer = _Writer(prepare, encode, custom_ids, max_file_bytes, max_lines)
+    count = 0
     try:
         for index, request in enumerate(requests):
-            custom_id = next(ids, None) if own_ids is not None else default_custom_id(index)
-            if custom_id is None:
-                raise InvalidParameterError(
-                    f"custom_ids has fewer ids than there are requests ({index})",
-                    param="custom_id",
-                )
-            if own_ids is not None:
-                if not isinstance(custom_id, str) or not custom_id:
-                    raise InvalidParameterError(
-                        f"custom_ids[{index}] must be a non-empty string, got {custom_id!r}",
-                        param="custom_id",
-                    )
-                own_ids.append(custom_id)
-            if custom_id in seen:
-                raise InvalidParameterError(
-                    f"custom id {custom_id!r} is used twice: each must be unique in a batch",
-                    param="custom_id",
-                )
-            seen.add(custom_id)
-            if _streams(request):
-                raise InvalidParameterError(
-                    f"requests[{index}] asks for stream=True: a batch line cannot stream",
-                    param="stream",
-                )
-            try:
-                payload, body = prepare(request)
-            except InvalidParameterError as exc:
-                raise _located(exc, index) from None
-            model = _check_line(payload, index, model)
-            body = _without_fixed_sampling(payload, body, encode)
-            line = b"".join(
-                (
-                    b'{"custom_id":',
-                    json.dumps(custom_id, ensure_ascii=False).encode(),
-                    b',"method":"POST","url":"',
-                    BATCH_URL.encode(),
-                    b'","body":',
-                    body,
-                    b"}\n",
-                )
-            )
-            if len(line) > max_file_bytes:
-                raise FileTooLargeError(
-                    f"requests[{index}] is {len(line):,} bytes as a batch line: over the "
-                    f"{max_file_bytes:,}-byte file limit",
-                    param="requests",
-                )
-            if current is None or (
-                current.size + len(line) > max_file_bytes
-                or (max_lines is not None and current.count >= max_lines)
-            ):
-                current = BatchFile(_temporary(), start=index)
-                files.append(current)
-            current.file.write(line)
-            current.count += 1
-            current.size += len(line)
-        if own_ids is not None and next(ids, None) is not None:
-            raise InvalidParameterError(
-                f"custom_ids has more ids than there are requests ({index + 1})",
-                param="custom_id",
-            )
-        if model is None:
-            raise InvalidParameterError("a batch job needs at least one request", param="requests")
+            writer.write(index, writer.line(index, request))
+            count = index + 1
+        return writer.finish(count)
     except BaseException:
-        for part in files:
+        for part in writer.files:
             part.file.close()
         raise
-    for part in files:
-        part.file.flush()
-        part.file.seek(0)
-    return BatchInput(files, model, own_ids)
 
 
 # -- reading -------------------------------------------------------------------------------

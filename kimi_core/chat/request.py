@@ -227,6 +227,38 @@ def _check_media(messages: list[Any], info: ModelInfo) -> None:
                 )
 
 
+def _check_n(payload: Mapping[str, Any]) -> None:
+    n = payload.get("n")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_N):
+        raise InvalidParameterError(
+            f"Kimi accepts an integer 1 <= n <= {MAX_N}, got n={n!r}", param="n"
+        )
+    if n is not None and n > 1 and payload.get("stream"):
+        # A package choice (docs/kimi-api/chat.md, "Package choices"): the stream readers
+        # and both frameworks' streaming types carry one answer.
+        raise InvalidParameterError(
+            f"n={n} cannot be streamed: a stream carries one choice; ask without streaming "
+            "for several choices",
+            param="n",
+        )
+
+
+def _check_partial(last: Mapping[str, Any], payload: Mapping[str, Any]) -> None:
+    """Partial mode: the prefix is an assistant message, and JSON mode cannot follow it."""
+    if last.get("role") != "assistant":
+        raise InvalidParameterError(
+            "partial mode needs the last message to be an assistant message",
+            param="messages",
+        )
+    response_format = payload.get("response_format")
+    kind = response_format.get("type") if isinstance(response_format, dict) else None
+    if kind in ("json_object", "json_schema"):
+        raise InvalidParameterError(
+            f"partial mode cannot be combined with response_format {kind}",
+            param="response_format",
+        )
+
+
 def prepare_chat_payload(
     payload: dict[str, Any], *, model_optional: bool = False, dialect: str = "moonshot"
 ) -> dict[str, Any]:
@@ -249,34 +281,10 @@ def prepare_chat_payload(
     _check_output_limit(payload, dialect)
     if "stop" in payload:
         _check_stop(payload["stop"], dialect)
-    n = payload.get("n")
-    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_N):
-        raise InvalidParameterError(
-            f"Kimi accepts an integer 1 <= n <= {MAX_N}, got n={n!r}", param="n"
-        )
-    if n is not None and n > 1 and payload.get("stream"):
-        # A package choice (docs/kimi-api/chat.md, "Package choices"): the stream readers
-        # and both frameworks' streaming types carry one answer.
-        raise InvalidParameterError(
-            f"n={n} cannot be streamed: a stream carries one choice; ask without streaming "
-            "for several choices",
-            param="n",
-        )
+    _check_n(payload)
     payload.pop("parallel_tool_calls", None)
-    last = messages[-1]
-    if last.get("partial"):
-        if last.get("role") != "assistant":
-            raise InvalidParameterError(
-                "partial mode needs the last message to be an assistant message",
-                param="messages",
-            )
-        response_format = payload.get("response_format")
-        kind = response_format.get("type") if isinstance(response_format, dict) else None
-        if kind in ("json_object", "json_schema"):
-            raise InvalidParameterError(
-                f"partial mode cannot be combined with response_format {kind}",
-                param="response_format",
-            )
+    if messages[-1].get("partial"):
+        _check_partial(messages[-1], payload)
     if info is not None and not (info.image_input and info.video_input):
         _check_media(messages, info)
     tools = payload.get("tools")

@@ -111,6 +111,23 @@ def apply_thinking(payload: dict[str, Any], info: ModelInfo | None) -> ThinkingC
         raise _refuse(f"thinking must be True, False or None, got {thinking!r}", "thinking")
     if info is None:
         return _unchecked(payload, thinking, effort, preserve)
+    _refuse_unsupported(info, thinking, effort, preserve)
+    if effort is not None:
+        payload["reasoning_effort"] = effort
+    kind = info.thinking
+    if kind == "toggle":
+        if preserve and info.preserved_thinking == "optional":
+            payload["thinking"] = {"type": "enabled", "keep": "all"}
+        elif thinking is not None:
+            payload["thinking"] = thinking_param(thinking)
+    return ThinkingChoice(info.thinks(thinking), preserves_thinking(info, thinking, preserve))
+
+
+def _refuse_unsupported(
+    info: ModelInfo, thinking: bool | None, effort: Any, preserve: bool | None
+) -> None:
+    """An ``InvalidParameterError`` for an option ``info``'s model does not take (the
+    catalog's thinking kind, effort levels and preserved-thinking support)."""
     model = info.id
     kind = info.thinking
     if effort is not None:
@@ -129,7 +146,6 @@ def apply_thinking(payload: dict[str, Any], info: ModelInfo | None) -> ThinkingC
             raise _refuse(
                 f"{model} accepts reasoning_effort {levels}, got {effort!r}", "reasoning_effort"
             )
-        payload["reasoning_effort"] = effort
     if preserve:
         if info.preserved_thinking == "none":
             raise _refuse(
@@ -152,12 +168,6 @@ def apply_thinking(payload: dict[str, Any], info: ModelInfo | None) -> ThinkingC
         raise _refuse(f"{model} always thinks and takes no thinking=False; {hint}", "thinking")
     if thinking is True and kind == "none":
         raise _refuse(f"{model} does not think; use a thinking model such as kimi-k2.6", "thinking")
-    if kind == "toggle":
-        if preserve and info.preserved_thinking == "optional":
-            payload["thinking"] = {"type": "enabled", "keep": "all"}
-        elif thinking is not None:
-            payload["thinking"] = thinking_param(thinking)
-    return ThinkingChoice(info.thinks(thinking), preserves_thinking(info, thinking, preserve))
 
 
 def _unchecked(

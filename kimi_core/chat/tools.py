@@ -101,8 +101,9 @@ def normalize_parameters(schema: Mapping[str, Any]) -> Mapping[str, Any]:
         found = schema.get(key)
         if isinstance(found, Mapping):
             definitions.update({f"#/{key}/{name}": value for name, value in found.items()})
-    normalized, refs_left = _normalize(schema, definitions, (), root=True)
-    if refs_left:
+    walk = _Walk(definitions)
+    normalized = walk.schema(schema, (), root=True)
+    if walk.refs_left:
         return normalized  # recursive references: keep the definitions they point to
     if any(key in normalized for key in ("$defs", "definitions")):
         normalized = {k: v for k, v in normalized.items() if k not in ("$defs", "definitions")}
@@ -142,63 +143,97 @@ def _json_type(value: Any) -> str:
     return "null"
 
 
-def _normalize(
-    schema: Mapping[str, Any],
-    definitions: Mapping[str, Any],
-    expanding: tuple[str, ...],
-    *,
-    root: bool = False,
-    property_schema: bool = False,
-) -> tuple[Mapping[str, Any], bool]:
-    """(the normalized schema, whether a recursive ``$ref`` had to be kept)."""
-    if len(expanding) > _MAX_DEPTH:
-        return schema, True
-    result: dict[str, Any] | None = None  # copied on the first change
-    refs_left = False
+class _Walk:
+    """One recursive pass of ``normalize_parameters`` over a schema: ``$ref`` definitions to
+    inline, the references being expanded (a recursion guard), and whether a recursive
+    ``$ref`` had to be kept."""
 
-    def changed() -> dict[str, Any]:
-        nonlocal result
-        if result is None:
-            result = dict(schema)
-        return result
+    def __init__(self, definitions: Mapping[str, Any]) -> None:
+        self.definitions = definitions
+        self.refs_left = False
 
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref in definitions:
-        if ref in expanding:
-            return schema, True  # recursive: left as a reference
-        target = definitions[ref]
-        if isinstance(target, Mapping):
-            merged = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-            return _normalize(
-                merged, definitions, (*expanding, ref), root=root, property_schema=property_schema
-            )
-    current: Mapping[str, Any] = schema
-    properties = current.get("properties")
-    if isinstance(properties, Mapping):
-        new_properties: dict[str, Any] | None = None
-        for name, value in properties.items():
-            if not isinstance(value, Mapping):
-                continue
-            normalized, left = _normalize(value, definitions, expanding, property_schema=True)
-            refs_left = refs_left or left
-            if normalized is not value:
-                if new_properties is None:
-                    new_properties = dict(properties)
-                new_properties[name] = normalized
-        if new_properties is not None:
-            changed()["properties"] = new_properties
-    items = current.get("items")
-    if isinstance(items, Mapping):
-        normalized, left = _normalize(items, definitions, expanding, property_schema=True)
-        refs_left = refs_left or left
-        if normalized is not items:
-            changed()["items"] = normalized
-    parent_type = current.get("type")
-    for key in _COMBINATORS:
-        branches = current.get(key)
+    def schema(
+        self,
+        schema: Mapping[str, Any],
+        expanding: tuple[str, ...],
+        *,
+        root: bool = False,
+        property_schema: bool = False,
+    ) -> Mapping[str, Any]:
+        """``schema`` in Kimi's dialect: the same object when nothing changed, else a copy."""
+        if len(expanding) > _MAX_DEPTH:
+            self.refs_left = True
+            return schema
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref in self.definitions:
+            if ref in expanding:
+                self.refs_left = True  # recursive: left as a reference
+                return schema
+            target = self.definitions[ref]
+            if isinstance(target, Mapping):
+                merged = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+                return self.schema(
+                    merged, (*expanding, ref), root=root, property_schema=property_schema
+                )
+        changes: dict[str, Any] = {}
+        self._children(schema, expanding, changes)
+        parent_type = schema.get("type")
+        for key in _COMBINATORS:
+            parent_type = self._branches(schema, key, parent_type, expanding, root, changes)
+        final = _applied(schema, changes)
+        if root:
+            if "type" not in final:
+                changes["type"] = "object"
+        elif (
+            "type" not in final
+            and "$ref" not in final
+            and not any(key in final for key in _COMBINATORS)
+        ):
+            inferred = _infer_type(final)
+            if inferred is None and property_schema:
+                inferred = "string"  # as Moonshot's kimi-code does for an untyped property
+            if inferred is not None:
+                changes["type"] = inferred
+        return _applied(schema, changes)
+
+    def _children(
+        self, schema: Mapping[str, Any], expanding: tuple[str, ...], changes: dict[str, Any]
+    ) -> None:
+        """``properties`` and ``items``, each normalized as a property schema."""
+        properties = schema.get("properties")
+        if isinstance(properties, Mapping):
+            new_properties: dict[str, Any] | None = None
+            for name, value in properties.items():
+                if not isinstance(value, Mapping):
+                    continue
+                normalized = self.schema(value, expanding, property_schema=True)
+                if normalized is not value:
+                    if new_properties is None:
+                        new_properties = dict(properties)
+                    new_properties[name] = normalized
+            if new_properties is not None:
+                changes["properties"] = new_properties
+        items = schema.get("items")
+        if isinstance(items, Mapping):
+            normalized = self.schema(items, expanding, property_schema=True)
+            if normalized is not items:
+                changes["items"] = normalized
+
+    def _branches(
+        self,
+        schema: Mapping[str, Any],
+        key: str,
+        parent_type: Any,
+        expanding: tuple[str, ...],
+        root: bool,
+        changes: dict[str, Any],
+    ) -> Any:
+        """The ``key`` combinator's branches normalized; a parent ``type`` moves into each
+        ``anyOf`` / ``oneOf`` branch (the root keeps its type: it must be an object).
+        Returns the parent type left (None once moved)."""
+        branches = schema.get(key)
         if not isinstance(branches, list):
-            continue
-        # A parent type goes into the branches (the root keeps its type: it must be an object).
+            return parent_type
         move_type = parent_type is not None and key != "allOf" and not root
         new_branches = []
         branch_changed = False
@@ -206,29 +241,25 @@ def _normalize(
             if not isinstance(branch, Mapping):
                 new_branches.append(branch)
                 continue
-            normalized, left = _normalize(branch, definitions, expanding)
-            refs_left = refs_left or left
+            normalized = self.schema(branch, expanding)
             if move_type and "type" not in normalized:
                 normalized = {**normalized, "type": parent_type}
             branch_changed = branch_changed or normalized is not branch
             new_branches.append(normalized)
         if branch_changed:
-            changed()[key] = new_branches
+            changes[key] = new_branches
         if move_type:
-            changed().pop("type", None)
-            parent_type = None
-    final = result if result is not None else current
-    if root:
-        if "type" not in final:
-            changed()["type"] = "object"
-    elif (
-        "type" not in final
-        and "$ref" not in final
-        and not any(key in final for key in _COMBINATORS)
-    ):
-        inferred = _infer_type(final)
-        if inferred is None and property_schema:
-            inferred = "string"  # as Moonshot's kimi-code does for an untyped property
-        if inferred is not None:
-            changed()["type"] = inferred
-    return (result if result is not None else schema), refs_left
+            changes["type"] = _DROPPED
+            return None
+        return parent_type
+
+
+# Marks a key removed from a schema (``_Walk``): the parent's ``type`` moved into its branches.
+_DROPPED = object()
+
+
+def _applied(schema: Mapping[str, Any], changes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``schema`` with ``changes`` (``_DROPPED`` values removed); itself when none."""
+    if not changes:
+        return schema
+    return {k: v for k, v in {**schema, **changes}.items() if v is not _DROPPED}

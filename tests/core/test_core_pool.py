@@ -201,7 +201,10 @@ def test_the_stock_pool_shows_the_stall_this_avoids(base_url: str) -> None:
     """The measure above can fail: httpcore 1.0.9's own pool needs far more passes."""
     counts = _async_warm_burst(base_url, fixed=False)
     if counts.passes <= 3 * BURST:
-        pytest.skip(f"httpcore {httpcore.__version__} no longer stalls: kimi_core/pool.py can go")
+        pytest.skip(
+            f"httpcore {httpcore.__version__} no longer stalls: "
+            "the pool fix in kimi_core/_fastpath.py can go"
+        )
     assert counts.passes > 3 * BURST
 
 

@@ -1,7 +1,7 @@
 """LlamaIndex's format-asking prompts on the emulator's unscripted answers, parsed by LlamaIndex.
 
 Selectors, the sub-question generator and the ReAct agent each get the answer shape their
-own parser expects (kimi_core/emulator/prompts.py; exact texts in replies.py's docstring).
+own parser expects (kimi_emulator/prompts.py; exact texts in replies.py's docstring).
 """
 
 from __future__ import annotations

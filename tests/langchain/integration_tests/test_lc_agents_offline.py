@@ -2,8 +2,8 @@
 
 A forced structured-output agent (``ToolStrategy``) used to be answered with its first tool on
 every turn and ran to its recursion limit; the emulator now calls the structured-output tool
-once the tools have answered (kimi_core/emulator/choice.py), and answers LangChain's classic
-ReAct prompt in its format (kimi_core/emulator/prompts.py).
+once the tools have answered (kimi_emulator/choice.py), and answers LangChain's classic
+ReAct prompt in its format (kimi_emulator/prompts.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """ChatKimi end to end against the Kimi emulator (real HTTP on 127.0.0.1).
 
-Exact strings come from the emulator's documented defaults (kimi_core/emulator/replies.py):
+Exact strings come from the emulator's documented defaults (kimi_emulator/replies.py):
 ``You said: <text>`` echoes, ``The tool <name> returned: <content>`` after tool results,
 reasoning ``Let me think about this.`` / ``I should call <name>.`` / ``I have the tool
 results.`` when the model thinks.
