@@ -130,7 +130,13 @@ class KimiClient(SyncAPIClient):
         except BaseException:
             _release(lease)
             raise
-        return ChatStream(response, lease=lease, deadline=deadline, observe=self._observe)
+        return ChatStream(
+            response,
+            lease=lease,
+            deadline=deadline,
+            observe=self._observe,
+            typed_error_events=self.host.platform,
+        )
 
     def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         """POST /tokenizers/estimate-token-count: Kimi's own count for these messages (one
@@ -243,7 +249,13 @@ class AsyncKimiClient(AsyncAPIClient):
         except BaseException:
             _release(lease)
             raise
-        return AsyncChatStream(response, lease=lease, deadline=deadline, observe=self._observe)
+        return AsyncChatStream(
+            response,
+            lease=lease,
+            deadline=deadline,
+            observe=self._observe,
+            typed_error_events=self.host.platform,
+        )
 
     async def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         body = estimate_body(model, messages)

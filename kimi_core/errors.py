@@ -128,10 +128,15 @@ class MalformedResponseError(APIError):
 
 
 class StreamInterruptedError(APIError):
-    """A stream ended before ``[DONE]`` and before any ``finish_reason``.
+    """A stream ended before ``[DONE]`` and before any ``finish_reason``, or a host reported
+    an error in the middle of it.
 
-    ``text`` and ``reasoning`` carry what had arrived, so nothing is silently lost.
+    ``text`` and ``reasoning`` carry what had arrived, so nothing is silently lost;
+    ``error_type`` / ``error_code``: the host's, for a mid-stream error.
     """
+
+    error_type: str | None = None
+    error_code: str | None = None
 
     def __init__(
         self,

@@ -21,8 +21,16 @@ from typing import Any, TypedDict, cast
 from pydantic import SecretStr
 from typing_extensions import Unpack
 
-from .catalog.hosts import Gateway, get_gateway, resolve_api_key, resolve_base_url
-from .catalog.model_info import DEFAULT_MODEL
+from .catalog.hosts import (
+    HOSTS,
+    HostProfile,
+    TokenProvider,
+    detect_host,
+    get_host,
+    resolve_api_key,
+    resolve_base_url,
+)
+from .catalog.model_info import DEFAULT_MODEL, Price
 from .errors import ConfigurationError
 from .limits.limiter import Limiter, RateLimits, shared_rate_limiter
 
@@ -35,9 +43,11 @@ class ConnectionSettings(TypedDict, total=False):
     """The connection settings every entry point takes as keyword arguments (besides
     ``api_key`` and ``base_url``), documented once here."""
 
-    gateway: str | Gateway | None
-    """A named gateway: ``moonshot-cn`` (default), ``moonshot-global``, ``cloudsway``,
-    ``acedata``."""
+    gateway: str | HostProfile | None
+    """Where Kimi is served: a host profile's name (``kimi_core.catalog.hosts.HOSTS``:
+    ``moonshot-cn`` (default), ``moonshot-global``, ``openrouter``, ``together``,
+    ``fireworks``, ``vllm``...). ``base_url`` overrides its URL; without a gateway, a base URL
+    on a known host picks its profile."""
     endpoint_path: str | None
     """Cloudsway's endpoint path segment (it names the deployed model)."""
     timeout: Any
@@ -58,6 +68,9 @@ class ConnectionSettings(TypedDict, total=False):
     """A ``kimi_core`` limiter object to use as given."""
     allow_insecure: bool
     """Allow a plain ``http://`` base URL that is not loopback."""
+    price: Price | None
+    """The price to report ``cost`` with where the host reports none and is not Moonshot's
+    platform (whose catalog prices apply): never another host's price as the bill."""
     http_client: Any
     """Your own ``httpx.Client`` for sync calls (used as is, never closed here)."""
     async_http_client: Any
@@ -74,7 +87,14 @@ class KimiOptions:
 
     api_key: SecretStr
     base_url: str
-    gateway: Gateway | None = None
+    gateway: HostProfile | None = None
+    """The gateway named by the caller (None when only a base URL or nothing was given)."""
+    host: HostProfile = HOSTS["moonshot-cn"]
+    """The host profile in use: the named gateway, else the one the base URL's hostname
+    identifies, else Moonshot's (``kimi_core.catalog.hosts``)."""
+    token: TokenProvider | None = None
+    """A callable returning the current key or token (``api_key=<callable>``), called per
+    request; ``api_key`` is then empty."""
     endpoint_path: str | None = None
     timeout: Any = None
     """``None`` (600 s, 10 s to connect), seconds, or an ``httpx.Timeout``."""
@@ -90,11 +110,12 @@ class KimiOptions:
     """A caller's ``httpx.AsyncClient`` for async calls (reused across event loops)."""
     model: str | None = DEFAULT_MODEL
     thinking: bool | None = None
+    price: Price | None = None
 
     @classmethod
     def resolve(
         cls,
-        api_key: str | SecretStr | None = None,
+        api_key: str | SecretStr | TokenProvider | None = None,
         base_url: str | None = None,
         *,
         model: str | None = _UNSET,
@@ -106,33 +127,43 @@ class KimiOptions:
         gateway = settings.get("gateway")
         endpoint_path = settings.get("endpoint_path")
         allow_insecure = settings.get("allow_insecure", False)
-        key = resolve_api_key(api_key)
+        named = get_host(gateway) if gateway is not None else None
         url = resolve_base_url(
-            base_url, gateway, endpoint_path=endpoint_path, allow_insecure=allow_insecure
+            base_url, named, endpoint_path=endpoint_path, allow_insecure=allow_insecure
         )
+        host = named or detect_host(url) or _moonshot_compatible(url)
+        token = api_key if callable(api_key) else None
+        key = SecretStr("") if callable(api_key) else resolve_api_key(api_key, host)
         return cls(
             api_key=key,
             base_url=url,
-            gateway=get_gateway(gateway) if gateway is not None else None,
+            gateway=named,
+            host=host,
+            token=token,
             endpoint_path=endpoint_path,
             timeout=settings.get("timeout"),
             max_retries=settings.get("max_retries", 2),
             retry_ambiguous=bool(settings.get("retry_ambiguous", False)),
             total_timeout=settings.get("total_timeout"),
             default_headers=dict(settings.get("default_headers") or {}),
-            rate_limiter=_limiter(key, settings.get("rate_limits"), settings.get("rate_limiter")),
+            rate_limiter=_limiter(
+                key.get_secret_value() or f"token:{id(token)}",
+                settings.get("rate_limits"),
+                settings.get("rate_limiter"),
+            ),
             allow_insecure=allow_insecure,
             http_client=settings.get("http_client"),
             async_http_client=settings.get("async_http_client"),
             model=DEFAULT_MODEL if model is _UNSET else model,
             thinking=thinking,
+            price=settings.get("price"),
         )
 
     @property
     def model_optional(self) -> bool:
         """True on gateways whose URL names the model (Cloudsway), where ``model`` may be
         left out of a request."""
-        return bool(self.gateway and self.gateway.model_optional)
+        return self.host.model_optional
 
     def with_http_clients(self, http_client: Any, async_http_client: Any) -> KimiOptions:
         """The same options with other caller-supplied httpx clients."""
@@ -182,11 +213,23 @@ def _check_settings(
         raise ConfigurationError(
             f"thinking must be True, False or None, got {thinking!r}", param="thinking"
         )
+    price = settings.get("price")
+    if price is not None and not isinstance(price, Price):
+        raise ConfigurationError(
+            f"price must be a kimi_core.Price, got {type(price).__name__}", param="price"
+        )
     if model is not _UNSET and model is not None and not isinstance(model, str):
         raise ConfigurationError(f"model must be a string, got {model!r}", param="model")
 
 
-def _limiter(key: SecretStr, rate_limits: Any, rate_limiter: Limiter | None) -> Limiter | None:
+def _moonshot_compatible(url: str) -> HostProfile:
+    """The profile of a base URL no profile recognises: Moonshot's dialect and platform
+    rules, as every earlier release assumed (a proxy in front of Moonshot, the emulator);
+    pass ``gateway=`` for anything else."""
+    return HOSTS["moonshot-global"] if ".moonshot.ai" in url else HOSTS["moonshot-cn"]
+
+
+def _limiter(key: str, rate_limits: Any, rate_limiter: Limiter | None) -> Limiter | None:
     """The limiter given, else one for ``rate_limits``: a limiter object (e.g. a
     ``RedisRateLimiter``) is used as given; limits are shared by every client of this key in
     the process."""
@@ -194,7 +237,7 @@ def _limiter(key: SecretStr, rate_limits: Any, rate_limiter: Limiter | None) -> 
         return rate_limiter
     if isinstance(rate_limits, RateLimits | str | Mapping):
         try:
-            return shared_rate_limiter(key.get_secret_value(), rate_limits)
+            return shared_rate_limiter(key, rate_limits)
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(str(exc), param="rate_limits") from None
     return cast("Limiter", rate_limits)

@@ -183,7 +183,7 @@ class KimiBatchJob(BatchJobBase):
         lines no file reported (waits first if the job has not ended)."""
         if not self.done:
             self.wait()
-        folder = ResultFolder(self, self._client.api_key.get_secret_value())
+        folder = ResultFolder(self, self._client.secret())
         for file_id in self._result_files():
             for line in iter_result_lines(self._client.files.content_lines(file_id)):
                 placed = folder.add(line)
@@ -314,7 +314,7 @@ class AsyncKimiBatchJob(BatchJobBase):
     async def iter_results(self) -> AsyncIterator[tuple[int, BatchResult]]:
         if not self.done:
             await self.wait()
-        folder = ResultFolder(self, self._client.api_key.get_secret_value())
+        folder = ResultFolder(self, self._client.secret())
         for file_id in self._result_files():
             async for line in aiter_result_lines(self._client.files.content_lines(file_id)):
                 placed = folder.add(line)

@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from pydantic import SecretStr
-
 from ..catalog.prices import Cost, cost_for
 from ..chat.request import PreparedChat
 from ..errors import (
@@ -521,10 +519,9 @@ class BatchJobBase:
 
 class BatchClient(Protocol):
     """What a ``KimiBatchJob`` needs of its client (a ``KimiClient``): the request builder,
-    the Files and Batch APIs, and the key (to scrub it from error lines)."""
+    the Files and Batch APIs, and the key in use (to scrub it from error lines)."""
 
-    @property
-    def api_key(self) -> SecretStr: ...
+    def secret(self) -> str: ...
 
     @property
     def files(self) -> Files: ...
@@ -538,8 +535,7 @@ class BatchClient(Protocol):
 class AsyncBatchClient(Protocol):
     """What an ``AsyncKimiBatchJob`` needs of its client (an ``AsyncKimiClient``)."""
 
-    @property
-    def api_key(self) -> SecretStr: ...
+    def secret(self) -> str: ...
 
     @property
     def files(self) -> AsyncFiles: ...

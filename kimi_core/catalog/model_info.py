@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Literal
 
 from ..errors import InvalidParameterError
+from .hosts import HostProfile, model_family_id
 
 __all__ = [
     "BATCH_DISCOUNT",
@@ -31,6 +32,7 @@ __all__ = [
     "check_sampling",
     "current_models",
     "get_model_info",
+    "model_traits",
     "retirement_hint",
     "thinking_enabled",
 ]
@@ -383,6 +385,39 @@ def get_model_info(model: str | None) -> ModelInfo | None:
     if model is None:
         return None
     return CATALOG.get(model)
+
+
+def model_traits(model: str | None, host: HostProfile | None = None) -> ModelInfo | None:
+    """What the package knows of ``model`` as served by ``host``.
+
+    On Moonshot's platform (``host.platform``, or no host) the catalog entry of that exact
+    id, with Moonshot's rules (fixed sampling, ``tool_choice`` support, prices, status). On
+    any other host the traits of the model's family (``hosts.model_family_id``: context,
+    media, how it thinks, effort levels, json_schema), without Moonshot's platform rules: no
+    fixed sampling, no price, no retirement, forced tool choices left to the host."""
+    if model is None:
+        return None
+    if host is None or host.platform:
+        return CATALOG.get(model)
+    return _family_traits(model)
+
+
+@lru_cache(maxsize=256)
+def _family_traits(model: str) -> ModelInfo | None:
+    info = CATALOG.get(model_family_id(model))
+    if info is None:
+        return None
+    return replace(
+        info,
+        price=None,
+        fixed_sampling={},
+        status="current",
+        retired_on=None,
+        replacement=None,
+        batch=None,
+        tool_choice=NO_FORCING,
+        note=f"family traits of {info.id}",
+    )
 
 
 def current_models() -> list[ModelInfo]:

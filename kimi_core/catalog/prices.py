@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..wire.usage import normalize_usage
-from .model_info import get_model_info
+from .model_info import Price, get_model_info
 
 if TYPE_CHECKING:
     from ..types import Usage
+    from .hosts import HostProfile
 
-__all__ = ["Cost", "cost_for", "cost_of"]
+__all__ = ["Cost", "cost_at", "cost_for", "cost_of", "host_cost"]
 
 _MILLION = Decimal(1_000_000)
 
@@ -51,6 +52,11 @@ def cost_of(
     price = info.batch_price if batch else info.price
     if price is None:
         return None
+    return cost_at(usage, price)
+
+
+def cost_at(usage: Usage | Mapping[str, Any], price: Price) -> Cost:
+    """What ``usage`` costs at ``price`` (a user's own price for a host that reports none)."""
     if isinstance(usage, (dict, Mapping)):  # an exact dict matches first: no ABC check
         counts = normalize_usage(usage) or {}
         prompt, output = counts.get("prompt_tokens", 0), counts.get("completion_tokens", 0)
@@ -79,3 +85,27 @@ def cost_for(
     own names, e.g. ``MaaS_Kimi_K2.5_20260127``), else the requested one's (``batch``: at
     their batch price)."""
     return cost_of(usage, served_model, batch=batch) or cost_of(usage, requested_model, batch=batch)
+
+
+def host_cost(
+    usage: Usage | Mapping[str, Any] | None,
+    served_model: str | None,
+    requested_model: str | None,
+    *,
+    host: HostProfile | None = None,
+    reported: Decimal | None = None,
+    price: Price | None = None,
+    batch: bool = False,
+) -> Cost | None:
+    """What a call cost on ``host``: Moonshot's catalog price on Moonshot's own endpoints
+    (``cost_for``); elsewhere the host's reported cost (OpenRouter's ``usage.cost``, in USD),
+    else the user's ``price``, else unknown (None). Never another host's price as the bill."""
+    if usage is None:
+        return None
+    if host is None or host.catalog_prices:
+        return cost_for(usage, served_model, requested_model, batch=batch)
+    if reported is not None:
+        return Cost(reported, "USD")
+    if price is not None:
+        return cost_at(usage, price)
+    return None

@@ -18,7 +18,8 @@ from ..errors import (
     StreamTimeoutError,
 )
 from ..types import ChatCompletion, Usage
-from ..wire.error_body import error_from_body
+from ..wire.answer import details_text
+from ..wire.error_body import error_from_body, parse_error_body
 
 __all__ = ["Chunk", "StreamAccumulator"]
 
@@ -43,15 +44,27 @@ class StreamAccumulator:
         "id",
         "model",
         "rate_limit",
+        "reasoning_details",
         "request_id",
         "system_fingerprint",
         "tool_calls_by_index",
+        "typed_error_events",
         "usage_dict",
     )
 
     def __init__(
-        self, request_id: str | None = None, rate_limit: dict[str, int | str] | None = None
+        self,
+        request_id: str | None = None,
+        rate_limit: dict[str, int | str] | None = None,
+        *,
+        typed_error_events: bool = True,
     ) -> None:
+        """``typed_error_events``: an ``error`` event without choices is the typed error of
+        its kind (Moonshot's platform and the gateways relaying it: the whole answer is that
+        error); False: it is a ``StreamInterruptedError`` like any mid-stream error (other
+        hosts, whose streams break mid-answer that way)."""
+        self.typed_error_events = typed_error_events
+        self.reasoning_details: list[Any] = []
         self._text: list[str] = []
         self._reasoning: list[str] = []
         self.tool_calls_by_index: dict[int, dict[str, Any]] = {}
@@ -78,8 +91,10 @@ class StreamAccumulator:
             raise self._malformed_event("stream event is not JSON", data) from None
         if not isinstance(chunk, dict):
             raise self._malformed_event("stream event is not a JSON object", data)
-        if "error" in chunk and not chunk.get("choices"):
-            raise self._in_stream_error(chunk)
+        if "error" in chunk:
+            if not chunk.get("choices") and self.typed_error_events:
+                raise self._in_stream_error(chunk)
+            raise self._interrupted_by(chunk["error"])
         self.add_chunk(chunk)
         return chunk
 
@@ -109,8 +124,8 @@ class StreamAccumulator:
                             raise self._malformed("delta.content is not a string", chunk)
                         self._text.append(content)
                     reasoning = delta.get("reasoning_content")
-                    if reasoning is None and "reasoning" in delta:
-                        reasoning = delta["reasoning_content"] = delta["reasoning"]
+                    if reasoning is None:
+                        reasoning = self._other_reasoning(delta)
                     if reasoning:
                         if type(reasoning) is not str:
                             raise self._malformed("delta.reasoning_content is not a string", chunk)
@@ -122,11 +137,17 @@ class StreamAccumulator:
                 if finish:
                     if type(finish) is not str:
                         raise self._malformed("finish_reason is not a string", chunk)
+                    if finish == "error" or choice.get("error"):
+                        raise self._interrupted_by(choice.get("error") or chunk.get("error"))
                     self.finish_reason = finish
                 inner_usage = choice.get("usage")
                 if inner_usage and not chunk.get("usage"):
                     chunk["usage"] = inner_usage
             usage = chunk.get("usage")
+            if usage is None and "x_groq" in chunk:
+                usage = (chunk.get("x_groq") or {}).get("usage")
+                if usage:
+                    chunk["usage"] = usage
             if usage:
                 if type(usage) is not dict:
                     raise self._malformed("usage is not an object", chunk)
@@ -137,6 +158,24 @@ class StreamAccumulator:
         except _SHAPE_ERRORS as exc:
             what = f"a stream chunk does not match the wire format ({exc!r})"
             raise self._malformed(what, chunk) from None
+
+    def _other_reasoning(self, delta: dict[str, Any]) -> Any:
+        """Reasoning a host sent under another name (``reasoning``: AceData, vLLM,
+        OpenRouter; ``reasoning_details``: OpenRouter), copied to ``reasoning_content`` so
+        every reader sees one field; OpenRouter's detail items are kept for replay."""
+        details = delta.get("reasoning_details")
+        if details:
+            if type(details) is list:
+                self.reasoning_details.extend(details)
+            if "reasoning" not in delta:
+                text = details_text(details)
+                if text:
+                    delta["reasoning_content"] = text
+                return text
+        if "reasoning" in delta:
+            reasoning = delta["reasoning_content"] = delta["reasoning"]
+            return reasoning
+        return None
 
     def _add_tool_calls(self, fragments: list[dict[str, Any]], chunk: Chunk) -> None:
         calls = self.tool_calls_by_index
@@ -178,6 +217,24 @@ class StreamAccumulator:
         error = MalformedResponseError(what, body=data[:500], request_id=self.request_id)
         error.text, error.reasoning = self.text, self.reasoning
         return error
+
+    def _interrupted_by(self, error: Any) -> StreamInterruptedError:
+        """A host's error in the middle of a stream (OpenRouter: an ``error`` object next
+        to ``choices`` with ``finish_reason: "error"``, or on the choice; vLLM: an ``error``
+        event): the stream is cut, with the text received so far and the host's message
+        (its upstream provider's included, ``wire.error_body``)."""
+        body = json.dumps({"error": error}) if isinstance(error, dict) else "{}"
+        message, kind, code, _, _ = parse_error_body(body)
+        what = message or "the host reported an error (finish_reason: error)"
+        cut = StreamInterruptedError(
+            f"the stream was interrupted by an error after {self.events} events: {what}",
+            text=self.text,
+            reasoning=self.reasoning,
+            events=self.events,
+            request_id=self.request_id,
+        )
+        cut.error_type, cut.error_code = kind, code
+        return cut
 
     def _in_stream_error(self, chunk: Chunk) -> APIStatusError:
         """An error event: the typed error of its kind, with what had arrived before it."""

@@ -32,7 +32,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..catalog.hosts import HostProfile
 
 __all__ = [
     "MAX_TOOL_CALL_ID",
@@ -82,16 +85,21 @@ def assistant_message(
     tool_calls: Iterable[Mapping[str, Any]] = (),
     name: str | None = None,
     keep_reasoning: bool = False,
+    reasoning_details: list[Any] | None = None,
 ) -> dict[str, Any]:
     """An earlier assistant turn. Its reasoning goes back on tool-call turns, and on every
     turn when the request keeps earlier reasoning (``keep_reasoning``: preserved thinking,
-    ``kimi_core.chat.thinking.preserves_thinking``)."""
+    ``kimi_core.chat.thinking.preserves_thinking``). ``reasoning_details``: the list a host
+    answered with (OpenRouter), replayed unchanged where the host reads it
+    (``prepare_messages`` drops it elsewhere)."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
     calls = list(tool_calls)
     if calls:
         message["tool_calls"] = calls
     if reasoning is not None and (calls or keep_reasoning):
         message["reasoning_content"] = reasoning
+    if reasoning_details:
+        message["reasoning_details"] = reasoning_details
     return _named(message, name)
 
 
@@ -131,9 +139,56 @@ def _empty_content(content: Any) -> bool:
     return False
 
 
-def prepare_messages(messages: list[Any], *, thinks: bool | None, preserves: bool) -> list[Any]:
+def prepare_messages(
+    messages: list[Any],
+    *,
+    thinks: bool | None,
+    preserves: bool,
+    host: HostProfile | None = None,
+) -> list[Any]:
     """The messages as Kimi accepts them (module docstring); the same list when nothing
-    changes, else a new one (the caller's dicts are never changed)."""
+    changes, else a new one (the caller's dicts are never changed). ``host``: reasoning goes
+    back under the keys it reads (``HostProfile.reasoning_back``: vLLM reads only
+    ``reasoning``), ``reasoning_details`` only where it is read."""
+    messages = _prepare(messages, thinks, preserves)
+    if host is not None and (host.reasoning_back != _MOONSHOT_BACK or not host.reasoning_details):
+        messages = _reasoning_keys(messages, host)
+    return messages
+
+
+_MOONSHOT_BACK = ("reasoning_content",)
+
+
+def _reasoning_keys(messages: list[Any], host: HostProfile) -> list[Any]:
+    """Each assistant message's reasoning under ``host.reasoning_back``; its
+    ``reasoning_details`` kept only where the host replays them."""
+    result: list[Any] | None = None
+    for index, message in enumerate(messages):
+        if message.get("role") != "assistant":
+            continue
+        reasoning = message.get("reasoning_content")
+        details = "reasoning_details" in message and not host.reasoning_details
+        if not details and (
+            reasoning is None
+            or (
+                all(message.get(key) == reasoning for key in host.reasoning_back)
+                and ("reasoning_content" in host.reasoning_back)
+            )
+        ):
+            continue
+        fixed = {k: v for k, v in message.items() if k not in ("reasoning_content", "reasoning")}
+        if details:
+            fixed.pop("reasoning_details", None)
+        if reasoning is not None:
+            for key in host.reasoning_back:
+                fixed[key] = reasoning
+        if result is None:
+            result = list(messages)
+        result[index] = fixed
+    return result if result is not None else messages
+
+
+def _prepare(messages: list[Any], thinks: bool | None, preserves: bool) -> list[Any]:
     result: list[Any] | None = None
     long_ids = False
     for index, message in enumerate(messages):

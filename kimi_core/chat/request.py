@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..catalog.model_info import SAMPLING_FIELDS, ModelInfo, check_sampling, get_model_info
+from ..catalog.hosts import HOSTS, HostProfile, get_host
+from ..catalog.model_info import SAMPLING_FIELDS, ModelInfo, check_sampling, model_traits
 from ..errors import InvalidParameterError
 from ..types import ChatRequest
 from ..wire.json import encode_json
@@ -50,28 +51,41 @@ __all__ = [
     "prepare_chat",
     "prepare_chat_payload",
     "sampling_values",
+    "takes_json_schema",
     "thinking_param",
     "use_schema_instruction",
 ]
 
 MAX_N = 5  # docs/kimi-api/chat.md, "Sampling"
 MAX_STOP_BYTES = 32  # docs/kimi-api/chat.md, "Sampling": at most 32 bytes each
-# Moonshot: at most 5 stop strings (docs/kimi-api/chat.md); Cloudsway documents 4
-# (docs/kimi-api/gateways.md, "停止序列(最多 4 个)").
-_MAX_STOP = {"moonshot": 5, "acedata": 5, "cloudsway": 4}
-# Moonshot's own endpoints take max_completion_tokens (max_tokens is its deprecated alias);
-# the gateways document max_tokens (docs/kimi-api/models.md §6, gateways.md).
-_OUTPUT_FIELD = {
-    "moonshot": "max_completion_tokens",
-    "acedata": "max_tokens",
-    "cloudsway": "max_tokens",
-}
+# Each host's stop cap and token-limit field are in its profile (``catalog.hosts``): Moonshot at
+# most 5 stop strings and max_completion_tokens (docs/kimi-api/chat.md, models.md §6);
+# Cloudsway 4 and max_tokens (docs/kimi-api/gateways.md); the others docs/kimi-api/hosts.md.
 _OUTPUT_FIELDS = ("max_tokens", "max_completion_tokens")
+_MOONSHOT = HOSTS["moonshot-cn"]
 
 
-def max_stop_sequences(dialect: str) -> int:
-    """How many stop strings a gateway of this dialect accepts."""
-    return _MAX_STOP.get(dialect, 5)
+def _host(host: HostProfile | str | None) -> HostProfile:
+    """A profile, from a profile, a dialect or gateway name (the 2025 API), or None."""
+    if isinstance(host, HostProfile):
+        return host
+    if host is None or host == "moonshot":
+        return _MOONSHOT
+    return get_host(host)
+
+
+def max_stop_sequences(host: HostProfile | str | None) -> int | None:
+    """How many stop strings a host accepts (None: no known cap)."""
+    return _host(host).stop_cap
+
+
+def takes_json_schema(info: ModelInfo | None, host: HostProfile | None = None) -> bool:
+    """Whether ``response_format: json_schema`` goes as it is: the host's say where its
+    profile has one, else the catalog's (Moonshot: per model)."""
+    native = host.json_schema_native if host is not None else None
+    if native is not None:
+        return native
+    return info is not None and info.json_schema
 
 
 # -- building ------------------------------------------------------------------------------
@@ -112,6 +126,7 @@ def build_chat_request(
     messages: list[dict[str, Any]],
     defaults: Mapping[str, Any],
     overrides: Mapping[str, Any] | None = None,
+    host: HostProfile | None = None,
 ) -> dict[str, Any]:
     """The request body: ``defaults``, then ``overrides`` (a ``None`` there unsets the
     field), then ``messages``; a JSON-schema ``response_format`` goes to the model as it
@@ -121,11 +136,13 @@ def build_chat_request(
         payload.update(overrides)
     payload["messages"] = messages
     if payload.get("response_format") is not None:
-        use_schema_instruction(payload, get_model_info(payload.get("model")))
+        use_schema_instruction(payload, model_traits(payload.get("model"), host), host)
     return payload
 
 
-def use_schema_instruction(payload: dict[str, Any], info: ModelInfo | None = None) -> None:
+def use_schema_instruction(
+    payload: dict[str, Any], info: ModelInfo | None = None, host: HostProfile | None = None
+) -> None:
     """``response_format`` ``json_schema`` -> Kimi's ``json_object`` plus the schema in a
     system message, after the leading system messages (``docs/kimi-api/chat.md``, "JSON
     mode"), unless ``info``'s model takes ``json_schema`` itself (``docs/kimi-api/models.md``
@@ -137,7 +154,7 @@ def use_schema_instruction(payload: dict[str, Any], info: ModelInfo | None = Non
         return
     kind = response_format.get("type")
     if kind == "json_schema":
-        if info is not None and info.json_schema:
+        if takes_json_schema(info, host):
             return
     elif kind != "json_object" or "json_schema" not in response_format:
         return  # plain JSON mode, text, or another type: sent as given
@@ -172,12 +189,12 @@ def _check_messages(messages: Any) -> list[Any]:
     return messages
 
 
-def _check_output_limit(payload: dict[str, Any], dialect: str) -> None:
-    """One positive ``max_completion_tokens`` / ``max_tokens``, under the dialect's name."""
+def _check_output_limit(payload: dict[str, Any], host: HostProfile) -> None:
+    """One positive ``max_completion_tokens`` / ``max_tokens``, under the host's name."""
     if "max_tokens" not in payload and "max_completion_tokens" not in payload:
         return
     given = [name for name in _OUTPUT_FIELDS if name in payload]
-    wanted = _OUTPUT_FIELD.get(dialect, "max_completion_tokens")
+    wanted = host.token_field
     # An explicit max_completion_tokens wins over max_tokens (its deprecated alias).
     value = payload.pop("max_completion_tokens", None)
     alias = payload.pop("max_tokens", None)
@@ -189,14 +206,14 @@ def _check_output_limit(payload: dict[str, Any], dialect: str) -> None:
     payload[wanted] = value
 
 
-def _check_stop(stop: Any, dialect: str) -> None:
+def _check_stop(stop: Any, host: HostProfile) -> None:
     stops = [stop] if isinstance(stop, str) else stop
     if not isinstance(stops, list | tuple) or not all(isinstance(s, str) for s in stops):
         raise InvalidParameterError(
             f"stop must be a string or a list of strings, got {stop!r}", param="stop"
         )
-    limit = max_stop_sequences(dialect)
-    if len(stops) > limit:
+    limit = host.stop_cap
+    if limit is not None and len(stops) > limit:
         raise InvalidParameterError(
             f"Kimi accepts at most {limit} stop sequences here, got {len(stops)}", param="stop"
         )
@@ -260,11 +277,19 @@ def _check_partial(last: Mapping[str, Any], payload: Mapping[str, Any]) -> None:
 
 
 def prepare_chat_payload(
-    payload: dict[str, Any], *, model_optional: bool = False, dialect: str = "moonshot"
+    payload: dict[str, Any],
+    *,
+    model_optional: bool | None = None,
+    dialect: str | None = None,
+    host: HostProfile | None = None,
 ) -> dict[str, Any]:
-    """Check and normalise ``payload`` in place (and return it), for a gateway of this
-    ``dialect``. Raises ``InvalidParameterError`` naming the field for anything Kimi would
-    reject."""
+    """Check and normalise ``payload`` in place (and return it), for ``host`` (a profile of
+    ``kimi_core.catalog.hosts``; ``dialect``, its name, as earlier releases passed it;
+    Moonshot's when neither is given). Raises ``InvalidParameterError`` naming the field for
+    anything the host would reject."""
+    host = _host(host if host is not None else dialect)
+    if model_optional is None:
+        model_optional = host.model_optional
     for key in [k for k, v in payload.items() if v is None]:
         del payload[key]
     messages = _check_messages(payload.get("messages"))
@@ -275,12 +300,13 @@ def prepare_chat_payload(
             "may omit it)",
             param="model",
         )
-    info = get_model_info(model)
-    choice = apply_thinking(payload, info)
-    check_sampling(info, payload, choice.thinks)
-    _check_output_limit(payload, dialect)
+    info = model_traits(model, host)
+    choice = apply_thinking(payload, info, host)
+    if host.platform:
+        check_sampling(info, payload, choice.thinks)
+    _check_output_limit(payload, host)
     if "stop" in payload:
-        _check_stop(payload["stop"], dialect)
+        _check_stop(payload["stop"], host)
     _check_n(payload)
     payload.pop("parallel_tool_calls", None)
     if messages[-1].get("partial"):
@@ -293,11 +319,30 @@ def prepare_chat_payload(
             raise InvalidParameterError("tools must be a list of tool definitions", param="tools")
         payload["tools"] = check_tools(tools)
     if "tool_choice" in payload:
-        apply_tool_choice(payload, info, bool(choice.thinks))
+        apply_tool_choice(payload, info, bool(choice.thinks), host)
+    if payload.get("response_format") is not None:
+        use_schema_instruction(payload, info, host)
     payload["messages"] = prepare_messages(
-        payload["messages"], thinks=choice.thinks, preserves=choice.preserves
+        payload["messages"], thinks=choice.thinks, preserves=choice.preserves, host=host
     )
+    if host.strict_fields:
+        _only_standard_fields(payload, host)
     return payload
+
+
+# Fields Moonshot's API adds to OpenAI's chat completions; a host that refuses unknown fields
+# (Azure: "Extra inputs are not permitted", docs/kimi-api/hosts.md) must not see them.
+_MOONSHOT_FIELDS = ("prompt_cache_key", "prompt_cache_options")
+
+
+def _only_standard_fields(payload: dict[str, Any], host: HostProfile) -> None:
+    for key in _MOONSHOT_FIELDS:
+        payload.pop(key, None)
+    if any(m.get("partial") for m in payload["messages"] if isinstance(m, Mapping)):
+        raise InvalidParameterError(
+            f"gateway {host.name!r} takes no partial mode (Moonshot's assistant prefix)",
+            param="messages",
+        )
 
 
 class PreparedChat(NamedTuple):
@@ -313,7 +358,7 @@ ChatInput = ChatRequest | Mapping[str, Any] | PreparedChat
 
 
 def prepare_chat(
-    request: ChatInput, *, stream: bool, model_optional: bool = False, dialect: str = "moonshot"
+    request: ChatInput, *, stream: bool, host: HostProfile | None = None
 ) -> PreparedChat:
     """``request`` as it would be sent: checked and normalised for its model
     (``prepare_chat_payload``) and encoded. A ``PreparedChat`` is taken as it is, if it was
@@ -328,9 +373,13 @@ def prepare_chat(
             )
         return request
     payload = request.to_payload() if isinstance(request, ChatRequest) else dict(request)
+    host = _host(host)
     if stream:
         payload["stream"] = True
+        if host.stream_usage and "stream_options" not in payload:
+            # The host's stream carries no usage unless asked (docs/kimi-api/hosts.md).
+            payload["stream_options"] = {"include_usage": True}
     else:
         payload.pop("stream", None)
-    prepare_chat_payload(payload, model_optional=model_optional, dialect=dialect)
+    prepare_chat_payload(payload, host=host)
     return PreparedChat(payload, encode_json(payload), stream)

@@ -18,7 +18,8 @@ The same three options on every entry point, mapped to what each model's kind ta
 
 Both ``thinking`` and ``reasoning_effort`` are never sent. A ``thinking`` given as a wire
 dict is passed through as is (the caller's explicit choice). Models the catalog does not
-know get the options mapped without checks.
+know get the options mapped without checks. These are Moonshot's platform rules; other hosts
+get their own fields (``kimi_core.chat.host_thinking``).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..catalog.model_info import ModelInfo, get_model_info
+from ..catalog.hosts import HostProfile
+from ..catalog.model_info import ModelInfo, model_traits
 from ..errors import InvalidParameterError
+from .host_thinking import apply_host_thinking
 
 __all__ = [
     "ThinkingChoice",
@@ -76,12 +79,12 @@ def preserves_thinking(
     )
 
 
-def keeps_reasoning(fields: Mapping[str, Any]) -> bool:
+def keeps_reasoning(fields: Mapping[str, Any], host: HostProfile | None = None) -> bool:
     """Whether a request with these fields (model and thinking options, before
     ``apply_thinking``) keeps earlier reasoning: then the adapters send the reasoning of every
     assistant turn, not only of tool-call turns."""
     return preserves_thinking(
-        get_model_info(fields.get("model")),
+        model_traits(fields.get("model"), host),
         fields.get("thinking"),
         fields.get("preserve_thinking"),
     )
@@ -91,8 +94,14 @@ def _refuse(message: str, param: str) -> InvalidParameterError:
     return InvalidParameterError(message, param=param)
 
 
-def apply_thinking(payload: dict[str, Any], info: ModelInfo | None) -> ThinkingChoice:
-    """Replace the request's thinking options in ``payload`` by the model's wire fields."""
+def apply_thinking(
+    payload: dict[str, Any], info: ModelInfo | None, host: HostProfile | None = None
+) -> ThinkingChoice:
+    """Replace the request's thinking options in ``payload`` by the model's wire fields
+    (``host``: a host off Moonshot's platform maps them to its own fields,
+    ``kimi_core.chat.host_thinking``)."""
+    if host is not None and not host.platform:
+        return ThinkingChoice(*apply_host_thinking(payload, info, host))
     thinking = payload.pop("thinking", None)
     effort = payload.pop("reasoning_effort", None)
     preserve = payload.pop("preserve_thinking", None)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..catalog.model_info import ModelInfo
+from ..catalog.hosts import HostProfile
+from ..catalog.model_info import ModelInfo, ToolChoiceSupport
 from ..errors import InvalidParameterError
 from .tools import tool_name
 
@@ -63,8 +64,15 @@ def _named(choice: Any) -> str:
     return name
 
 
-def apply_tool_choice(payload: dict[str, Any], info: ModelInfo | None, thinks: bool) -> None:
-    """Rewrite ``payload``'s ``tool_choice`` into what ``info``'s model accepts."""
+# A host that takes forced choices natively (vLLM, OpenRouter...), whatever the model.
+_NATIVE = ToolChoiceSupport(True, True, True, True)
+
+
+def apply_tool_choice(
+    payload: dict[str, Any], info: ModelInfo | None, thinks: bool, host: HostProfile | None = None
+) -> None:
+    """Rewrite ``payload``'s ``tool_choice`` into what ``info``'s model accepts (on a host
+    off Moonshot's platform: what the host takes, ``HostProfile.tool_choice_native``)."""
     choice = payload.get("tool_choice")
     if choice is None or choice == "auto" or choice == "none":
         return
@@ -76,7 +84,11 @@ def apply_tool_choice(payload: dict[str, Any], info: ModelInfo | None, thinks: b
         raise InvalidParameterError(
             f"tool_choice={choice!r} needs tools, but the request has none", param="tool_choice"
         )
-    support = info.tool_choice if info is not None else None
+    native = host.tool_choice_native if host is not None else None
+    if native is None:
+        support = info.tool_choice if info is not None else None
+    else:
+        support = _NATIVE if native else None
     if choice is True or choice in _FORCED:
         if support is not None and support.required(thinks):
             payload["tool_choice"] = "required"

@@ -21,28 +21,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..catalog.prices import cost_for
+from ..catalog.prices import host_cost
 from ..errors import MalformedResponseError, ToolLoopError
 from ..wire.answer import (
     ROUND_SEPARATOR,
+    THINK_CLOSE,
+    THINK_OPEN,
     Answer,
     answer_choices,
     completion_usage,
     join_rounds,
     message_reasoning,
     message_text,
+    split_think,
 )
-from ..wire.usage import UsageCounts, add_usage, normalize_usage
+from ..wire.usage import UsageCounts, add_usage, normalize_usage, reported_cost
 from .tools import builtin_tool_message, is_builtin_call, tool_name
 
 if TYPE_CHECKING:
+    from ..catalog.hosts import HostProfile
+    from ..catalog.model_info import Price
     from ..catalog.prices import Cost
     from ..types import ChatCompletion
     from .accumulator import StreamAccumulator
 
-__all__ = ["DEFAULT_MAX_ROUNDS", "ChatTurn", "RoundReader"]
+__all__ = ["DEFAULT_MAX_ROUNDS", "ChatTurn", "RoundReader", "ThinkSplitter"]
 
 DEFAULT_MAX_ROUNDS = 8
 
@@ -60,11 +66,19 @@ class RoundReader:
     token: plain dict reads only.
     """
 
-    __slots__ = ("_first_call", "_one_call", "_reasoning_gap", "_text_gap", "builtin")
+    __slots__ = ("_first_call", "_one_call", "_reasoning_gap", "_text_gap", "_think", "builtin")
 
     def __init__(
-        self, *, text_gap: bool = False, reasoning_gap: bool = False, one_call: bool = False
+        self,
+        *,
+        text_gap: bool = False,
+        reasoning_gap: bool = False,
+        one_call: bool = False,
+        inline_think: bool = False,
     ) -> None:
+        """``inline_think``: content that opens with ``<think>`` is reasoning up to
+        ``</think>`` (a server without a reasoning parser, ``ThinkSplitter``)."""
+        self._think = ThinkSplitter() if inline_think else None
         self.builtin: set[int] = set()
         self._text_gap = text_gap
         self._reasoning_gap = reasoning_gap
@@ -83,9 +97,15 @@ class RoundReader:
         finish = choice.get("finish_reason")
         delta = choice.get("delta")
         if not delta:
+            if self._think is not None and finish is not None:
+                thought, content = self._think.feed("", end=True)
+                return content, thought, None, finish, usage
             return "", "", None, finish, usage
         content = delta.get("content") or ""
         reasoning = delta.get("reasoning_content") or ""
+        if self._think is not None:
+            thought, content = self._think.feed(content, end=finish is not None)
+            reasoning += thought
         fragments = delta.get("tool_calls")
         if fragments:
             fragments = self._visible(fragments)
@@ -132,6 +152,52 @@ class RoundReader:
         return [calls[i] for i in sorted(calls) if i not in self.builtin]
 
 
+class ThinkSplitter:
+    """Splits streamed content that carries its reasoning inline (``<think>...</think>``
+    first, then the answer) into reasoning and text, tags split across chunks included. Text
+    that does not open with ``<think>`` passes through untouched."""
+
+    __slots__ = ("_buffer", "_state")
+
+    def __init__(self) -> None:
+        self._state = "start"
+        self._buffer = ""
+
+    def feed(self, piece: str, *, end: bool = False) -> tuple[str, str]:
+        """``(reasoning, text)`` to show for ``piece`` (``end``: the last piece: nothing is
+        held back any more)."""
+        if self._state == "text":
+            return "", piece
+        self._buffer += piece
+        if self._state == "start":
+            stripped = self._buffer.lstrip()
+            if not end and (not stripped or THINK_OPEN.startswith(stripped)):
+                return "", ""  # whitespace, or maybe the start of the tag: wait
+            if not stripped.startswith(THINK_OPEN):
+                self._state, held, self._buffer = "text", self._buffer, ""
+                return "", held
+            self._state, self._buffer = "think", stripped[len(THINK_OPEN) :]
+        at = self._buffer.find(THINK_CLOSE)
+        if at >= 0:
+            thought, rest = self._buffer[:at], self._buffer[at + len(THINK_CLOSE) :]
+            self._state, self._buffer = "text", ""
+            return thought, rest.lstrip("\n")
+        if end:
+            thought, self._buffer = self._buffer, ""
+            return thought, ""
+        keep = next(
+            (
+                n
+                for n in range(min(len(THINK_CLOSE) - 1, len(self._buffer)), 0, -1)
+                if THINK_CLOSE.startswith(self._buffer[-n:])
+            ),
+            0,
+        )
+        cut = len(self._buffer) - keep
+        thought, self._buffer = self._buffer[:cut], self._buffer[cut:]
+        return thought, ""
+
+
 class ChatTurn:
     """One chat turn: the request, its builtin-tool rounds, the answer (module docstring)."""
 
@@ -142,10 +208,18 @@ class ChatTurn:
         prefix: str | None = None,
         max_rounds: int = DEFAULT_MAX_ROUNDS,
         batch: bool = False,
+        host: HostProfile | None = None,
+        price: Price | None = None,
     ) -> None:
         """``batch``: the answer comes from a batch job, so ``cost`` is at the batch price
-        (``kimi_core.batch.job``)."""
+        (``kimi_core.batch.job``); ``host``: where the answer comes from (how its cost is
+        known, whether reasoning may come inline as ``<think>``); ``price``: the user's price
+        for a host that reports no cost."""
         self.batch = batch
+        self.host = host
+        self.price = price
+        self.reported_cost: Decimal | None = None
+        """The cost the host reported for every round together (OpenRouter)."""
         # Not a wire field (kimi_core.chat.request): the loop keeps the first call when False.
         self.parallel_tool_calls: bool | None = payload.pop("parallel_tool_calls", None)
         self.payload = payload
@@ -177,6 +251,7 @@ class ChatTurn:
         if usage is not None:
             # An empty usage object validates to zero counts: keep reading it that way.
             self.usage = add_usage(self.usage, normalize_usage(usage) or dict(_ZERO_USAGE))
+            self._add_reported(usage)
         message = choices[0].get("message")
         raw_calls = message.get("tool_calls") if message else None
         if raw_calls and all(is_builtin_call(tool_name(call)) for call in raw_calls):
@@ -195,12 +270,20 @@ class ChatTurn:
     def add_stream(self, state: StreamAccumulator) -> bool:
         """After a streamed round ended: True when the next round must be streamed."""
         self.usage = add_usage(self.usage, normalize_usage(state.usage_dict))
+        self._add_reported(state.usage_dict)
         self.rate_limit = state.rate_limit
         if self._follow_up(state.tool_calls, state.text, state.reasoning or None):
             return True
         self.stream_state = state
         self.done = True
         return False
+
+    def _add_reported(self, usage: Mapping[str, Any] | None) -> None:
+        if self.host is None or not self.host.reports_cost:
+            return
+        cost = reported_cost(usage)
+        if cost is not None:
+            self.reported_cost = cost if self.reported_cost is None else self.reported_cost + cost
 
     def _follow_up(self, calls: list[dict[str, Any]], text: str, reasoning: str | None) -> bool:
         """If every call is a builtin one, add their answers to the payload and return True."""
@@ -258,6 +341,7 @@ class ChatTurn:
             text_gap=bool(self.earlier_text),
             reasoning_gap=bool(self.earlier_reasoning),
             one_call=self.parallel_tool_calls is False,
+            inline_think=self.host is not None and self.host.inline_think,
         )
 
     # -- results ---------------------------------------------------------------------------
@@ -274,6 +358,8 @@ class ChatTurn:
         )
         if self.parallel_tool_calls is False:
             answers = [replace(a, tool_calls=a.tool_calls[:1]) for a in answers]
+        if self.host is not None and self.host.inline_think:
+            answers = [_thought_apart(a) for a in answers]
         return answers
 
     def served_model(self) -> str | None:
@@ -285,7 +371,23 @@ class ChatTurn:
     def cost(self) -> Cost | None:
         """What every round together cost, at the catalog price (``answer.cost_for``: the
         served model's, else the requested one's; None when unknown)."""
-        usage = self.usage
-        if usage is None:
-            return None
-        return cost_for(usage, self.served_model(), self.requested_model, batch=self.batch)
+        return host_cost(
+            self.usage,
+            self.served_model(),
+            self.requested_model,
+            host=self.host,
+            reported=self.reported_cost,
+            price=self.price,
+            batch=self.batch,
+        )
+
+
+def _thought_apart(answer: Answer) -> Answer:
+    """An answer whose reasoning came inline as ``<think>...</think>`` (a server without a
+    reasoning parser), split into reasoning and text."""
+    if answer.reasoning:
+        return answer
+    reasoning, text = split_think(answer.text)
+    if reasoning is None:
+        return answer
+    return replace(answer, text=text, reasoning=reasoning)

@@ -96,12 +96,25 @@ _RATE_LIMIT_KEYS = {
     b"x-ratelimit-limit": "limit",
     b"x-ratelimit-remaining": "remaining",
     b"x-ratelimit-reset": "reset",
+    # OpenAI-style hosts suffix them (Together, OpenRouter upstreams, vLLM proxies...):
+    # requests are what the RPM counts; token figures are kept under their own names
+    # (docs/kimi-api/hosts.md, "Rate-limit headers").
+    b"x-ratelimit-limit-requests": "limit",
+    b"x-ratelimit-remaining-requests": "remaining",
+    b"x-ratelimit-reset-requests": "reset",
+    b"x-ratelimit-limit-tokens": "limit_tokens",
+    b"x-ratelimit-remaining-tokens": "remaining_tokens",
+    b"x-ratelimit-reset-tokens": "reset_tokens",
+    b"x-tokenlimit-limit": "limit_tokens",
+    b"x-tokenlimit-remaining": "remaining_tokens",
+    b"x-tokenlimit-reset": "reset_tokens",
 }
 
 
 def rate_limit_headers(headers: Any) -> dict[str, int | str] | None:
     """The account's limits as an answer reported them (``X-RateLimit-Limit``,
-    ``-Remaining``, ``-Reset``; ``docs/kimi-api/models.md`` §10): integers where the header
+    ``-Remaining``, ``-Reset``; ``docs/kimi-api/models.md`` §10; the ``-requests`` /
+    ``-tokens`` suffixed names and ``X-TokenLimit-*`` of other hosts): integers where the header
     is one, the header's text otherwise; None when the answer carried none. ``headers``: an
     ``httpx.Headers`` (read in one pass over its raw items: this runs on every answer) or a
     mapping."""
@@ -110,7 +123,8 @@ def rate_limit_headers(headers: Any) -> dict[str, int | str] | None:
         items = [(str(k).encode("latin-1"), str(v).encode("latin-1")) for k, v in headers.items()]
     found: dict[str, int | str] | None = None
     for raw_key, raw_value in items:
-        if raw_key[:12].lower() != b"x-ratelimit-":
+        prefix = raw_key[:12].lower()
+        if prefix != b"x-ratelimit-" and prefix != b"x-tokenlimit":
             continue
         key = _RATE_LIMIT_KEYS.get(raw_key.lower())
         if key is None:

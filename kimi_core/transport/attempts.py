@@ -38,8 +38,6 @@ from ..wire.error_body import error_from_response, scrub
 from .retry import parse_retry_after
 
 if TYPE_CHECKING:
-    from pydantic import SecretStr
-
     from ..limits.limiter import LeaseLike, Limiter
     from ..options import KimiOptions
     from .retry import RetryPolicy
@@ -49,10 +47,11 @@ class _Client(Protocol):
     """What one call's attempts read of their client (``kimi_core.transport.base.BaseClient``)."""
 
     base_url: str
-    api_key: SecretStr
     options: KimiOptions
     rate_limiter: Limiter | None
     retry_policy: RetryPolicy
+
+    def secret(self) -> str: ...
 
     def _build_request(
         self,
@@ -216,7 +215,7 @@ class Attempts:
         """The typed error of a failure to send or to read the answer."""
         client = self.client
         where = redact_url(client.base_url)
-        detail = scrub(str(exc), client.api_key.get_secret_value())
+        detail = scrub(str(exc), client.secret())
         detail = detail.replace(client.base_url, where)
         attempts = self.attempt + 1
         if isinstance(exc, httpx.DecodingError):
@@ -254,7 +253,7 @@ class Attempts:
 
     def explained(self, error: APIStatusError) -> APIStatusError:
         error.attempts = self.attempt + 1
-        secret = self.client.api_key.get_secret_value()
+        secret = self.client.secret()
         message = scrub(error.message, secret)
         if self.model is not None and isinstance(error, NotFoundError):
             hint = retirement_hint(self.model)

@@ -70,6 +70,15 @@ async def _achecked(pieces: AsyncIterator[bytes], attempts: Attempts) -> AsyncIt
         yield piece
 
 
+def _join(base_url: str, path: str) -> httpx.URL:
+    """``base_url`` + ``path``, a query string in the base URL kept after the path (Azure's
+    ``?api-version=``)."""
+    url = httpx.URL(base_url)
+    if not url.query:
+        return httpx.URL(base_url + path)
+    return url.copy_with(path=url.path.rstrip("/") + path.split("?")[0])
+
+
 class BaseClient:
     """Configuration plus the I/O-free half of a client."""
 
@@ -98,8 +107,10 @@ class BaseClient:
         self.api_key = options.api_key
         self.base_url = options.base_url
         self.gateway = options.gateway
-        self.dialect = options.gateway.dialect if options.gateway is not None else "moonshot"
+        self.host = options.host
+        self.dialect = options.host.dialect
         self.model_optional = options.model_optional
+        self._token = options.token
         timeout = options.timeout
         self.timeout = (
             DEFAULT_TIMEOUT
@@ -112,18 +123,34 @@ class BaseClient:
             max_retries=options.max_retries, retry_ambiguous=options.retry_ambiguous
         )
         self._urls: dict[str, httpx.URL] = {}
+        self._auth = options.host.auth_header
         self._headers = {
-            "Authorization": f"Bearer {self.api_key.get_secret_value()}",
+            **({} if self._token else self._auth_header(self.api_key.get_secret_value())),
             "Accept": "application/json",
             "User-Agent": f"kimi-integrations/{__version__}",
             **options.default_headers,
         }
         self.rate_limiter: Limiter | None = options.rate_limiter
 
+    def _auth_header(self, secret: str) -> dict[str, str]:
+        """The host's auth header: ``Authorization: Bearer <key>``, or Azure's ``api-key``."""
+        if self._auth == "api-key":
+            return {"api-key": secret}
+        return {"Authorization": f"Bearer {secret}"}
+
+    def secret(self) -> str:
+        """The key or token in use now (a token callable is asked): what error texts are
+        scrubbed of."""
+        return self._token() if self._token is not None else self.api_key.get_secret_value()
+
     @property
     def headers(self) -> dict[str, str]:
         """The headers sent with every request, the key masked (``Bearer ***``)."""
-        return {**self._headers, "Authorization": "Bearer ***"}
+        masked = {k: "***" if k == "api-key" else v for k, v in self._headers.items()}
+        return {
+            **masked,
+            **({"api-key": "***"} if self._auth == "api-key" else {"Authorization": "Bearer ***"}),
+        }
 
     @property
     def max_retries(self) -> int:
@@ -141,9 +168,7 @@ class BaseClient:
         would raise, before anything is sent. ``chat`` / ``chat_stream`` take the result as
         is, so a caller can check now and send later; the batch writer builds every line
         with it."""
-        return prepare_chat(
-            request, stream=stream, model_optional=self.model_optional, dialect=self.dialect
-        )
+        return prepare_chat(request, stream=stream, host=self.host)
 
     def _attempts(
         self,
@@ -197,7 +222,7 @@ class BaseClient:
     ) -> httpx.Request:
         url = self._urls.get(path)
         if url is None:  # parsed once per path, not once per call (benchmarks/README.md)
-            url = self._urls[path] = httpx.URL(self.base_url + path)
+            url = self._urls[path] = _join(self.base_url, path)
         # A user-supplied http client does not carry our headers: send them per request.
         request = http.build_request(
             method,
@@ -206,6 +231,8 @@ class BaseClient:
             headers=None if self._owns_http else self._headers,
             **kwargs,
         )
+        if self._token is not None:
+            request.headers.update(self._auth_header(self._token()))
         if "content" in kwargs:
             # JSON bodies are pre-encoded; multipart uploads keep httpx's boundary header.
             request.headers["Content-Type"] = "application/json"

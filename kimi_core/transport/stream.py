@@ -131,10 +131,15 @@ class _StreamBase:
         lease: LeaseLike | None = None,
         deadline: float | None = None,
         observe: Callable[[dict[str, int | str] | None], None] | None = None,
+        typed_error_events: bool = True,
     ) -> None:
         self.response = response
         headers = response.headers
-        self.state = StreamAccumulator(response_request_id(headers), rate_limit_headers(headers))
+        self.state = StreamAccumulator(
+            response_request_id(headers),
+            rate_limit_headers(headers),
+            typed_error_events=typed_error_events,
+        )
         self._lease = lease
         self._deadline = deadline
         self._closed = False
@@ -242,9 +247,16 @@ class AsyncChatStream(_StreamBase):
         lease: LeaseLike | None = None,
         deadline: float | None = None,
         observe: Callable[[dict[str, int | str] | None], None] | None = None,
+        typed_error_events: bool = True,
     ) -> None:
         self._loop = asyncio.get_running_loop()
-        super().__init__(response, lease=lease, deadline=deadline, observe=observe)
+        super().__init__(
+            response,
+            lease=lease,
+            deadline=deadline,
+            observe=observe,
+            typed_error_events=typed_error_events,
+        )
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
         state = self.state

@@ -27,11 +27,13 @@ __all__ = [
     "answer_choices",
     "completion_usage",
     "decode_arguments",
+    "details_text",
     "is_builtin_call",
     "join_rounds",
     "message_reasoning",
     "message_text",
     "message_tool_calls",
+    "split_think",
     "tool_name",
 ]
 
@@ -61,9 +63,51 @@ def message_text(message: Mapping[str, Any]) -> str:
 
 
 def message_reasoning(message: Mapping[str, Any]) -> str | None:
-    """The reasoning of a wire message, from whichever field the gateway used."""
-    reasoning = message.get("reasoning_content")
-    return reasoning if reasoning is not None else message.get("reasoning")
+    """The reasoning of a wire message, from whichever field the host used:
+    ``reasoning_content`` (Moonshot), ``reasoning`` (AceData, vLLM, OpenRouter, Ollama), the
+    texts of ``reasoning_details`` (OpenRouter)."""
+    reasoning: str | None = message.get("reasoning_content")
+    if reasoning is not None:
+        return reasoning
+    twin: str | None = message.get("reasoning")
+    if twin is not None:
+        return twin
+    details = message.get("reasoning_details")
+    return details_text(details) if details else None
+
+
+def details_text(details: Any) -> str | None:
+    """The text of OpenRouter's ``reasoning_details`` items (``reasoning.text`` /
+    ``reasoning.summary``; encrypted items have none)."""
+    if not isinstance(details, list):
+        return None
+    texts = [
+        str(item.get("text") or item.get("summary") or "")
+        for item in details
+        if isinstance(item, Mapping)
+    ]
+    joined = "".join(texts)
+    return joined or None
+
+
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+
+
+def split_think(text: str) -> tuple[str | None, str]:
+    """``(reasoning, text)`` of a content that carries its reasoning inline as
+    ``<think>...</think>`` (a server run without a reasoning parser); ``(None, text)``
+    otherwise. A content with ``</think>`` but no opening tag (the template opened it) counts
+    too; an unclosed ``<think>`` is all reasoning."""
+    stripped = text.lstrip()
+    if stripped.startswith(THINK_OPEN):
+        body = stripped[len(THINK_OPEN) :]
+        reasoning, closed, rest = body.partition(THINK_CLOSE)
+        return reasoning.strip("\n"), rest.lstrip("\n") if closed else ""
+    if THINK_CLOSE in text:
+        reasoning, _, rest = text.partition(THINK_CLOSE)
+        return reasoning.strip("\n"), rest.lstrip("\n")
+    return None, text
 
 
 def message_tool_calls(message: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -98,12 +142,17 @@ def decode_arguments(arguments: str) -> dict[str, Any] | str:
 
 
 def completion_usage(wire: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """An answer's usage object: top-level, else (Moonshot) the first choice's."""
+    """An answer's usage object: top-level, else (Moonshot) the first choice's, else Groq's
+    ``x_groq.usage``."""
     usage = wire.get("usage")
     if usage is None:
         choices = wire.get("choices")
         if choices:
             usage = choices[0].get("usage")
+        if usage is None:
+            extra = wire.get("x_groq")
+            if isinstance(extra, Mapping):
+                usage = extra.get("usage")
     return usage
 
 
@@ -121,6 +170,8 @@ class Answer:
     reasoning: str | None
     tool_calls: list[dict[str, Any]]
     finish_reason: str | None
+    reasoning_details: list[Any] | None = None
+    """The host's ``reasoning_details`` (OpenRouter), kept to be replayed unchanged."""
 
 
 _NO_MESSAGE: Mapping[str, Any] = {}  # a choice without a message (read-only)
@@ -150,7 +201,14 @@ def _answer(
         if message.get("tool_calls")
         else []
     )
-    return Answer(text, reasoning, calls, choice.get("finish_reason"))
+    details = message.get("reasoning_details")
+    return Answer(
+        text,
+        reasoning,
+        calls,
+        choice.get("finish_reason"),
+        details if isinstance(details, list) and details else None,
+    )
 
 
 def answer_choices(

@@ -72,6 +72,10 @@ _CONTEXT_MARKERS = ("token length too long", "context length", "exceeded model t
 
 
 def _status_class(status: int, kind: str, message: str) -> type[APIStatusError]:
+    if status == 402 or kind == "4006":
+        # Out of credits (OpenRouter and other hosts' 402); Cloudflare's daily free
+        # allocation used up (code 4006): never retried (docs/kimi-api/hosts.md).
+        return QuotaExceededError
     if kind == "exceeded_current_quota_error" and status in (403, 429):
         # Balance exhausted: 429 in Moonshot's errors table, 403 in a 2025 capture
         # (docs/kimi-api/errors-and-limits.md); never retried either way.
@@ -105,28 +109,26 @@ def parse_error_body(
 ) -> tuple[str | None, str | None, str | None, str | None, Any]:
     """Read ``(message, type, code, trace_id, body)`` from any error body.
 
-    Accepts Moonshot ``{"error": {"message", "type"}}``, AceData ``{"success": false,
-    "error": {"code", "message"}, "trace_id"}``, a bare ``{"message"}``/``{"detail"}``, and
-    anything else (an HTML page from a proxy), whose text is kept as the body.
+    Accepts Moonshot's and OpenAI's ``{"error": {"message", "type", "code"}}``; AceData's
+    ``{"success": false, "error": {"code", "message"}, "trace_id"}``; OpenRouter's, whose
+    ``error.metadata.raw`` holds the upstream provider's own body (a string) and
+    ``metadata.provider_name`` its name (both go into the message); Cloudflare's
+    ``{"errors": [{"message", "code"}]}``; FastAPI's ``{"detail": "..." | [{"loc", "msg"}]}``;
+    a flat ``{"message", "type", "code"}`` (SGLang, SiliconFlow); Google's list
+    ``[{"error": {...}}]``; and anything else (an HTML page from a proxy), whose text is kept
+    as the body (``docs/kimi-api/hosts.md``, "Errors").
     """
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
         body: Any = json.loads(text) if text.strip() else None
     except ValueError:
         body = None
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        body = body[0]  # Google's list of one error object
     if not isinstance(body, dict):
         snippet = " ".join(text.split())[:300]
         return (snippet or None), None, None, None, (text or None)
-    error = body.get("error")
-    message: Any = None
-    kind: Any = None
-    code: Any = None
-    if isinstance(error, dict):
-        message, kind, code = error.get("message"), error.get("type"), error.get("code")
-    elif isinstance(error, str):
-        message = error
-    if message is None:
-        message = body.get("message") or body.get("detail")
+    message, kind, code = _read_error(body)
     trace_id = body.get("trace_id") or body.get("request_id")
     return (
         _str_or_none(message),
@@ -135,6 +137,70 @@ def parse_error_body(
         _str_or_none(trace_id),
         body,
     )
+
+
+def _read_error(body: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """``(message, type, code)`` of an error object, whichever host's shape it has."""
+    error = body.get("error")
+    message: Any = None
+    kind: Any = None
+    code: Any = None
+    if isinstance(error, dict):
+        message, kind, code = error.get("message"), error.get("type"), error.get("code")
+        metadata = error.get("metadata")
+        if isinstance(metadata, dict):
+            message = _with_upstream(message, metadata)
+    elif isinstance(error, str):
+        message = error
+    errors = body.get("errors")
+    if message is None and isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        message, code = errors[0].get("message"), errors[0].get("code")  # Cloudflare
+    if message is None:
+        message = body.get("message") or _detail(body.get("detail"))
+        kind = kind or body.get("type")
+        code = code if code is not None else body.get("code")
+    return message, kind, code
+
+
+def _with_upstream(message: Any, metadata: dict[str, Any]) -> Any:
+    """OpenRouter's error with what the upstream provider said: ``metadata.raw`` (its body,
+    as a string: JSON or text) and ``metadata.provider_name``; moderation ``reasons``."""
+    raw = metadata.get("raw")
+    provider = metadata.get("provider_name")
+    upstream: Any = None
+    if isinstance(raw, str) and raw.strip():
+        try:
+            inner = json.loads(raw)
+        except ValueError:
+            upstream = raw.strip()[:500]
+        else:
+            if isinstance(inner, dict):
+                upstream = _read_error(inner)[0]
+            upstream = upstream or raw.strip()[:500]
+    elif isinstance(raw, dict):
+        upstream = _read_error(raw)[0]
+    reasons = metadata.get("reasons")
+    if upstream:
+        message = f"{message}: {upstream}" if message else upstream
+    if isinstance(reasons, list) and reasons:
+        message = f"{message} ({', '.join(str(r) for r in reasons)})"
+    if provider:
+        message = f"{message} (provider: {provider})"
+    return message
+
+
+def _detail(detail: Any) -> Any:
+    """FastAPI's ``detail``: a string, or a list of ``{"loc", "msg"}`` validation errors."""
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc") or ())
+                parts.append(f"{loc}: {item.get('msg')}" if loc else str(item.get("msg")))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts) or None
+    return detail
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -9,9 +9,10 @@ runs on every answer.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["UsageCounts", "add_usage", "normalize_usage"]
+__all__ = ["UsageCounts", "add_usage", "normalize_usage", "reported_cost"]
 
 UsageCounts = dict[str, int]
 """``prompt_tokens``, ``completion_tokens``, ``total_tokens``, plus ``cached_tokens`` and
@@ -37,11 +38,27 @@ def normalize_usage(usage: Mapping[str, Any] | None) -> UsageCounts | None:
     if isinstance(cached, int):
         counts["cached_tokens"] = cached
     details = usage.get("completion_tokens_details")
+    reasoning = usage.get("reasoning_tokens")  # SGLang: top level
     if details is not None and isinstance(details, Mapping):
-        reasoning = details.get("reasoning_tokens")
-        if isinstance(reasoning, int):
-            counts["reasoning_tokens"] = reasoning
+        reasoning = details.get("reasoning_tokens", reasoning)
+    if isinstance(reasoning, int) and not isinstance(reasoning, bool):
+        counts["reasoning_tokens"] = reasoning
     return counts
+
+
+def reported_cost(usage: Mapping[str, Any] | None) -> Decimal | None:
+    """The call's cost as the host reported it (OpenRouter's ``usage.cost``, in USD), or
+    None (``docs/kimi-api/hosts.md``, OpenRouter)."""
+    if not usage:
+        return None
+    cost = usage.get("cost")
+    if isinstance(cost, bool) or not isinstance(cost, int | float | str):
+        return None
+    try:
+        value = Decimal(str(cost))
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() and value >= 0 else None
 
 
 def add_usage(left: UsageCounts | None, right: UsageCounts | None) -> UsageCounts | None:
