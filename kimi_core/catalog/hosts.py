@@ -187,7 +187,13 @@ class HostProfile:
         """Whether a base URL with this hostname and path belongs to this host."""
         if self.path_hint is not None and self.path_hint not in path:
             return False
-        return any(hostname == h or hostname.endswith("." + h) for h in self.hostnames)
+        for host in self.hostnames:
+            if host.startswith("*-"):  # a regional prefix: us-east5-aiplatform.googleapis.com
+                if hostname.endswith(host[1:]):
+                    return True
+            elif hostname == host or hostname.endswith("." + host):
+                return True
+        return False
 
 
 Gateway = HostProfile
@@ -367,6 +373,8 @@ HOSTS: dict[str, HostProfile] = {
             effort_values=(),
             preserve=True,
             stream_usage=True,
+            # Alibaba-hosted Kimi: no structured output (docs/kimi-api/hosts.md §9).
+            json_schema_native=False,
             key_env=("DASHSCOPE_API_KEY",),
             docs="dashscope",
         ),
@@ -388,7 +396,7 @@ HOSTS: dict[str, HostProfile] = {
             "https://aiplatform.googleapis.com/v1/projects/{project}/locations/global/"
             "endpoints/openapi",
             description="Google Vertex AI Model Garden (MaaS); api_key: a token callable",
-            hostnames=("aiplatform.googleapis.com",),
+            hostnames=("aiplatform.googleapis.com", "*-aiplatform.googleapis.com"),
             thinking_style="none",
             effort_values=(),
             stream_usage=True,
