@@ -32,7 +32,6 @@ from typing import Any, TypeVar
 
 from kimi_core import KimiBatchJob, KimiClient, PollPolicy
 from kimi_core.batch.jsonl import write_batch_files
-from kimi_core.wire.json import encode_json
 
 _T = TypeVar("_T")
 SYSTEM = "You label customer reviews as positive, negative or neutral. Answer with the label only."
@@ -73,7 +72,7 @@ def run(client: KimiClient, count: int, memory: bool) -> dict[str, Any]:
         tracemalloc.start()
 
     def build() -> int:
-        plan = write_batch_files(requests(count), lambda r: client.prepare(r)[:2], encode_json)
+        plan = write_batch_files(requests(count), lambda r: client.prepare(r)[:2])
         size = sum(part.size for part in plan.files)
         plan.close()
         return size

@@ -65,6 +65,9 @@ class ToolCall(WireModel):
 
 class PromptTokensDetails(WireModel):
     cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    """Prompt tokens written to the cache (billed at the write price of the request's TTL,
+    ``docs/kimi-api/models.md`` §9); cached + written + the rest = ``prompt_tokens``."""
 
 
 class CompletionTokensDetails(WireModel):
@@ -97,6 +100,11 @@ class Usage(WireModel):
             return self.cached_tokens
         details = self.prompt_tokens_details
         return (details.cached_tokens or 0) if details is not None else 0
+
+    @property
+    def cache_write_tokens(self) -> int:
+        details = self.prompt_tokens_details
+        return (details.cache_write_tokens or 0) if details is not None else 0
 
     @property
     def reasoning_tokens(self) -> int | None:

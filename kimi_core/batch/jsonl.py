@@ -68,8 +68,6 @@ __all__ = [
 ]
 
 CUSTOM_ID_PREFIX = "request-"
-# Fields batch lines must not set (docs/kimi-api/batch.md §1).
-_UNSENDABLE = ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty")
 _INDEX = re.compile(r"request-(\d+)\Z")
 _JOB_VALUE = re.compile(r"([0-9a-f]+)/(\d+):(\d+)(/custom)?\Z")
 
@@ -214,21 +212,6 @@ def _tool_label(tool: Mapping[str, Any]) -> str:
     return str(function.get("name") if isinstance(function, Mapping) else tool.get("type"))
 
 
-def _without_fixed_sampling(
-    payload: dict[str, Any], body: bytes, encode: Callable[[Mapping[str, Any]], bytes]
-) -> bytes:
-    """The body without the sampling fields a batch line must not carry where they hold
-    the model's fixed value (the chat rules refused any other value; a field the model does
-    not fix is left for the server to judge)."""
-    info = get_model_info(payload.get("model"))
-    if info is None or not info.fixed_sampling:
-        return body
-    fixed = [name for name in _UNSENDABLE if name in payload and name in info.fixed_sampling]
-    if not fixed:
-        return body
-    return encode({key: value for key, value in payload.items() if key not in fixed})
-
-
 def _custom_ids(custom_ids: Iterable[str] | None) -> Iterator[str | None]:
     if custom_ids is None:
         while True:
@@ -242,13 +225,11 @@ class _Writer:
     def __init__(
         self,
         prepare: Callable[[Any], tuple[dict[str, Any], bytes]],
-        encode: Callable[[Mapping[str, Any]], bytes],
         custom_ids: Iterable[str] | None,
         max_file_bytes: int,
         max_lines: int | None,
     ) -> None:
         self.prepare = prepare
-        self.encode = encode
         self.max_file_bytes = max_file_bytes
         self.max_lines = max_lines
         self.files: list[BatchFile] = []
@@ -294,7 +275,6 @@ class _Writer:
         except InvalidParameterError as exc:
             raise _located(exc, index) from None
         self.model = _check_line(payload, index, self.model)
-        body = _without_fixed_sampling(payload, body, self.encode)
         line = b"".join(
             (
                 b'{"custom_id":',
@@ -344,7 +324,6 @@ class _Writer:
 def write_batch_files(
     requests: Iterable[Any],
     prepare: Callable[[Any], tuple[dict[str, Any], bytes]],
-    encode: Callable[[Mapping[str, Any]], bytes],
     *,
     custom_ids: Iterable[str] | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
@@ -352,13 +331,13 @@ def write_batch_files(
 ) -> BatchInput:
     """Check every request and write the job's input files (module docstring).
 
-    ``prepare`` turns a request into ``(payload, body)`` as chat would send it; ``encode``
-    encodes a payload the same way. Raises before the first upload; the files written so
-    far are closed (deleted) when it does.
+    ``prepare`` turns a request into ``(payload, body)`` as chat would send it (the fixed
+    sampling values a batch line must not carry are already left out there). Raises before
+    the first upload; the files written so far are closed (deleted) when it does.
     """
     if max_lines is not None and max_lines < 1:
         raise InvalidParameterError("max_lines must be at least 1", param="max_lines")
-    writer = _Writer(prepare, encode, custom_ids, max_file_bytes, max_lines)
+    writer = _Writer(prepare, custom_ids, max_file_bytes, max_lines)
     count = 0
     try:
         for index, request in enumerate(requests):

@@ -26,7 +26,6 @@ from ..resources.batches import (
 )
 from ..resources.files import MAX_FILE_BYTES
 from ..types import Batch
-from ..wire.json import encode_json
 from .jsonl import (
     BatchFile,
     BatchInput,
@@ -71,7 +70,6 @@ def plan_job(
     return write_batch_files(
         requests,
         _prepare(client),
-        encode_json,
         custom_ids=custom_ids,
         max_file_bytes=limit,
         max_lines=max_lines,

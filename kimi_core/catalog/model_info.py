@@ -11,6 +11,7 @@ new models appear before this table knows them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -25,10 +26,12 @@ __all__ = [
     "CATALOG",
     "DEFAULT_MODEL",
     "SAMPLING_FIELDS",
+    "FixedSamplingWarning",
     "ModelInfo",
     "Price",
     "ThinkingKind",
     "ToolChoiceSupport",
+    "apply_fixed_sampling",
     "check_sampling",
     "current_models",
     "get_model_info",
@@ -275,8 +278,9 @@ _K27 = ModelInfo(
     json_schema=True,
     batch=True,
     price=_usd("0.19", "0.95", "4.00", "3p (AP)"),
-    # Its fixed sampling values are assumed (docs §2, no source): not enforced locally.
-    sources={"limits": "TS", "thinking": "TS TG", "tools": "IN", "price": "3p"},
+    # Fixed like K3's since the models page lists it "cannot be modified" (docs §2).
+    fixed_sampling=_K3_FIXED,
+    sources={"limits": "TS", "thinking": "TS TG", "tools": "IN", "price": "3p", "fixed": "FS"},
 )
 
 
@@ -480,3 +484,44 @@ def check_sampling(
                 f"leave {name} unset to use the model's fixed value",
                 param=name,
             )
+
+
+class FixedSamplingWarning(UserWarning):
+    """A sampling value the model fixes was given and dropped (the model's own value
+    applies); ``strict_sampling=True`` makes it an error instead."""
+
+
+_WARNED: set[tuple[str, str]] = set()
+
+
+def apply_fixed_sampling(
+    info: ModelInfo | None,
+    params: dict[str, object],
+    thinking: bool | None,
+    *,
+    strict: bool = False,
+) -> None:
+    """Drop from ``params`` every sampling field ``info``'s model fixes ("do not pass it
+    explicitly", Moonshot's models page, ``docs/kimi-api/models.md`` §2): chains pass
+    ``temperature=0`` out of habit, and the model's own value applies anyway. A value other
+    than the fixed one warns once per model and field (``FixedSamplingWarning``);
+    ``strict``: it raises ``InvalidParameterError`` instead, as before."""
+    if info is None or not info.fixed_sampling:
+        return
+    if strict:
+        check_sampling(info, params, thinking)
+    thinks = info.thinks(thinking)
+    for name, fixed in info.fixed_sampling.items():
+        if name not in params:
+            continue
+        value = params.pop(name)
+        allowed = (fixed[0] if thinks else fixed[1]) if isinstance(fixed, tuple) else fixed
+        if value is None or value == allowed or (info.id, name) in _WARNED:
+            continue
+        _WARNED.add((info.id, name))
+        warnings.warn(
+            f"{info.id} fixes {name}={allowed}: the {name}={value!r} given was not sent "
+            "(pass strict_sampling=True to make this an error)",
+            FixedSamplingWarning,
+            stacklevel=4,
+        )

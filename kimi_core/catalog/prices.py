@@ -37,7 +37,11 @@ class Cost:
 
 
 def cost_of(
-    usage: Usage | Mapping[str, Any] | None, model: str | None, *, batch: bool = False
+    usage: Usage | Mapping[str, Any] | None,
+    model: str | None,
+    *,
+    batch: bool = False,
+    ttl: str | None = None,
 ) -> Cost | None:
     """What ``usage`` cost on ``model``; None when the model or usage is unknown.
 
@@ -52,23 +56,36 @@ def cost_of(
     price = info.batch_price if batch else info.price
     if price is None:
         return None
-    return cost_at(usage, price)
+    return cost_at(usage, price, ttl)
 
 
-def cost_at(usage: Usage | Mapping[str, Any], price: Price) -> Cost:
-    """What ``usage`` costs at ``price`` (a user's own price for a host that reports none)."""
+def cost_at(usage: Usage | Mapping[str, Any], price: Price, ttl: str | None = None) -> Cost:
+    """What ``usage`` costs at ``price`` (a user's own price for a host that reports none).
+
+    Prompt tokens are cache hits (``cached_input``), cache writes (``cache_write`` for the
+    5-minute TTL, ``cache_write_1h`` for ``ttl="1h"``: the answer does not say which tier was
+    written, the request does), or fresh input; writes without a catalog price cost the input
+    price (5m) or twice it (1h), the pattern of every model whose write prices Moonshot
+    published (``docs/kimi-api/models.md`` §9, assumed for the others)."""
     if isinstance(usage, (dict, Mapping)):  # an exact dict matches first: no ABC check
         counts = normalize_usage(usage) or {}
         prompt, output = counts.get("prompt_tokens", 0), counts.get("completion_tokens", 0)
         cache_hits = counts.get("cached_tokens", 0)
+        written = counts.get("cache_write_tokens", 0)
     else:
         prompt, output = usage.input_tokens, usage.output_tokens
         cache_hits = usage.cache_read_tokens
+        written = usage.cache_write_tokens
     cached = cache_hits if price.cached_input is not None else 0
-    fresh = max(prompt - cached, 0)
+    fresh = max(prompt - cached - written, 0)
+    if ttl == "1h":
+        write_price = price.cache_write_1h or price.input * 2
+    else:
+        write_price = price.cache_write or price.input
     amount = (
         Decimal(fresh) * price.input
         + Decimal(cached) * (price.cached_input or price.input)
+        + Decimal(written) * write_price
         + Decimal(output) * price.output
     ) / _MILLION
     return Cost(amount, price.currency)
@@ -80,11 +97,14 @@ def cost_for(
     requested_model: str | None,
     *,
     batch: bool = False,
+    ttl: str | None = None,
 ) -> Cost | None:
     """What ``usage`` cost: at the served model's catalog price (gateways answer with their
     own names, e.g. ``MaaS_Kimi_K2.5_20260127``), else the requested one's (``batch``: at
     their batch price)."""
-    return cost_of(usage, served_model, batch=batch) or cost_of(usage, requested_model, batch=batch)
+    return cost_of(usage, served_model, batch=batch, ttl=ttl) or cost_of(
+        usage, requested_model, batch=batch, ttl=ttl
+    )
 
 
 def host_cost(
@@ -96,6 +116,7 @@ def host_cost(
     reported: Decimal | None = None,
     price: Price | None = None,
     batch: bool = False,
+    ttl: str | None = None,
 ) -> Cost | None:
     """What a call cost on ``host``: Moonshot's catalog price on Moonshot's own endpoints
     (``cost_for``); elsewhere the host's reported cost (OpenRouter's ``usage.cost``, in USD),
@@ -103,9 +124,9 @@ def host_cost(
     if usage is None:
         return None
     if host is None or host.catalog_prices:
-        return cost_for(usage, served_model, requested_model, batch=batch)
+        return cost_for(usage, served_model, requested_model, batch=batch, ttl=ttl)
     if reported is not None:
         return Cost(reported, "USD")
     if price is not None:
-        return cost_at(usage, price)
+        return cost_at(usage, price, ttl)
     return None

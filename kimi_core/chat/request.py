@@ -26,11 +26,12 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..catalog.hosts import HOSTS, HostProfile, get_host
-from ..catalog.model_info import SAMPLING_FIELDS, ModelInfo, check_sampling, model_traits
+from ..catalog.model_info import SAMPLING_FIELDS, ModelInfo, apply_fixed_sampling, model_traits
 from ..errors import InvalidParameterError
 from ..types import ChatRequest
 from ..wire.json import encode_json
 from .messages import prepare_messages
+from .schema import normalize_schema
 from .structured import JSON_OBJECT, json_schema_instruction
 from .thinking import apply_thinking, thinking_param
 from .tool_choice import FORCED_TOOL_HINT, TOOL_CHOICE_WORDS, apply_tool_choice, check_tool_choice
@@ -105,7 +106,18 @@ def sampling_values(source: object) -> dict[str, Any]:
 
 # Per-instance options every entry point has besides the sampling fields (sent when set;
 # ``preserve_thinking`` only when True).
-OPTION_FIELDS = ("thinking", "reasoning_effort", "prompt_cache_key")
+OPTION_FIELDS = (
+    "thinking",
+    "reasoning_effort",
+    "prompt_cache_key",
+    "prompt_cache_options",
+    "prompt_cache_ttl",
+    "strict_sampling",
+    "logprobs",
+    "top_logprobs",
+    "prediction",
+    "safety_identifier",
+)
 
 
 def chat_defaults(source: object, model: str | None) -> dict[str, Any]:
@@ -301,9 +313,11 @@ def prepare_chat_payload(
             param="model",
         )
     info = model_traits(model, host)
+    strict_sampling = bool(payload.pop("strict_sampling", False))
+    _prompt_cache(payload, host)
     choice = apply_thinking(payload, info, host)
     if host.platform:
-        check_sampling(info, payload, choice.thinks)
+        apply_fixed_sampling(info, payload, choice.thinks, strict=strict_sampling)
     _check_output_limit(payload, host)
     if "stop" in payload:
         _check_stop(payload["stop"], host)
@@ -322,12 +336,49 @@ def prepare_chat_payload(
         apply_tool_choice(payload, info, bool(choice.thinks), host)
     if payload.get("response_format") is not None:
         use_schema_instruction(payload, info, host)
+        _normalize_response_schema(payload)
     payload["messages"] = prepare_messages(
         payload["messages"], thinks=choice.thinks, preserves=choice.preserves, host=host
     )
     if host.strict_fields:
         _only_standard_fields(payload, host)
     return payload
+
+
+def _prompt_cache(payload: dict[str, Any], host: HostProfile) -> None:
+    """``prompt_cache_ttl`` (``"5m"`` / ``"1h"``) into Moonshot's
+    ``prompt_cache_options: {"ttl"}`` (``docs/kimi-api/models.md`` §9; the value is the
+    server's to judge). A Moonshot platform field: refused on other hosts rather than sent
+    where nothing reads it."""
+    ttl = payload.pop("prompt_cache_ttl", None)
+    if ttl is not None:
+        payload["prompt_cache_options"] = {
+            **(payload.get("prompt_cache_options") or {}),
+            "ttl": ttl,
+        }
+    if "prompt_cache_options" in payload and not host.platform:
+        raise InvalidParameterError(
+            f"prompt cache options are Moonshot's platform's; gateway {host.name!r} does not "
+            "take them",
+            param="prompt_cache_options",
+        )
+
+
+def _normalize_response_schema(payload: dict[str, Any]) -> None:
+    """A ``json_schema`` response format's schema in Moonshot's dialect, as tool schemas are
+    (``kimi_core.chat.schema``); the caller's dict is not changed."""
+    response_format = payload["response_format"]
+    if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
+        return
+    spec = response_format.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, Mapping) else None
+    if isinstance(schema, Mapping):
+        normalized = normalize_schema(schema)
+        if normalized is not schema:
+            payload["response_format"] = {
+                **response_format,
+                "json_schema": {**spec, "schema": normalized},  # type: ignore[dict-item]
+            }
 
 
 # Fields Moonshot's API adds to OpenAI's chat completions; a host that refuses unknown fields

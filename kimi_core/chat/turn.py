@@ -226,6 +226,8 @@ class ChatTurn:
         self.prefix = prefix
         self.max_rounds = max_rounds
         self.requested_model: str | None = payload.get("model")
+        self.cache_ttl = cache_ttl(payload)
+        """The prompt-cache TTL the request asked for (writes are priced at its tier)."""
         self.rate_limit: dict[str, int | str] | None = None
         """The ``X-RateLimit-*`` values of the last answer (``ratelimit.rate_limit_headers``)."""
         self.rounds = 0
@@ -379,7 +381,18 @@ class ChatTurn:
             reported=self.reported_cost,
             price=self.price,
             batch=self.batch,
+            ttl=self.cache_ttl,
         )
+
+
+def cache_ttl(payload: Mapping[str, Any]) -> str | None:
+    """The prompt-cache TTL a request asks for (``prompt_cache_ttl`` or
+    ``prompt_cache_options.ttl``), or None (the 5-minute default)."""
+    ttl = payload.get("prompt_cache_ttl")
+    if ttl is None:
+        options = payload.get("prompt_cache_options")
+        ttl = options.get("ttl") if isinstance(options, Mapping) else None
+    return ttl if isinstance(ttl, str) else None
 
 
 def _thought_apart(answer: Answer) -> Answer:

@@ -15,7 +15,8 @@ from typing import Any
 __all__ = ["UsageCounts", "add_usage", "normalize_usage", "reported_cost"]
 
 UsageCounts = dict[str, int]
-"""``prompt_tokens``, ``completion_tokens``, ``total_tokens``, plus ``cached_tokens`` and
+"""``prompt_tokens``, ``completion_tokens``, ``total_tokens``, plus ``cached_tokens``,
+``cache_write_tokens`` (``prompt_tokens_details``: Moonshot's explicit cache writes) and
 ``reasoning_tokens`` only where the server gave them."""
 
 
@@ -37,6 +38,11 @@ def normalize_usage(usage: Mapping[str, Any] | None) -> UsageCounts | None:
             cached = details.get("cached_tokens")
     if isinstance(cached, int):
         counts["cached_tokens"] = cached
+    details = usage.get("prompt_tokens_details")
+    if details is not None and isinstance(details, Mapping):
+        written = details.get("cache_write_tokens")
+        if isinstance(written, int) and not isinstance(written, bool) and written:
+            counts["cache_write_tokens"] = written
     details = usage.get("completion_tokens_details")
     reasoning = usage.get("reasoning_tokens")  # SGLang: top level
     if details is not None and isinstance(details, Mapping):

@@ -335,7 +335,12 @@ def test_a_big_job_is_split_into_several_batches(
         ([ask("a"), ask("b", "kimi-k2.7-code")], {}, "model", "requests[1] asks for kimi-k2.7"),
         ([ask("a", stream=True)], {}, "stream", "requests[0] asks for stream=True"),
         ([ask("a", "kimi-k3")], {}, "model", "kimi-k3 is not available in Moonshot's batch API"),
-        ([ask("a", temperature=0.2)], {}, "temperature", "requests[0]: kimi-k2.6 only accepts"),
+        (
+            [ask("a", temperature=0.2, strict_sampling=True)],
+            {},
+            "temperature",
+            "requests[0]: kimi-k2.6 only accepts",
+        ),
         ([{"messages": [{"role": "user", "content": "x"}]}], {}, "model", "requests[0]: model is"),
         ([], {}, "requests", "a batch job needs at least one request"),
         ([ask("a"), ask("b")], {"custom_ids": ["x", "x"]}, "custom_id", "custom id 'x' is used"),

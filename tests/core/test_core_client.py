@@ -177,7 +177,12 @@ def test_malformed_200_answers(mode: str, answer: dict[str, Any], message: str) 
 def test_bad_request_is_caught_before_sending(mode: str) -> None:
     recorder = Recorder()
     with pytest.raises(InvalidParameterError) as caught:
-        call(mode, recorder, "chat", {"model": "kimi-k2.6", "messages": USER_HI, "top_p": 0.5})
+        call(
+            mode,
+            recorder,
+            "chat",
+            {"model": "kimi-k2.6", "messages": USER_HI, "top_p": 0.5, "strict_sampling": True},
+        )
     assert caught.value.param == "top_p"
     assert recorder.requests == []
 

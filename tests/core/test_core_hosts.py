@@ -259,7 +259,8 @@ def test_what_the_family_cannot_do_is_refused_on_any_host() -> None:
 def test_moonshot_platform_rules_apply_only_on_the_platform() -> None:
     # Fixed sampling: a Moonshot API rule, not a model rule.
     with pytest.raises(InvalidParameterError):
-        _prepared("moonshot-cn", temperature=0.5)
+        _prepared("moonshot-cn", temperature=0.5, strict_sampling=True)
+    assert "temperature" not in _prepared("moonshot-cn", temperature=1.0)
     assert _prepared("dashscope", temperature=0.5)["temperature"] == 0.5
     assert _prepared("vllm", temperature=0.5)["temperature"] == 0.5
 

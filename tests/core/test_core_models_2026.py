@@ -5,6 +5,7 @@ checked before anything is sent; exact payloads throughout."""
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any
 
 import pytest
@@ -202,15 +203,41 @@ def test_what_a_model_does_not_take_is_refused_before_sending(
     assert str(caught.value).startswith(message)
 
 
-def test_fixed_sampling_follows_the_thinking_state() -> None:
-    assert prepared("kimi-k3", temperature=1.0, top_p=0.95)["temperature"] == 1.0
+def test_fixed_sampling_follows_the_thinking_state_with_strict_sampling() -> None:
+    sent = prepared("kimi-k3", temperature=1.0, top_p=0.95, strict_sampling=True)
+    assert "temperature" not in sent
+    assert "top_p" not in sent
     with pytest.raises(InvalidParameterError, match=r"kimi-k3 only accepts temperature=1\.0"):
-        prepared("kimi-k3", temperature=0.6)
-    assert prepared("kimi-k2.6", thinking=False, temperature=0.6)["temperature"] == 0.6
+        prepared("kimi-k3", temperature=0.6, strict_sampling=True)
+    assert "temperature" not in prepared(
+        "kimi-k2.6", thinking=False, temperature=0.6, strict_sampling=True
+    )
     with pytest.raises(InvalidParameterError, match=r"temperature=1\.0 with thinking on"):
-        prepared("kimi-k2.6", temperature=0.6)
-    # kimi-k2.7-code's fixed values are not confirmed: not enforced locally.
-    assert prepared("kimi-k2.7-code", temperature=0.3)["temperature"] == 0.3
+        prepared("kimi-k2.6", temperature=0.6, strict_sampling=True)
+    # kimi-k2.7-code's fixed values are documented now (docs/kimi-api/models.md §2).
+    with pytest.raises(InvalidParameterError, match=r"kimi-k2.7-code only accepts temperature"):
+        prepared("kimi-k2.7-code", temperature=0.3, strict_sampling=True)
+
+
+def test_fixed_sampling_values_are_dropped_with_one_warning_per_model_and_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kimi_core.catalog import model_info
+
+    monkeypatch.setattr(model_info, "_WARNED", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sent = prepared("kimi-k2.7-code", temperature=0, top_p=0.5, n=1)
+        again = prepared("kimi-k2.7-code", temperature=0.2)
+    assert all(w.category is model_info.FixedSamplingWarning for w in caught)
+    assert [str(w.message) for w in caught] == [
+        "kimi-k2.7-code fixes temperature=1.0: the temperature=0 given was not sent "
+        "(pass strict_sampling=True to make this an error)",
+        "kimi-k2.7-code fixes top_p=0.95: the top_p=0.5 given was not sent "
+        "(pass strict_sampling=True to make this an error)",
+    ]
+    for payload in (sent, again):
+        assert not {"temperature", "top_p", "n"} & payload.keys()
 
 
 def test_preserved_thinking_sends_reasoning_on_every_assistant_turn() -> None:
@@ -363,7 +390,7 @@ def test_media_a_model_does_not_take_is_refused() -> None:
     ]
 
 
-@pytest.mark.parametrize("name", ["ab", "9lives", "get weather", "a" * 65, "fn.call"])
+@pytest.mark.parametrize("name", ["9lives", "get weather", "fn.call", ""])
 def test_tool_names_outside_kimis_pattern_are_refused(name: str) -> None:
     tool = {"type": "function", "function": {"name": name, "parameters": NO_ARGS}}
     with pytest.raises(InvalidParameterError, match="is not accepted by Kimi") as caught:
@@ -371,13 +398,20 @@ def test_tool_names_outside_kimis_pattern_are_refused(name: str) -> None:
     assert caught.value.param == "tools"
 
 
-def test_at_most_128_tools() -> None:
+@pytest.mark.parametrize("name", ["ls", "a", "_", "mcp__server__" + "x" * 200, "get-weather_2"])
+def test_names_kimi_accepts_since_august_2026_are_sent(name: str) -> None:
+    # The pattern widened on 2026-08-17 (docs/kimi-api/chat.md, "Tool calls"): the length is
+    # the server's to judge, so short and long MCP names go out as they are.
+    tool = {"type": "function", "function": {"name": name, "parameters": NO_ARGS}}
+    assert prepared("kimi-k2.6", tools=[tool])["tools"][0]["function"]["name"] == name
+
+
+def test_the_number_of_tools_is_the_servers_to_judge() -> None:
     tools = [
         {"type": "function", "function": {"name": f"tool_{i}", "parameters": NO_ARGS}}
         for i in range(129)
     ]
-    with pytest.raises(InvalidParameterError, match="at most 128 tools a request, got 129"):
-        prepared("kimi-k2.6", tools=tools)
+    assert len(prepared("kimi-k2.6", tools=tools)["tools"]) == 129
 
 
 def test_tool_schemas_are_put_in_kimis_dialect() -> None:
