@@ -16,7 +16,7 @@ import httpx
 from pydantic import SecretStr
 
 from .batch.api import AsyncJobBatches, JobBatches
-from .chat.request import ChatInput, PreparedChat
+from .chat.request import ChatInput, PreparedChat, runs_long, streamed_twin
 from .errors import KimiError, MalformedResponseError
 from .limits.limiter import LeaseLike
 from .options import KimiOptions
@@ -30,6 +30,7 @@ from .resources.tokenizers import (
     estimate_body,
     parse_token_count,
 )
+from .resources.web_tools import AsyncTools, Tools
 from .transport.base import DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient
 from .transport.responses import decode_json, parse_completion
 from .transport.stream import AsyncChatStream, ChatStream
@@ -60,6 +61,11 @@ def _balance(response: httpx.Response) -> Balance:
     return Balance.model_validate(data)
 
 
+def _currency(host: str) -> str:
+    """Moonshot China bills in CNY, its global platform in USD."""
+    return "CNY" if host == "moonshot-cn" else "USD"
+
+
 def _release(lease: LeaseLike | None, tokens: int | None = None) -> None:
     if lease is not None:
         lease.release(tokens)
@@ -86,11 +92,20 @@ class KimiClient(SyncAPIClient):
         self.files = Files(self._send)
         self.models = Models(self._send)
         self.formulas = Formulas(self._send)
+        self.tools = Tools(self._send, _currency(self.host.name))
         self.batches = JobBatches(self._send, self)
 
     def chat(self, request: ChatInput) -> ChatCompletion:
-        """POST /chat/completions and return the validated answer."""
-        payload, body, _ = self.prepare(request, stream=False)
+        """POST /chat/completions and return the validated answer. A call that may outlast
+        Moonshot's 900 s gateway limit (``chat.request.runs_long``) is streamed and folded
+        into the same answer (``stream_long_calls=False`` turns that off)."""
+        prepared = self.prepare(request, stream=False)
+        if self.options.stream_long_calls and runs_long(prepared.payload, self.host):
+            with self.chat_stream(streamed_twin(prepared)) as stream:
+                for _ in stream:
+                    pass
+            return stream.completion()
+        payload, body, _ = prepared
         deadline = self._deadline()
         lease = self._lease(payload)
         tokens = None
@@ -209,10 +224,18 @@ class AsyncKimiClient(AsyncAPIClient):
         self.files = AsyncFiles(self._send)
         self.models = AsyncModels(self._send)
         self.formulas = AsyncFormulas(self._send)
+        self.tools = AsyncTools(self._send, _currency(self.host.name))
         self.batches = AsyncJobBatches(self._send, self)
 
     async def chat(self, request: ChatInput) -> ChatCompletion:
-        payload, body, _ = self.prepare(request, stream=False)
+        """``KimiClient.chat``, awaited."""
+        prepared = self.prepare(request, stream=False)
+        if self.options.stream_long_calls and runs_long(prepared.payload, self.host):
+            stream = await self.chat_stream(streamed_twin(prepared))
+            async for _ in stream:
+                pass
+            return stream.completion()
+        payload, body, _ = prepared
         deadline = self._deadline()
         lease = await self._lease(payload)
         tokens = None

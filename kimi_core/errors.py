@@ -26,6 +26,7 @@ __all__ = [
     "ConfigurationError",
     "ContentFilterError",
     "ContextLengthExceededError",
+    "FetchRefusedError",
     "FiberFailedError",
     "FileTooLargeError",
     "FormulaNotFoundError",
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidParameterError",
     "KimiError",
     "MalformedResponseError",
+    "NoContentFoundError",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaExceededError",
@@ -258,6 +260,16 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """404: unknown model, file or path."""
+
+
+class FetchRefusedError(PermissionDeniedError):
+    """``POST /tools/fetch`` would not fetch a URL it considers a security risk (403
+    ``security_risk``): final, not retried."""
+
+
+class NoContentFoundError(NotFoundError):
+    """``POST /tools/fetch`` found no text or Markdown at the URL (404
+    ``markdown_not_found``): final, not retried; nothing was billed."""
 
 
 class FormulaNotFoundError(NotFoundError):

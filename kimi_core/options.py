@@ -68,6 +68,10 @@ class ConnectionSettings(TypedDict, total=False):
     """A ``kimi_core`` limiter object to use as given."""
     allow_insecure: bool
     """Allow a plain ``http://`` base URL that is not loopback."""
+    stream_long_calls: bool
+    """Stream a non-streaming call that may outlast Moonshot's 900 s gateway limit (a model
+    reasoning at a high effort, a large output limit) and fold it into the same answer
+    (default True)."""
     price: Price | None
     """The price to report ``cost`` with where the host reports none and is not Moonshot's
     platform (whose catalog prices apply): never another host's price as the bill."""
@@ -111,6 +115,7 @@ class KimiOptions:
     model: str | None = DEFAULT_MODEL
     thinking: bool | None = None
     price: Price | None = None
+    stream_long_calls: bool = True
 
     @classmethod
     def resolve(
@@ -157,6 +162,7 @@ class KimiOptions:
             model=DEFAULT_MODEL if model is _UNSET else model,
             thinking=thinking,
             price=settings.get("price"),
+            stream_long_calls=bool(settings.get("stream_long_calls", True)),
         )
 
     @property

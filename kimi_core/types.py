@@ -298,6 +298,37 @@ class ModelCard(WireModel):
     supports_video_in: bool | None = None
 
 
+class SearchChunk(WireModel):
+    text: str | None = ""
+    score: float | None = None
+
+
+class SearchResult(WireModel):
+    """One result of ``POST /tools/search`` (every field a string, ``""`` when there is no
+    data; ``text`` only with ``include_content=True``) or ``/tools/search_pro`` (``chunks``
+    of the page's text with their relevance ``score`` instead of ``text``;
+    ``docs/kimi-api/official-tools.md``, "Tools API")."""
+
+    title: str | None = ""
+    url: str | None = ""
+    snippet: str | None = ""
+    site_name: str | None = ""
+    date: str | None = ""
+    authority: str | None = ""
+    icon: str | None = ""
+    mime: str | None = ""
+    text: str | None = ""
+    chunks: list[SearchChunk] | None = None
+
+
+class FetchResult(WireModel):
+    """``POST /tools/fetch``: the page as Markdown (images as ``![imageN](url)``)."""
+
+    url: str | None = ""
+    title: str | None = ""
+    markdown: str | None = ""
+
+
 class Balance(WireModel):
     """``GET /users/me/balance`` ``data``: amounts in the account's currency."""
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import InvalidParameterError
 from .hosts import HostProfile, model_family_id
@@ -28,6 +29,7 @@ __all__ = [
     "SAMPLING_FIELDS",
     "FixedSamplingWarning",
     "ModelInfo",
+    "ModelRetirementWarning",
     "Price",
     "ThinkingKind",
     "ToolChoiceSupport",
@@ -37,7 +39,10 @@ __all__ = [
     "get_model_info",
     "model_traits",
     "retirement_hint",
+    "retirement_notice",
+    "switched_model_notice",
     "thinking_enabled",
+    "warn_retirement",
 ]
 
 ThinkingKind = Literal["toggle", "always", "effort", "none"]
@@ -131,6 +136,11 @@ class ModelInfo:
     status: Literal["current", "retired"] = "current"
     retired_on: str | None = None
     replacement: str | None = None
+    retiring_on: str | None = None
+    """A retirement announced for a later date (``YYYY-MM-DD``)."""
+    retirement_confirmed: bool = True
+    """Whether Moonshot's own pages state the retirement (False: reported by a gateway
+    only; then no warning at construction, ``docs/kimi-api/models.md`` §7)."""
     note: str = ""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Source keys of ``docs/kimi-api/models.md`` per figure."""
@@ -232,6 +242,16 @@ _K2_WINDOW = 256 * 1024
 _K3_CHOICE = ToolChoiceSupport(required_thinking=True)
 _K26_CHOICE = ToolChoiceSupport(required_plain=True, named_plain=True)
 
+# kimi-k2.6 and kimi-k2.7-code(-highspeed) "go offline on 2027-01-07 00:00 UTC+8", calls
+# switched to kimi-k3: Tencent CloudBase's notice "following Moonshot's official upgrade",
+# not on Moonshot's own pages (docs §7): recorded, not warned about at construction.
+_REPORTED_RETIREMENT: dict[str, Any] = {
+    "retiring_on": "2027-01-07",
+    "retirement_confirmed": False,
+    "replacement": "kimi-k3",
+    "note": "retirement on 2027-01-07 reported by a gateway (CloudBase), unconfirmed by Moonshot",
+}
+
 _K3 = ModelInfo(
     "kimi-k3",
     _MILLION,
@@ -265,6 +285,7 @@ _K26 = ModelInfo(
     price=_usd("0.16", "0.95", "4.00", "3p (LL, citing the pricing page)"),
     fixed_sampling=_K2_FIXED,
     sources={"limits": "TS MO", "thinking": "TS MO MG TG", "tools": "IN OMP AB"},
+    **_REPORTED_RETIREMENT,
 )
 _K27 = ModelInfo(
     "kimi-k2.7-code",
@@ -281,6 +302,7 @@ _K27 = ModelInfo(
     # Fixed like K3's since the models page lists it "cannot be modified" (docs §2).
     fixed_sampling=_K3_FIXED,
     sources={"limits": "TS", "thinking": "TS TG", "tools": "IN", "price": "3p", "fixed": "FS"},
+    **_REPORTED_RETIREMENT,
 )
 
 
@@ -300,18 +322,19 @@ def _retired_k2(model: str, window: int, price: Price, thinking: ThinkingKind) -
 
 
 def _moonshot_v1(model: str, window: int, price: Price, image: bool) -> ModelInfo:
-    """moonshot-v1-*: windows count input + output [official TS]. One third-party catalog
-    reports them retired on 2026-08-31 while Moonshot's August docs still list them (docs
-    §7): current, with a replacement hint for a 404."""
+    """moonshot-v1-*: windows count input + output [official TS]; retired on 2026-08-31,
+    404 since ("The kimi-k2.5 and moonshot-v1 series were officially retired on August 31,
+    2026", Moonshot's models page quoted by three sources, docs §7)."""
     return ModelInfo(
         model,
         window,
         window,
         image_input=image,
         price=price,
+        status="retired",
+        retired_on="2026-08-31",
         replacement="kimi-k2.6",
-        note="retirement reported by a third party (disputed)",
-        sources={"limits": "TS MO", "price": "summary page / LL BA"},
+        sources={"limits": "TS MO", "price": "summary page / LL BA", "status": "MD NL FS"},
     )
 
 
@@ -345,6 +368,9 @@ _MODELS = [
     replace(
         _K26,
         id="kimi-k2.5",
+        retiring_on=None,
+        retirement_confirmed=True,
+        note="",
         preserved_thinking="none",
         price=_usd("0.10", "0.60", "3.00", "official archived pricing page (PA)"),
         status="retired",
@@ -378,6 +404,19 @@ _MODELS = [
     _moonshot_v1("moonshot-v1-32k-vision-preview", 32_768, _usd(None, "1.00", "3.00", "3p"), True),
     _moonshot_v1(
         "moonshot-v1-128k-vision-preview", 131_072, _usd(None, "2.00", "5.00", "3p"), True
+    ),
+    _moonshot_v1("moonshot-v1-auto", 131_072, _cny("14", "42"), False),
+    ModelInfo(
+        "kimi-thinking-preview",
+        131_072,
+        131_072,
+        image_input=True,
+        thinking="always",
+        status="retired",
+        retired_on="2025-11-11",
+        replacement="kimi-k2.6",
+        note="404 live by 2026-06-04",
+        sources={"status": "3p-live LL NL"},
     ),
 ]
 
@@ -445,6 +484,59 @@ def retirement_hint(model: str | None) -> str | None:
         f"{model} may have been retired ({info.note or 'reported'}): try {info.replacement} "
         "(client.models.list() shows the models your key can use)"
     )
+
+
+class ModelRetirementWarning(UserWarning):
+    """The model chosen is retired (its requests answer 404), or Moonshot retires it within
+    30 days."""
+
+
+RETIREMENT_WARNING_DAYS = 30
+_RETIREMENTS_WARNED: set[str] = set()
+
+
+def retirement_notice(model: str | None, today: date | None = None) -> str | None:
+    """What to tell a user who chose ``model`` (at construction): it was retired, or its
+    retirement, confirmed by Moonshot, is less than ``RETIREMENT_WARNING_DAYS`` away; else
+    None. A retirement reported only by a gateway is not announced here (``retiring_on``
+    says it; a 404 or an answer from another model is explained when it happens)."""
+    info = get_model_info(model)
+    if info is None:
+        return None
+    if info.retired:
+        when = f" on {info.retired_on}" if info.retired_on else ""
+        instead = f": use {info.replacement}" if info.replacement else ""
+        return f"{model} was retired{when} (its requests answer 404){instead}"
+    if info.retiring_on is None or not info.retirement_confirmed:
+        return None
+    day = date.fromisoformat(info.retiring_on)
+    left = (day - (today or date.today())).days
+    if left > RETIREMENT_WARNING_DAYS:
+        return None
+    instead = f"; move to {info.replacement}" if info.replacement else ""
+    return f"{model} retires on {info.retiring_on} ({max(left, 0)} days){instead}"
+
+
+def switched_model_notice(requested: str | None, served: str) -> str | None:
+    """What to say when ``requested`` was answered by ``served``, its replacement (the
+    automatic switch of a retired model), or None when that is not what happened."""
+    info = get_model_info(requested)
+    if info is None or info.replacement != served:
+        return None
+    return (
+        f"{requested} was answered by {served}: Moonshot switches calls of a retired model to "
+        f"its replacement, at the replacement's price; ask for model={served!r} "
+        "(it takes reasoning_effort, not thinking)"
+    )
+
+
+def warn_retirement(model: str | None, today: date | None = None) -> None:
+    """``retirement_notice`` as one ``ModelRetirementWarning`` per model and process."""
+    notice = retirement_notice(model, today)
+    if notice is None or model in _RETIREMENTS_WARNED:
+        return
+    _RETIREMENTS_WARNED.add(model or "")
+    warnings.warn(notice, ModelRetirementWarning, stacklevel=3)
 
 
 def thinking_enabled(model: str | None, thinking: bool | None) -> bool:

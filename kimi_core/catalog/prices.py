@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..types import Usage
     from .hosts import HostProfile
 
-__all__ = ["Cost", "cost_at", "cost_for", "cost_of", "host_cost"]
+__all__ = ["TOOL_PRICES", "Cost", "cost_at", "cost_for", "cost_of", "host_cost", "tool_cost"]
 
 _MILLION = Decimal(1_000_000)
 
@@ -130,3 +130,19 @@ def host_cost(
     if price is not None:
         return cost_at(usage, price, ttl)
     return None
+
+
+TOOL_PRICES: dict[str, dict[str, Decimal]] = {
+    "search": {"USD": Decimal("0.002"), "CNY": Decimal("0.01")},
+    "search_pro": {"USD": Decimal("0.003"), "CNY": Decimal("0.015")},
+    "fetch": {"USD": Decimal("0.002"), "CNY": Decimal("0.01")},
+}
+"""Moonshot's per-call prices of its REST tools (global pricing page in USD, China's in CNY;
+``docs/kimi-api/official-tools.md``, "Tools API", with their sources)."""
+
+
+def tool_cost(tool: str, currency: str, billed: bool) -> Cost:
+    """What one call of a REST tool cost: its price when it was billed (a 200 with a
+    non-empty result), else nothing."""
+    amount = TOOL_PRICES[tool][currency] if billed else Decimal(0)
+    return Cost(amount, currency)

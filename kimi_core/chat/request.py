@@ -51,7 +51,9 @@ __all__ = [
     "max_stop_sequences",
     "prepare_chat",
     "prepare_chat_payload",
+    "runs_long",
     "sampling_values",
+    "streamed_twin",
     "takes_json_schema",
     "thinking_param",
     "use_schema_instruction",
@@ -434,3 +436,34 @@ def prepare_chat(
         payload.pop("stream", None)
     prepare_chat_payload(payload, host=host)
     return PreparedChat(payload, encode_json(payload), stream)
+
+
+# Moonshot's gateway answers an HTML 504 to a non-streaming call that has produced nothing
+# for 900 s ("use streaming", docs/kimi-api/errors-and-limits.md, "Long calls"); K3 at its
+# higher efforts thinks for minutes, and a long answer takes as long.
+LONG_OUTPUT_TOKENS = 32_768
+_SHORT_EFFORTS = ("low", "none", "minimal")
+
+
+def runs_long(payload: Mapping[str, Any], host: HostProfile) -> bool:
+    """Whether a prepared non-streaming request on Moonshot's platform may outlast the
+    gateway's 900 s: a model that reasons by effort at a high one (its default is ``max``),
+    or an output limit of ``LONG_OUTPUT_TOKENS`` or more. Then the client streams it and
+    folds the stream into the same answer (``KimiClient.chat``)."""
+    if not host.platform or (payload.get("n") or 1) > 1:
+        return False
+    limit = payload.get("max_completion_tokens") or payload.get("max_tokens") or 0
+    if isinstance(limit, int) and limit >= LONG_OUTPUT_TOKENS:
+        return True
+    info = model_traits(payload.get("model"), host)
+    return (
+        info is not None
+        and info.thinking == "effort"
+        and payload.get("reasoning_effort") not in _SHORT_EFFORTS
+    )
+
+
+def streamed_twin(prepared: PreparedChat) -> PreparedChat:
+    """The same prepared request, asking for a stream."""
+    payload = {**prepared.payload, "stream": True}
+    return PreparedChat(payload, encode_json(payload), True)

@@ -19,11 +19,13 @@ message). The official tools (``docs/kimi-api/official-tools.md``) replace this 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..catalog.model_info import ModelRetirementWarning, switched_model_notice
 from ..catalog.prices import host_cost
 from ..errors import MalformedResponseError, ToolLoopError
 from ..wire.answer import (
@@ -267,7 +269,19 @@ class ChatTurn:
                 return True
         self.wire = wire
         self.done = True
+        self._check_switch(wire.get("model"))
         return False
+
+    def _check_switch(self, served: Any) -> None:
+        """An answer from the model that replaces a retiring one (Moonshot switches calls to
+        kimi-k2.6 over to kimi-k3 when it retires, at kimi-k3's price): said once."""
+        requested = self.requested_model
+        if self.host is None or not self.host.platform or not served or served == requested:
+            return
+        notice = switched_model_notice(requested, served)
+        if notice is not None and (requested, served) not in _SWITCHES_SEEN:
+            _SWITCHES_SEEN.add((requested, served))
+            warnings.warn(notice, ModelRetirementWarning, stacklevel=4)
 
     def add_stream(self, state: StreamAccumulator) -> bool:
         """After a streamed round ended: True when the next round must be streamed."""
@@ -278,6 +292,7 @@ class ChatTurn:
             return True
         self.stream_state = state
         self.done = True
+        self._check_switch(state.model)
         return False
 
     def _add_reported(self, usage: Mapping[str, Any] | None) -> None:
@@ -383,6 +398,9 @@ class ChatTurn:
             batch=self.batch,
             ttl=self.cache_ttl,
         )
+
+
+_SWITCHES_SEEN: set[tuple[Any, Any]] = set()
 
 
 def cache_ttl(payload: Mapping[str, Any]) -> str | None:

@@ -24,17 +24,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from ..catalog.hosts import redact_url
-from ..catalog.model_info import retirement_hint
 from ..errors import (
     APIConnectionError,
     APIError,
     APIStatusError,
     APITimeoutError,
     MalformedResponseError,
-    NotFoundError,
     RateLimitError,
 )
 from ..wire.error_body import error_from_response, scrub
+from .hints import hint_for
 from .retry import parse_retry_after
 
 if TYPE_CHECKING:
@@ -255,10 +254,10 @@ class Attempts:
         error.attempts = self.attempt + 1
         secret = self.client.secret()
         message = scrub(error.message, secret)
-        if self.model is not None and isinstance(error, NotFoundError):
-            hint = retirement_hint(self.model)
-            if hint is not None:
-                message = f"{message} ({hint})"
+        client = self.client
+        hint = hint_for(error, self.model, client.base_url, client.options.host)
+        if hint is not None:
+            message = f"{message} ({hint})"
         if message == error.message and scrub(error.body, secret) == error.body:
             return error
         return type(error)(

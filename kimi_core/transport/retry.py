@@ -4,9 +4,11 @@ What may be retried, and why (``docs/kimi-api/errors-and-limits.md``; the README
 "Retries and errors" table says the same):
 
 - an answer that says the request was not served: 429 (except
-  ``exceeded_current_quota_error``, a balance that retrying cannot help), 500, 502, 503, 504
+  ``exceeded_current_quota_error``, a balance that retrying cannot help), 500, 502, 503
   (the server answered, so it knows the request failed; Moonshot documents that requests
-  refused with a 429 are not charged, and the same is assumed of 5xx answers);
+  refused with a 429 are not charged, and the same is assumed of 5xx answers); a 504 only
+  for idempotent requests: Moonshot's gateway answers 504 after 900 s without an answer
+  while the backend may still generate it, so a ``POST`` that got one is ambiguous;
 - a request that never reached the server: a refused or failed connection, a connect or pool
   timeout, a connection that broke while the request was being written
   (``APIConnectionError.request_sent`` is False);
@@ -71,6 +73,10 @@ class RetryPolicy:
         if isinstance(error, QuotaExceededError):
             return False
         if isinstance(error, APIStatusError):
+            if error.status == 504 and not idempotent and not self.retry_ambiguous:
+                # A gateway timeout: the backend may have generated (and billed) the answer
+                # it gave up waiting for (docs/kimi-api/errors-and-limits.md, "Long calls").
+                return False
             return error.status in RETRYABLE_STATUSES
         if isinstance(error, APIConnectionError):
             return not error.request_sent or idempotent or self.retry_ambiguous

@@ -22,7 +22,9 @@ from ..errors import (
     ClientClosedRequestError,
     ContentFilterError,
     ContextLengthExceededError,
+    FetchRefusedError,
     InternalServerError,
+    NoContentFoundError,
     NotFoundError,
     PermissionDeniedError,
     QuotaExceededError,
@@ -90,9 +92,9 @@ def _status_class(status: int, kind: str, message: str) -> type[APIStatusError]:
     if status == 401:
         return AuthenticationError
     if status == 403:
-        return PermissionDeniedError
+        return FetchRefusedError if kind == "security_risk" else PermissionDeniedError
     if status == 404:
-        return NotFoundError
+        return NoContentFoundError if kind == "markdown_not_found" else NotFoundError
     if status == 429:
         return RateLimitError
     if status == 499:

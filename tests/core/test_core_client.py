@@ -321,9 +321,13 @@ def test_errors_never_contain_the_key(mode: str) -> None:
     for error in (auth.value, conn.value):
         for text in (str(error), repr(error), repr(error.__dict__), repr(error.args)):
             assert SENTINEL_KEY not in text
-    assert (
-        str(auth.value)
-        == "401 invalid_authentication_error: Invalid Authentication (trace id: r-1)"
+    # The hint names the URL used and the other platform (issue 26).
+    assert str(auth.value) == (
+        "401 invalid_authentication_error: Invalid Authentication (the key was refused by "
+        "https://api.moonshot.cn/v1; keys from platform.moonshot.ai / platform.kimi.ai work on "
+        "https://api.moonshot.ai/v1 and keys from platform.moonshot.cn on "
+        "https://api.moonshot.cn/v1: try gateway='moonshot-global' if yours comes from the "
+        "other platform) (trace id: r-1)"
     )
 
 

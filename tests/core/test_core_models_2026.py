@@ -83,10 +83,16 @@ def test_retirement_hints_name_the_replacement() -> None:
         "kimi-k2.5 was retired on 2026-08-31: use kimi-k2.6 instead "
         "(client.models.list() shows the models your key can use)"
     )
-    hint = retirement_hint("moonshot-v1-8k")
+    # Retired on 2026-08-31 (Moonshot's models page, quoted by three sources; issue 25).
+    assert retirement_hint("moonshot-v1-8k") == (
+        "moonshot-v1-8k was retired on 2026-08-31: use kimi-k2.6 instead "
+        "(client.models.list() shows the models your key can use)"
+    )
+    # A retirement only a gateway reports: the 404 hint says "may have been".
+    hint = retirement_hint("kimi-k2.6")
     assert hint is not None
-    assert hint.startswith("moonshot-v1-8k may have been retired")
-    assert retirement_hint("kimi-k2.6") is None
+    assert hint.startswith("kimi-k2.6 may have been retired (retirement on 2027-01-07 reported")
+    assert hint.endswith("try kimi-k3 (client.models.list() shows the models your key can use)")
     assert retirement_hint("kimi-k9") is None
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+from emulator_support import SERVED
 
 from kimi_emulator import KimiEmulator
 
@@ -16,7 +17,7 @@ KEY = "sk-emulator-test-key"
 
 @pytest.fixture(scope="session")
 def _emulators() -> Iterator[dict[str, KimiEmulator]]:
-    emulators = {d: KimiEmulator(d).start() for d in DIALECTS}
+    emulators = {d: KimiEmulator(d, models=SERVED).start() for d in DIALECTS}
     try:
         yield emulators
     finally:

@@ -24,7 +24,7 @@ HELLO = [{"role": "user", "content": "Hello"}]
     ("args", "suffix"),
     [
         (["--dialect", "moonshot"], "/v1"),
-        (["--dialect", "cloudsway", "--endpoint-path", "moonshot-v1-8k"], "/v1/ai/moonshot-v1-8k"),
+        (["--dialect", "cloudsway", "--endpoint-path", "kimi-k2.6"], "/v1/ai/kimi-k2.6"),
     ],
 )
 def test_cli_serves_until_terminated(args: list[str], suffix: str) -> None:
@@ -45,7 +45,7 @@ def test_cli_serves_until_terminated(args: list[str], suffix: str) -> None:
         assert match, line
         base_url = match.group(1)
         with openai.OpenAI(api_key="sk-cli", base_url=base_url, max_retries=0) as sdk:
-            reply = sdk.chat.completions.create(model="moonshot-v1-8k", messages=HELLO)  # type: ignore[arg-type]
+            reply = sdk.chat.completions.create(model="kimi-k2.6", messages=HELLO)  # type: ignore[arg-type]
         assert reply.choices[0].message.content == "You said: Hello"
         assert httpx.get(base_url + "/models").status_code == 401  # --api-key is enforced
     finally:

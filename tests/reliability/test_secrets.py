@@ -143,9 +143,9 @@ def test_key_is_not_in_errors_raised_before_any_request() -> None:
     with pytest.raises(ConfigurationError) as bad_url:
         KimiClient(api_key=SENTINEL, base_url="http://example.com/v1")
     with pytest.raises(InvalidParameterError) as bad_param:
-        ChatKimi(api_key=SENTINEL, base_url="https://api.moonshot.cn/v1", temperature=0.3).invoke(
-            "hi"
-        )
+        ChatKimi(
+            api_key=SENTINEL, base_url="https://api.moonshot.cn/v1", stop=list("abcdef")
+        ).invoke("hi")
     for error in (bad_url.value, bad_param.value):
         assert SENTINEL not in _chain_text(error)
 
