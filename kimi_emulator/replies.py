@@ -101,7 +101,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .choice import choose_tool, tool_name
-from .formulas import decrypt, sample_arguments
+from .formula_arguments import sample_arguments
+from .formula_envelope import decrypt
 from .prompts import framework_reply
 from .schema_values import find_json_schema, value_from_schema
 from .tokens import content_text, count_text, truncate_to_tokens
