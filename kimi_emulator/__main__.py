@@ -46,12 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        from .server import KimiEmulator
-    except ImportError as exc:  # the emulator extra is missing
-        print(
-            f"error: {exc}. Install the extra: pip install 'kimi-integrations[emulator]'",
-            file=sys.stderr,
-        )
+        from . import KimiEmulator
+    except ImportError as exc:  # the emulator extra is missing: the message names the pip command
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()
 

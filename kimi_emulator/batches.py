@@ -332,39 +332,10 @@ class BatchStore:
 
     def _view(self, entry: _Record, now: float, fresh: bool = False) -> dict[str, Any]:
         status = "validating" if fresh else self._status(entry, now)
-        timing = entry.timing
-        validated = entry.created_at + timing.validating
         cut = now if status in ("validating", "in_progress") else self._end(entry, status)
         ran = entry.lines[: self._ran(entry, min(now, cut))] if not fresh else []
         completed = sum(1 for line in ran if line.ok)
-        stamps: dict[str, float | None] = dict.fromkeys(
-            (
-                "in_progress_at",
-                "finalizing_at",
-                "completed_at",
-                "failed_at",
-                "cancelling_at",
-                "cancelled_at",
-            )
-        )
-        if not fresh:
-            started = (entry.cancel_at is None or entry.cancel_at >= validated) and now >= validated
-            if entry.errors and started:
-                stamps["failed_at"] = validated
-            elif started:
-                stamps["in_progress_at"] = validated
-            if status in ("finalizing", "completed") or (
-                status in ("cancelling", "cancelled")
-                and entry.cancel_at is not None
-                and entry.cancel_at >= entry.running_ends
-            ):
-                stamps["finalizing_at"] = entry.running_ends
-            if status == "completed":
-                stamps["completed_at"] = entry.running_ends + timing.finalizing
-            if entry.cancel_at is not None:
-                stamps["cancelling_at"] = entry.cancel_at
-                if status == "cancelled":
-                    stamps["cancelled_at"] = entry.cancel_at + timing.cancelling
+        stamps = {} if fresh else _stamps(entry, status, now)
         if status in ("completed", "expired", "cancelled"):
             self._write(entry, status)
         body: dict[str, Any] = {
@@ -391,7 +362,7 @@ class BatchStore:
             },
             "metadata": entry.metadata,
         }
-        body.update({name: int(value) for name, value in stamps.items() if value is not None})
+        body.update({name: int(value) for name, value in stamps.items()})
         if status == "failed":
             body["errors"] = {"object": "list", "data": entry.errors}
         return body
@@ -433,6 +404,32 @@ class BatchStore:
                 entry.output_file_id = record.id
             else:
                 entry.error_file_id = record.id
+
+
+def _stamps(entry: _Record, status: str, now: float) -> dict[str, float]:
+    """The phase timestamps (``in_progress_at``, ``failed_at``, ...) a batch in ``status``
+    shows at ``now``; the phases it has not reached are left out."""
+    timing = entry.timing
+    validated = entry.created_at + timing.validating
+    stamps: dict[str, float] = {}
+    started = (entry.cancel_at is None or entry.cancel_at >= validated) and now >= validated
+    if entry.errors and started:
+        stamps["failed_at"] = validated
+    elif started:
+        stamps["in_progress_at"] = validated
+    if status in ("finalizing", "completed") or (
+        status in ("cancelling", "cancelled")
+        and entry.cancel_at is not None
+        and entry.cancel_at >= entry.running_ends
+    ):
+        stamps["finalizing_at"] = entry.running_ends
+    if status == "completed":
+        stamps["completed_at"] = entry.running_ends + timing.finalizing
+    if entry.cancel_at is not None:
+        stamps["cancelling_at"] = entry.cancel_at
+        if status == "cancelled":
+            stamps["cancelled_at"] = entry.cancel_at + timing.cancelling
+    return stamps
 
 
 def _dumps(obj: Any) -> bytes:
@@ -481,13 +478,62 @@ def _validation_error(code: str, message: str, line: int | None = None) -> dict[
     return {"code": code, "message": message, "param": None, "line": line}
 
 
-def _run_file(
-    data: bytes,
-    registry: Mapping[str, ModelInfo],
-    scripts: Callable[[], ScriptedReply | None],
-    faults: Mapping[str, LineFault],
-) -> tuple[list[_Line], list[dict[str, Any]]]:
-    """Every line answered, or the validation errors of the file (module docstring)."""
+_LINE_FIELDS = ("custom_id", "method", "url", "body")
+
+
+def _line_item(raw: bytes, number: int, errors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Line ``number`` as an object with a string ``custom_id`` and an object ``body``; else
+    None, its error added to ``errors``."""
+    try:
+        item = json.loads(raw)
+    except ValueError:
+        item = None
+    if not isinstance(item, dict):
+        errors.append(_validation_error("invalid_json_line", "not a JSON object", number))
+        return None
+    missing = [name for name in _LINE_FIELDS if item.get(name) is None]
+    if missing or not isinstance(item["custom_id"], str) or not isinstance(item["body"], dict):
+        errors.append(
+            _validation_error(
+                "missing_required_parameter",
+                f"custom_id (string), method, url and body (object) are required; "
+                f"missing: {', '.join(missing) or 'a valid custom_id or body'}",
+                number,
+            )
+        )
+        return None
+    return item
+
+
+def _line_rule_errors(
+    item: dict[str, Any], number: int, seen: set[str], model: str | None
+) -> list[dict[str, Any]]:
+    """A well-formed line's faults: method, url, a repeated custom id, another model than
+    ``model`` (the first line's)."""
+    errors = []
+    if item.get("method") != "POST":
+        errors.append(_validation_error("invalid_method", "method must be POST", number))
+    if item.get("url") != BATCH_URL:
+        errors.append(_validation_error("invalid_url", f"url must be {BATCH_URL}", number))
+    custom_id = item["custom_id"]
+    if custom_id in seen:
+        errors.append(
+            _validation_error(
+                "duplicate_custom_id", f"custom_id {custom_id!r} is not unique", number
+            )
+        )
+    line_model = item["body"].get("model")
+    if model is not None and line_model != model:
+        errors.append(
+            _validation_error(
+                "mixed_models", f"all lines must use {model}, got {line_model!r}", number
+            )
+        )
+    return errors
+
+
+def _read_file(data: bytes) -> tuple[list[tuple[str, Any]], list[dict[str, Any]], str | None]:
+    """(custom id and body of each line, the file's validation errors, the model)."""
     parsed: list[tuple[str, Any]] = []
     errors: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -495,69 +541,42 @@ def _run_file(
     for number, raw in enumerate(data.splitlines(), start=1):
         if not raw.strip():
             continue
-        try:
-            item = json.loads(raw)
-        except ValueError:
-            item = None
-        if not isinstance(item, dict):
-            errors.append(_validation_error("invalid_json_line", "not a JSON object", number))
+        item = _line_item(raw, number, errors)
+        if item is None:
             continue
-        custom_id, body = item.get("custom_id"), item.get("body")
-        missing = [
-            name
-            for name, value in (
-                ("custom_id", custom_id),
-                ("method", item.get("method")),
-                ("url", item.get("url")),
-                ("body", body),
-            )
-            if value is None
-        ]
-        if missing or not isinstance(custom_id, str) or not isinstance(body, dict):
-            errors.append(
-                _validation_error(
-                    "missing_required_parameter",
-                    f"custom_id (string), method, url and body (object) are required; "
-                    f"missing: {', '.join(missing) or 'a valid custom_id or body'}",
-                    number,
-                )
-            )
-            continue
-        if item.get("method") != "POST":
-            errors.append(_validation_error("invalid_method", "method must be POST", number))
-        if item.get("url") != BATCH_URL:
-            errors.append(_validation_error("invalid_url", f"url must be {BATCH_URL}", number))
-        if custom_id in seen:
-            errors.append(
-                _validation_error(
-                    "duplicate_custom_id", f"custom_id {custom_id!r} is not unique", number
-                )
-            )
+        custom_id, body = item["custom_id"], item["body"]
+        errors.extend(_line_rule_errors(item, number, seen, model))
         seen.add(custom_id)
-        line_model = body.get("model")
         if model is None:
+            line_model = body.get("model")
             model = line_model if isinstance(line_model, str) else None
-        elif line_model != model:
-            errors.append(
-                _validation_error(
-                    "mixed_models", f"all lines must use {model}, got {line_model!r}", number
-                )
-            )
         parsed.append((custom_id, body))
     if not parsed and not errors:
         errors.append(_validation_error("empty_file", "the input file has no lines"))
+    return parsed, errors, model
+
+
+def _model_errors(model: str, registry: Mapping[str, ModelInfo]) -> list[dict[str, Any]]:
+    """The batch's model must be served and take batches."""
+    try:
+        _, info = resolve_model({"model": model}, registry, None)
+    except RequestError as exc:
+        return [_validation_error("model_not_found", exc.message)]
+    if info.batch is not True:
+        return [_validation_error("model_not_supported", f"the batch API does not support {model}")]
+    return []
+
+
+def _run_file(
+    data: bytes,
+    registry: Mapping[str, ModelInfo],
+    scripts: Callable[[], ScriptedReply | None],
+    faults: Mapping[str, LineFault],
+) -> tuple[list[_Line], list[dict[str, Any]]]:
+    """Every line answered, or the validation errors of the file (module docstring)."""
+    parsed, errors, model = _read_file(data)
     if model is not None and not errors:
-        try:
-            _, info = resolve_model({"model": model}, registry, None)
-        except RequestError as exc:
-            errors.append(_validation_error("model_not_found", exc.message))
-        else:
-            if info.batch is not True:
-                errors.append(
-                    _validation_error(
-                        "model_not_supported", f"the batch API does not support {model}"
-                    )
-                )
+        errors = _model_errors(model, registry)
     if errors:
         return [], errors[:100]
     lines: list[_Line] = []

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .choice import mentions
+from .schema_values import value_from_schema
 from .tokens import content_text
 
 __all__ = ["framework_reply", "overlap"]
@@ -140,8 +141,6 @@ def _question_gen(prompt: str) -> str | None:
 
 def _llama_tools(system: str) -> list[tuple[str, dict[str, Any]]]:
     """``(name, arguments)`` per listed tool, the arguments filled from its "Tool Args" schema."""
-    from .replies import value_from_schema  # replies imports this module
-
     tools = []
     for match in re.finditer(r"^> Tool Name: (.+)$", system, re.M):
         arguments: dict[str, Any] = {}

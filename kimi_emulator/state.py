@@ -18,7 +18,7 @@ from kimi_core.catalog.model_info import CATALOG, DEFAULT_MODEL, ModelInfo
 from .batches import BatchStore
 from .faults import CutSpec, FailSpec, Limiter, RawSpec, RawStreamSpec
 from .files import MAX_BYTES, FileStore
-from .formulas import FormulaEnv
+from .formula_runs import FormulaEnv
 from .replies import ScriptedReply
 from .validation import build_registry
 from .wire import Dialect

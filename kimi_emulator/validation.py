@@ -112,12 +112,12 @@ assumed), else ``kimi-k2.6``.
   an image sent to a model without image input or a video to one without video input:
   "Invalid request: model X does not support image input" / "... video input" (assumed).
 
-Messages other than the quoted ones are this emulator's wording (assumed).
+Messages other than the quoted ones are this emulator's wording (assumed). The tool checks
+are in :mod:`tool_checks`, the error they raise in :mod:`errors`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,7 +130,9 @@ from kimi_core.catalog.model_info import (
     current_models,
 )
 
+from .errors import RequestError, bad_request
 from .tokens import content_text, count_prompt
+from .tool_checks import check_tool_choice, check_tool_schema, check_tools
 
 __all__ = [
     "MAX_STOP",
@@ -146,15 +148,10 @@ __all__ = [
 ]
 
 ROLES = frozenset({"system", "user", "assistant", "tool"})
-TOOL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
-MAX_TOOLS = 128
 MAX_STOP = 5
 MAX_STOP_CLOUDSWAY = 4
 MAX_STOP_BYTES = 32
 MAX_N = 5
-SCHEMA_KEYWORDS = ("type", "anyOf", "oneOf", "allOf", "$ref", "enum", "const")
-REF_PREFIXES = ("#/$defs/", "#/definitions/")
-_MAX_SCHEMA_DEPTH = 64
 _PERMISSIVE_CHOICE = ToolChoiceSupport(
     required_thinking=True, required_plain=True, named_thinking=True, named_plain=True
 )
@@ -172,30 +169,7 @@ MSG_EFFORT_AND_THINKING = (
 MSG_EFFORT_DISABLED = (
     "invalid thinking: this model always reasons; remove thinking and use reasoning_effort"
 )
-MSG_REQUIRED_THINKING = "tool_choice 'required' is incompatible with thinking enabled"
-MSG_REQUIRED_PLAIN = (
-    'Invalid request: tool_choice "required" is not supported, use "auto" or "none"'
-)
-MSG_NAMED_THINKING = "tool_choice 'specified' is incompatible with thinking enabled"
 MSG_EMPTY_TEXT = "text content is empty"
-SCHEMA_ERROR = (
-    "Invalid request: tools.function.parameters is not a valid moonshot flavored json schema, "
-    "details: <At path '{path}': {detail}>"
-)
-
-
-class RequestError(Exception):
-    """A request the API rejects: ``status``, Moonshot error ``type`` and ``message``."""
-
-    def __init__(self, status: int, type_: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.type = type_
-        self.message = message
-
-
-def _bad(message: str) -> RequestError:
-    return RequestError(400, "invalid_request_error", message)
 
 
 @dataclass
@@ -273,7 +247,7 @@ def resolve_model(
             info = CATALOG[DEFAULT_MODEL]
         return fallback, info
     if not isinstance(model, str) or not model:
-        raise _bad("Invalid request: model is required")
+        raise bad_request("Invalid request: model is required")
     info = registry.get(model)
     if info is None:
         raise RequestError(
@@ -294,7 +268,7 @@ def _number(body: Mapping[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _bad(f"Invalid request: {name} must be a number")
+        raise bad_request(f"Invalid request: {name} must be a number")
     return float(value)
 
 
@@ -317,30 +291,30 @@ def _thinking(body: Mapping[str, Any], info: ModelInfo, lenient: bool) -> _Think
         elif kind == "disabled" or (lenient and kind == "false"):
             flag = False
         else:
-            raise _bad('Invalid request: thinking.type must be "enabled" or "disabled"')
+            raise bad_request('Invalid request: thinking.type must be "enabled" or "disabled"')
         keep = raw.get("keep") if isinstance(raw, Mapping) else None
     effort = body.get("reasoning_effort")
     if effort is not None and not isinstance(effort, str):
-        raise _bad(MSG_EFFORT_TYPE)
+        raise bad_request(MSG_EFFORT_TYPE)
     if effort is not None and not info.effort_levels:
-        raise _bad(MSG_EFFORT_UNSUPPORTED)
+        raise bad_request(MSG_EFFORT_UNSUPPORTED)
     if info.thinking == "none":
         return _Thinking(False, False, None)
     if keep is not None:
         if info.preserved_thinking == "none":
-            raise _bad(MSG_KEEP_UNSUPPORTED)
+            raise bad_request(MSG_KEEP_UNSUPPORTED)
         if keep != "all":
-            raise _bad(MSG_KEEP_VALUE)
+            raise bad_request(MSG_KEEP_VALUE)
         if flag is False and info.thinking == "toggle":
-            raise _bad(MSG_KEEP_DISABLED)
+            raise bad_request(MSG_KEEP_DISABLED)
     if info.thinking == "always" and flag is False:
-        raise _bad(MSG_ONLY_ENABLED)
+        raise bad_request(MSG_ONLY_ENABLED)
     chosen: str | None = None
     if info.thinking == "effort":
         if raw is not None and effort is not None:
-            raise _bad(MSG_EFFORT_AND_THINKING)
+            raise bad_request(MSG_EFFORT_AND_THINKING)
         if flag is False:
-            raise _bad(MSG_EFFORT_DISABLED)
+            raise bad_request(MSG_EFFORT_DISABLED)
         chosen = effort if effort in info.effort_levels else info.default_effort
     thinks = info.thinks(flag)
     preserved = thinks and (
@@ -348,131 +322,6 @@ def _thinking(body: Mapping[str, Any], info: ModelInfo, lenient: bool) -> _Think
         or (info.preserved_thinking == "optional" and keep == "all")
     )
     return _Thinking(thinks, preserved, chosen)
-
-
-def _schema_error(path: str, detail: str) -> RequestError:
-    return _bad(SCHEMA_ERROR.format(path=path, detail=detail))
-
-
-def _join(path: str, *parts: str) -> str:
-    return ".".join([path, *parts]) if path else ".".join(parts)
-
-
-def _resolves(ref: str, root: Mapping[str, Any]) -> bool:
-    if not ref.startswith(REF_PREFIXES):
-        return False
-    node: Any = root
-    for token in ref[2:].split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, Mapping) or token not in node:
-            return False
-        node = node[token]
-    return isinstance(node, Mapping)
-
-
-def _walk_schema(
-    node: Any, path: str, root: Mapping[str, Any], needs_type: bool, depth: int
-) -> None:
-    if depth > _MAX_SCHEMA_DEPTH:
-        return
-    if not isinstance(node, Mapping):
-        if needs_type:
-            raise _schema_error(path, "type is not defined")
-        return
-    if "$ref" in node:
-        ref = node["$ref"]
-        if not isinstance(ref, str):
-            raise _schema_error(path, "$ref must be a string")
-        if not _resolves(ref, root):
-            raise _schema_error(path, "$defs not found for reference")
-    if needs_type and not any(key in node for key in SCHEMA_KEYWORDS):
-        raise _schema_error(path, "type is not defined")
-    properties = node.get("properties")
-    if isinstance(properties, Mapping):
-        for name, sub in properties.items():
-            _walk_schema(sub, _join(path, "properties", str(name)), root, True, depth + 1)
-    items = node.get("items")
-    if isinstance(items, Mapping):
-        _walk_schema(items, _join(path, "items"), root, True, depth + 1)
-    for key in ("anyOf", "oneOf", "allOf"):
-        options = node.get(key)
-        if isinstance(options, list):
-            for i, option in enumerate(options):
-                _walk_schema(option, _join(path, key, str(i)), root, False, depth + 1)
-    for key in ("$defs", "definitions"):
-        defs = node.get(key)
-        if isinstance(defs, Mapping):
-            for name, sub in defs.items():
-                _walk_schema(sub, _join(path, key, str(name)), root, False, depth + 1)
-    extra = node.get("additionalProperties")
-    if isinstance(extra, Mapping):
-        _walk_schema(extra, _join(path, "additionalProperties"), root, False, depth + 1)
-
-
-def check_tool_schema(parameters: Any) -> None:
-    """Raise :class:`RequestError` for parameters that break the moonshot-flavored rules."""
-    if not isinstance(parameters, Mapping) or parameters.get("type") != "object":
-        raise _schema_error("", 'type is required and must be "object"')
-    _walk_schema(parameters, "", parameters, False, 0)
-
-
-def _tool_name(tool: Mapping[str, Any]) -> str | None:
-    function = tool.get("function")
-    name = function.get("name") if isinstance(function, Mapping) else None
-    return name if isinstance(name, str) else None
-
-
-def _check_tools(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    tools = body.get("tools")
-    if tools is None:
-        return []
-    if not isinstance(tools, list):
-        raise _bad("Invalid request: tools must be a list")
-    if len(tools) > MAX_TOOLS:
-        raise _bad(f"Invalid request: too many tools: {len(tools)} > {MAX_TOOLS}")
-    for i, tool in enumerate(tools):
-        if not isinstance(tool, dict):
-            raise _bad(f"Invalid request: tools[{i}] must be an object")
-        kind = tool.get("type")
-        name = _tool_name(tool)
-        if kind == "builtin_function":
-            if not name:
-                raise _bad(f"Invalid request: tools[{i}].function.name is required")
-            continue
-        if kind != "function":
-            raise _bad(f"Invalid request: tools[{i}].type {kind!r} is not supported")
-        if name is None or not TOOL_NAME.match(name):
-            raise _bad(
-                f"Invalid request: tools[{i}].function.name {name!r} must match "
-                "^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$"
-            )
-        function = tool["function"]
-        if "parameters" in function and function["parameters"] is not None:
-            check_tool_schema(function["parameters"])
-    return tools
-
-
-def _check_tool_choice(
-    body: Mapping[str, Any], info: ModelInfo, thinks: bool, tools: list[dict[str, Any]]
-) -> Any:
-    choice = body.get("tool_choice")
-    if choice is None or choice in ("auto", "none"):
-        return choice
-    if choice == "required":
-        if info.tool_choice.required(thinks):
-            return choice
-        raise _bad(MSG_REQUIRED_THINKING if thinks else MSG_REQUIRED_PLAIN)
-    if isinstance(choice, Mapping) and choice.get("type") == "function":
-        wanted = _tool_name(choice)
-        if wanted is not None:
-            if thinks and not info.tool_choice.named(thinks):
-                raise _bad(MSG_NAMED_THINKING)
-            if not any(_tool_name(tool) == wanted for tool in tools):
-                raise _bad(
-                    f"Invalid request: tool_choice function {wanted!r} is not found in tools"
-                )
-            return choice
-    raise _bad(f"Invalid request: tool_choice {choice!r} is not supported")
 
 
 def _check_stop(body: Mapping[str, Any], max_stop: int) -> list[str]:
@@ -484,13 +333,15 @@ def _check_stop(body: Mapping[str, Any], max_stop: int) -> list[str]:
     elif isinstance(raw, list) and all(isinstance(s, str) for s in raw):
         stop = list(raw)
     else:
-        raise _bad("Invalid request: stop must be a string or a list of strings")
+        raise bad_request("Invalid request: stop must be a string or a list of strings")
     if len(stop) > max_stop:
-        raise _bad(f"Invalid request: stop must have at most {max_stop} sequences, got {len(stop)}")
+        raise bad_request(
+            f"Invalid request: stop must have at most {max_stop} sequences, got {len(stop)}"
+        )
     for i, sequence in enumerate(stop):
         size = len(sequence.encode("utf-8"))
         if size > MAX_STOP_BYTES:
-            raise _bad(
+            raise bad_request(
                 f"Invalid request: stop sequence at index {i} is too long: "
                 f"{size} bytes > {MAX_STOP_BYTES}"
             )
@@ -507,11 +358,13 @@ def _check_media(message: Mapping[str, Any], index: int, info: ModelInfo) -> Non
         kind = str(part.get("type"))
         supported = info.image_input if kind == "image_url" else info.video_input
         if not supported:
-            raise _bad(f"Invalid request: model {info.id} does not support {kind[:-4]} input")
+            raise bad_request(
+                f"Invalid request: model {info.id} does not support {kind[:-4]} input"
+            )
         raw = part.get(kind)
         url = raw.get("url") if isinstance(raw, Mapping) else raw
         if not isinstance(url, str) or not url.startswith(("data:", "ms://")):
-            raise _bad(
+            raise bad_request(
                 f"Invalid request: unsupported {kind} in the message at position {index}: "
                 "only base64 data URLs and ms://<file_id> URLs are supported"
             )
@@ -543,21 +396,21 @@ def _check_messages(
             content = message.get("content")
             if calls:
                 if content is not None and _text_is_empty(content):
-                    raise _bad(MSG_EMPTY_TEXT)
+                    raise bad_request(MSG_EMPTY_TEXT)
             elif not content_text(content) and not partial_prefix:
-                raise _bad(
+                raise bad_request(
                     f"Invalid request: the message at position {i} with role 'assistant' "
                     "must not be empty"
                 )
             reasoning = message.get("reasoning_content")
             if preserved:
                 if not isinstance(reasoning, str) and not partial_prefix:
-                    raise _bad(
+                    raise bad_request(
                         "thinking is enabled but reasoning_content is missing in assistant "
                         f"message at index {i}"
                     )
             elif calls and thinks and reasoning is None:
-                raise _bad(
+                raise bad_request(
                     "thinking is enabled but reasoning_content is missing in assistant "
                     f"tool call message at index {i}"
                 )
@@ -567,7 +420,7 @@ def _check_messages(
         elif role == "tool":
             call_id = message.get("tool_call_id")
             if str(call_id) not in seen_ids:
-                raise _bad(
+                raise bad_request(
                     f"Invalid request: tool_call_id is not found: {call_id} "
                     f"(tool message at index {i})"
                 )
@@ -583,12 +436,112 @@ def _max_output(body: Mapping[str, Any]) -> tuple[str, int | None]:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise _bad(f"Invalid request: {name} must be a positive integer")
+            raise bad_request(f"Invalid request: {name} must be a positive integer")
         used = (name, value)
     return used
 
 
 # --------------------------------------------------------------------------- entry point
+
+
+def _messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The non-empty list of messages, each an object with a known role."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise bad_request("Invalid request: messages must be a non-empty list")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise bad_request(f"Invalid request: the message at position {i} has an invalid role")
+    return messages
+
+
+def _check_n(body: Mapping[str, Any]) -> int:
+    n_raw = body.get("n")
+    n = 1 if n_raw is None else n_raw
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise bad_request("Invalid request: n must be a positive integer")
+    if n > MAX_N:
+        raise bad_request(f"Invalid request: n must be at most {MAX_N}, got {n}")
+    return n
+
+
+def _response_format(body: Mapping[str, Any]) -> tuple[bool, Mapping[str, Any] | None]:
+    """(JSON mode, the ``json_schema`` schema if one is given)."""
+    response_format = body.get("response_format")
+    if not isinstance(response_format, Mapping):
+        return False, None
+    kind = response_format.get("type")
+    if kind == "json_object":
+        return True, None
+    if kind == "json_schema":
+        spec = response_format.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, Mapping) else None
+        return True, schema if isinstance(schema, Mapping) else None
+    if kind not in (None, "text"):
+        raise bad_request(f"Invalid request: response_format type {kind!r} is not supported")
+    return False, None
+
+
+def _partial_prefix(messages: list[dict[str, Any]], json_mode: bool) -> str | None:
+    """The text of a trailing partial assistant message (partial mode), else None."""
+    last = messages[-1]
+    if not (last.get("role") == "assistant" and last.get("partial")):
+        return None
+    if json_mode:
+        raise bad_request(
+            "Invalid request: partial mode is not supported with response_format json_object"
+        )
+    return content_text(last.get("content"))
+
+
+def _check_sampling(body: Mapping[str, Any], info: ModelInfo, thinks: bool, n: int) -> None:
+    """The values a model fixes, else the temperature range (module docstring)."""
+    for name, fixed in info.fixed_sampling.items():
+        value = _number(body, name)
+        if value is None:
+            continue
+        allowed = (fixed[0] if thinks else fixed[1]) if isinstance(fixed, tuple) else fixed
+        if abs(value - allowed) > 1e-9:
+            raise bad_request(f"invalid {name}: only {_fmt(allowed)} is allowed for this model")
+    if "temperature" in info.fixed_sampling:
+        return
+    temperature = _number(body, "temperature")
+    if temperature is None:
+        return
+    if not 0.0 <= temperature <= 1.0:
+        raise bad_request(
+            f"Invalid request: temperature must be in [0, 1], got {_fmt(temperature)}"
+        )
+    if n > 1 and temperature < 0.001:
+        raise bad_request("Invalid request: n must be 1 when temperature is close to 0")
+
+
+def _check_context(
+    body: Mapping[str, Any],
+    model: str,
+    info: ModelInfo,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+) -> tuple[int, int | None]:
+    """(prompt tokens, the output maximum), refused when they overflow the context window."""
+    max_field, max_tokens = _max_output(body)
+    prompt_tokens = count_prompt(messages, tools)
+    if prompt_tokens + (max_tokens or 0) > info.context_window:
+        raise bad_request(
+            f"Invalid request: Input token length too long: {prompt_tokens} input tokens + "
+            f"{max_field} {max_tokens or 0} exceed the context window of {model} "
+            f"({info.context_window} tokens)"
+        )
+    return prompt_tokens, max_tokens
+
+
+def _stream_flags(body: Mapping[str, Any]) -> tuple[bool, bool]:
+    """(stream, include_usage): ``stream`` also as the strings "true" / "True"."""
+    stream_raw = body.get("stream")
+    stream = stream_raw is True or stream_raw in ("true", "True")
+    options = body.get("stream_options")
+    include_usage = isinstance(options, Mapping) and options.get("include_usage") is True
+    return stream, include_usage
 
 
 def validate_chat(
@@ -599,95 +552,32 @@ def validate_chat(
     lenient_thinking: bool = False,
     max_stop: int = MAX_STOP,
 ) -> ChatRequest:
-    """Check a chat-completions body; raise :class:`RequestError` like the real API."""
+    """Check a chat-completions body; raise :class:`RequestError` like the real API.
+
+    The checks run in this order, so a body with several faults gets the first one's error.
+    """
     if not isinstance(body, dict):
-        raise _bad("Invalid request: the request body must be a JSON object")
+        raise bad_request("Invalid request: the request body must be a JSON object")
     model, info = resolve_model(body, registry, fallback_model)
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise _bad("Invalid request: messages must be a non-empty list")
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
-            raise _bad(f"Invalid request: the message at position {i} has an invalid role")
-
+    messages = _messages(body)
     thinking = _thinking(body, info, lenient_thinking)
-    thinks = thinking.thinks
-
-    n_raw = body.get("n")
-    n = 1 if n_raw is None else n_raw
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise _bad("Invalid request: n must be a positive integer")
-    if n > MAX_N:
-        raise _bad(f"Invalid request: n must be at most {MAX_N}, got {n}")
-
+    n = _check_n(body)
     stop = _check_stop(body, max_stop)
-    tools = _check_tools(body)
-    tool_choice = _check_tool_choice(body, info, thinks, tools)
-
-    json_mode = False
-    json_schema: Mapping[str, Any] | None = None
-    response_format = body.get("response_format")
-    if isinstance(response_format, Mapping):
-        kind = response_format.get("type")
-        if kind == "json_object":
-            json_mode = True
-        elif kind == "json_schema":
-            spec = response_format.get("json_schema")
-            schema = spec.get("schema") if isinstance(spec, Mapping) else None
-            json_mode = True
-            json_schema = schema if isinstance(schema, Mapping) else None
-        elif kind not in (None, "text"):
-            raise _bad(f"Invalid request: response_format type {kind!r} is not supported")
-
-    last = messages[-1]
-    partial_prefix: str | None = None
-    if last.get("role") == "assistant" and last.get("partial"):
-        partial_prefix = content_text(last.get("content"))
-        if json_mode:
-            raise _bad(
-                "Invalid request: partial mode is not supported with response_format json_object"
-            )
-
-    for name, fixed in info.fixed_sampling.items():
-        value = _number(body, name)
-        if value is None:
-            continue
-        allowed = (fixed[0] if thinks else fixed[1]) if isinstance(fixed, tuple) else fixed
-        if abs(value - allowed) > 1e-9:
-            raise _bad(f"invalid {name}: only {_fmt(allowed)} is allowed for this model")
-    if "temperature" not in info.fixed_sampling:
-        temperature = _number(body, "temperature")
-        if temperature is not None:
-            if not 0.0 <= temperature <= 1.0:
-                raise _bad(
-                    f"Invalid request: temperature must be in [0, 1], got {_fmt(temperature)}"
-                )
-            if n > 1 and temperature < 0.001:
-                raise _bad("Invalid request: n must be 1 when temperature is close to 0")
-
-    _check_messages(messages, thinks, thinking.preserved, info)
-
-    max_field, max_tokens = _max_output(body)
-    prompt_tokens = count_prompt(messages, tools)
-    if prompt_tokens + (max_tokens or 0) > info.context_window:
-        raise _bad(
-            f"Invalid request: Input token length too long: {prompt_tokens} input tokens + "
-            f"{max_field} {max_tokens or 0} exceed the context window of {model} "
-            f"({info.context_window} tokens)"
-        )
-
-    stream_raw = body.get("stream")
-    stream = stream_raw is True or stream_raw in ("true", "True")
-    options = body.get("stream_options")
-    include_usage = isinstance(options, Mapping) and options.get("include_usage") is True
-
+    tools = check_tools(body)
+    tool_choice = check_tool_choice(body, info, thinking.thinks, tools)
+    json_mode, json_schema = _response_format(body)
+    partial_prefix = _partial_prefix(messages, json_mode)
+    _check_sampling(body, info, thinking.thinks, n)
+    _check_messages(messages, thinking.thinks, thinking.preserved, info)
+    prompt_tokens, max_tokens = _check_context(body, model, info, messages, tools)
+    stream, include_usage = _stream_flags(body)
     return ChatRequest(
         model=model,
         info=info,
         messages=messages,
         tools=tools,
         tool_choice=tool_choice,
-        thinking=thinks,
+        thinking=thinking.thinks,
         preserved_thinking=thinking.preserved,
         reasoning_effort=thinking.effort,
         json_mode=json_mode,

@@ -309,6 +309,57 @@ def _deltas(dialect: Dialect, reply: Reply) -> list[dict[str, Any]]:
     return deltas
 
 
+@dataclass(frozen=True)
+class _Chunks:
+    """Builds the ``data:`` events of one streamed completion in a dialect."""
+
+    dialect: Dialect
+    head: dict[str, Any]
+
+    @classmethod
+    def of(cls, dialect: Dialect, completion_id: str, created: int, model: str) -> _Chunks:
+        head: dict[str, Any] = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+        }
+        if dialect != "moonshot":
+            head["system_fingerprint"] = None
+        return cls(dialect, head)
+
+    def event(self, choices: list[dict[str, Any]], usage_value: Any = None) -> bytes:
+        body = dict(self.head)
+        body["choices"] = choices
+        if self.dialect == "acedata" or (not choices):
+            body["usage"] = usage_value
+        return b"data: " + dumps(body, self.dialect) + b"\n\n"
+
+    def choice(self, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        if self.dialect == "moonshot":
+            return {"index": index, "delta": delta, "finish_reason": finish}
+        return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+
+
+def _choice_events(
+    chunks: _Chunks,
+    index: int,
+    deltas: list[dict[str, Any]],
+    finish_reason: str,
+    finish_usage: dict[str, Any] | None,
+) -> tuple[list[bytes], bytes]:
+    """(the body events, the finish event) of choice ``index``. AceData's finish rides on the
+    last delta; the others send ``delta: {}``, with ``finish_usage`` inside when given."""
+    if chunks.dialect == "acedata" and len(deltas) > 1:
+        body = [chunks.event([chunks.choice(index, delta, None)]) for delta in deltas[:-1]]
+        return body, chunks.event([chunks.choice(index, deltas[-1], finish_reason)])
+    body = [chunks.event([chunks.choice(index, delta, None)]) for delta in deltas]
+    final = chunks.choice(index, {}, finish_reason)
+    if finish_usage is not None:
+        final["usage"] = finish_usage
+    return body, chunks.event([final])
+
+
 def stream_plan(
     dialect: Dialect,
     completion_id: str,
@@ -321,56 +372,23 @@ def stream_plan(
     include_usage: bool = False,
 ) -> StreamPlan:
     """Every ``data:`` event of a streamed answer, ``[DONE]`` included."""
-    head: dict[str, Any] = {
-        "id": completion_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": model,
-    }
-    if dialect != "moonshot":
-        head["system_fingerprint"] = None
-
-    def chunk(choices: list[dict[str, Any]], usage_value: Any = None) -> bytes:
-        body = dict(head)
-        body["choices"] = choices
-        if dialect == "acedata" or (not choices):
-            body["usage"] = usage_value
-        return b"data: " + dumps(body, dialect) + b"\n\n"
-
-    def choice(index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
-        if dialect == "moonshot":
-            return {"index": index, "delta": delta, "finish_reason": finish}
-        return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
-
+    chunks = _Chunks.of(dialect, completion_id, created, model)
     deltas = _deltas(dialect, reply)
     usage_json = usage_body(dialect, usage)
-    body_events: list[bytes] = []
-    finish_events: list[bytes] = []
-    for i in range(n):
-        last_choice = i == n - 1
-        if dialect == "acedata" and len(deltas) > 1:
-            for delta in deltas[:-1]:
-                body_events.append(chunk([choice(i, delta, None)]))
-            finish_events.append(chunk([choice(i, deltas[-1], reply.finish_reason)]))
-        else:
-            for delta in deltas:
-                body_events.append(chunk([choice(i, delta, None)]))
-            final = choice(i, {}, reply.finish_reason)
-            if dialect == "moonshot" and last_choice:
-                final["usage"] = usage_json
-            finish_events.append(chunk([final]))
-    # With n > 1 each choice's events stay together: its body events, then its finish event.
-    if n > 1:
-        per_choice = len(body_events) // n
-        events: list[bytes] = []
-        for i in range(n):
-            events.extend(body_events[i * per_choice : (i + 1) * per_choice])
-            events.append(finish_events[i])
-        finish_at = per_choice
-    else:
-        events = body_events + finish_events
-        finish_at = len(body_events)
+    per_choice = [
+        _choice_events(
+            chunks,
+            i,
+            deltas,
+            reply.finish_reason,
+            usage_json if dialect == "moonshot" and i == n - 1 else None,
+        )
+        for i in range(n)
+    ]
+    # Each choice's events stay together: its body events, then its finish event.
+    events = [event for body, finish in per_choice for event in (*body, finish)]
+    finish_at = len(per_choice[0][0]) if per_choice else 0
     if dialect != "moonshot" or include_usage:
-        events.append(chunk([], usage_json))
+        events.append(chunks.event([], usage_json))
     events.append(DONE)
     return StreamPlan(events, finish_at)

@@ -2,9 +2,11 @@
 
 Drawn with plain ``ast`` from the source: every import statement counts (top level, inside a
 function, under ``TYPE_CHECKING``), and importing ``a.b.c`` also depends on the package
-``a.b`` whose ``__init__`` runs first. ``kimi_core``'s root ``__init__`` and the adapters'
-``kimi_core.integration`` mirror their lazy name tables under ``TYPE_CHECKING`` for type
-checkers; those mirrors are checked against the tables instead of being graph edges.
+``a.b`` whose ``__init__`` runs first, except from a module inside ``a.b`` (Python started
+``a.b`` before running it; naming ``a.b`` itself there still counts). ``kimi_core``'s root
+``__init__`` and the adapters' ``kimi_core.integration`` mirror their lazy name tables under
+``TYPE_CHECKING`` for type checkers; those mirrors are checked against the tables instead of
+being graph edges.
 
 Rules (``CONTRIBUTING.md``, "Layers"):
 
@@ -125,11 +127,15 @@ def build_graph(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> Graph:
         for target in imports_of(tree, name, is_package):
             if target not in graph.modules:
                 continue  # a name imported from a module, or outside the four packages
-            # Importing a.b.c runs a.b's __init__ first (the root packages are checked apart).
+            # Importing a.b.c runs a.b's __init__ first (the root packages are checked apart),
+            # unless the importer is inside a.b: then a.b was started before it ran.
             parts = target.split(".")
             for depth in range(2, len(parts) + 1):
                 ancestor = ".".join(parts[:depth])
-                if ancestor != name and (ancestor in graph.packages or ancestor == target):
+                inside = name.startswith(f"{ancestor}.")
+                if ancestor != name and (
+                    ancestor == target or (ancestor in graph.packages and not inside)
+                ):
                     targets.add(ancestor)
         graph.edges[name] = targets
     return graph
@@ -260,6 +266,25 @@ def test_the_graph_sees_imports_inside_functions_and_type_checking(tmp_path: Pat
     graph = build_graph(tmp_path, ["kimi_core"])
     assert graph.edges["kimi_core.client"] == {"kimi_core.chat", "kimi_core.chat.turn"}
     assert graph.edges["kimi_core.chat.turn"] == {"kimi_core.client"}
+    assert find_cycle(graph.edges) is not None
+
+
+def test_a_sibling_import_inside_a_package_that_imports_it_is_no_cycle(tmp_path: Path) -> None:
+    # kimi_core/catalog/__init__.py re-exports model_info, which imports its sibling hosts:
+    # Python has started kimi_core.catalog before model_info runs, so that is no cycle.
+    catalog = tmp_path / "kimi_core" / "catalog"
+    catalog.mkdir(parents=True)
+    (catalog.parent / "__init__.py").write_text("")
+    (catalog / "__init__.py").write_text("from .model_info import *\n")
+    (catalog / "model_info.py").write_text("from .hosts import HostProfile\n")
+    (catalog / "hosts.py").write_text("")
+    graph = build_graph(tmp_path, ["kimi_core"])
+    assert graph.edges["kimi_core.catalog.model_info"] == {"kimi_core.catalog.hosts"}
+    assert find_cycle(graph.edges) is None
+    # Naming the package itself from inside it still counts: a real cycle.
+    (catalog / "hosts.py").write_text("from kimi_core.catalog import CATALOG\n")
+    graph = build_graph(tmp_path, ["kimi_core"])
+    assert graph.edges["kimi_core.catalog.hosts"] == {"kimi_core.catalog"}
     assert find_cycle(graph.edges) is not None
 
 
