@@ -1,4 +1,4 @@
-"""ChatKimi's side of one answer: ``kimi_core``'s builtin-tool loop, read out as LangChain.
+"""ChatKimi's side of one answer: ``kimi_core``'s chat turn, read out as LangChain.
 
 ``kimi_core.chat.turn.ChatTurn`` does the work (what to send next after a
 ``$web_search`` round, usage summed over rounds, the round limit, which calls the user sees);
@@ -27,17 +27,17 @@ if TYPE_CHECKING:
 __all__ = ["ChunkConverter", "Exchange", "StreamExchange"]
 
 
-def _metadata(loop: ChatTurn) -> dict[str, Any]:
+def _metadata(turn: ChatTurn) -> dict[str, Any]:
     """Response metadata every path adds: provider, summed token usage and cost, and the
     account's rate limits where the server reported them."""
     metadata: dict[str, Any] = {"model_provider": PROVIDER}
-    if loop.usage is not None:
-        metadata["token_usage"] = dict(loop.usage)
-        cost = loop.cost()
+    if turn.usage is not None:
+        metadata["token_usage"] = dict(turn.usage)
+        cost = turn.cost()
         if cost is not None:
             metadata["cost"] = cost.as_dict()
-    if loop.rate_limit is not None:
-        metadata["rate_limit"] = loop.rate_limit
+    if turn.rate_limit is not None:
+        metadata["rate_limit"] = turn.rate_limit
     return metadata
 
 
@@ -53,7 +53,7 @@ def _parsed(schema: type[BaseModel], text: str) -> BaseModel:
 
 
 class Exchange(ChatTurn):
-    """The invoke path: the core's loop (send ``payload`` while ``add`` says so), read out
+    """The invoke path: the core's chat turn (send ``payload`` while ``add`` says so), read out
     by ``result()``.
 
     ``parse_as``: the pydantic class given as ``response_format`` (as ChatOpenAI takes it);
@@ -74,14 +74,14 @@ class Exchange(ChatTurn):
         self.parse_as = parse_as
 
     def result(self) -> ChatResult:
-        loop = self
-        wire = loop.wire or {}
+        turn = self
+        wire = turn.wire or {}
         model = wire.get("model")
         completion_id = wire.get("id")
         fingerprint = wire.get("system_fingerprint")
-        metadata = _metadata(loop)
-        usage = usage_metadata(loop.usage) if loop.usage is not None else None
-        first, *others = loop.answers()
+        metadata = _metadata(turn)
+        usage = usage_metadata(turn.usage) if turn.usage is not None else None
+        first, *others = turn.answers()
         message = answer_to_message(
             first,
             model=model,
@@ -157,7 +157,7 @@ def _tool_call_chunk(
 
 
 class StreamExchange:
-    """The stream path: convert chunks, loop over builtin rounds, end with one chunk that
+    """The stream path: convert chunks over every builtin-tool round, end with one chunk that
     carries the summed usage (unless ``stream_usage`` is off) and the response metadata."""
 
     def __init__(
@@ -168,34 +168,34 @@ class StreamExchange:
         max_rounds: int,
         stream_usage: bool,
     ) -> None:
-        self.loop = ChatTurn(payload, prefix=prefix, max_rounds=max_rounds)
+        self.turn = ChatTurn(payload, prefix=prefix, max_rounds=max_rounds)
         self.stream_usage = stream_usage
-        self.converter = ChunkConverter(self.loop.round_reader())
+        self.converter = ChunkConverter(self.turn.round_reader())
 
     @property
     def payload(self) -> dict[str, Any]:
-        return self.loop.payload
+        return self.turn.payload
 
     @property
     def done(self) -> bool:
-        return self.loop.done
+        return self.turn.done
 
     def opening(self) -> ChatGenerationChunk | None:
         """Partial mode: the prefix is the first chunk (Kimi does not repeat it)."""
-        prefix = self.loop.opening()
+        prefix = self.turn.opening()
         return None if prefix is None else text_generation_chunk(prefix, None)
 
     def end_round(self, state: StreamAccumulator) -> None:
         """After a stream ended: either prepare the next round or mark the exchange done."""
-        if self.loop.add_stream(state):
-            self.converter = ChunkConverter(self.loop.round_reader())
+        if self.turn.add_stream(state):
+            self.converter = ChunkConverter(self.turn.round_reader())
 
     def final(self) -> ChatGenerationChunk:
-        loop = self.loop
-        state = loop.stream_state
+        turn = self.turn
+        state = turn.stream_state
         if state is None:  # pragma: no cover - end_round() always ran first
             raise RuntimeError("StreamExchange.final() before the stream ended")
-        metadata = _metadata(loop)
+        metadata = _metadata(turn)
         metadata.update(
             model_name=state.model,
             finish_reason=state.finish_reason,
@@ -203,8 +203,8 @@ class StreamExchange:
             system_fingerprint=state.system_fingerprint,
         )
         usage = None
-        if self.stream_usage and loop.usage is not None:
-            usage = usage_metadata(loop.usage)
+        if self.stream_usage and turn.usage is not None:
+            usage = usage_metadata(turn.usage)
         else:
             metadata.pop("token_usage", None)
         message = AIMessageChunk(

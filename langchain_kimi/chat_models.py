@@ -1,12 +1,17 @@
-"""``ChatKimi``: Moonshot's Kimi models as a LangChain chat model, on the shared ``kimi_core``."""
+"""``ChatKimi``: Moonshot's Kimi models as a LangChain chat model, on the shared ``kimi_core``.
+
+The class lives here (its fields, LangChain's plumbing, the request and the four call paths)
+because ``langchain_kimi.chat_models.ChatKimi`` is the path pickles and serialized chains
+name. What it delegates sits beside it: message mapping (``_messages``), answers and stream
+chunks (``_exchange``), tools (``_tools``), structured output (``_structured``), batch jobs
+(``_batch``), the model profile (``_profile``), copies and pickles (``_pickling``), errors
+(``_errors``).
+"""
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from operator import itemgetter
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -15,69 +20,44 @@ from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 from langchain_core.utils import secret_from_env
-from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
-from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from kimi_core.integration import (
     DEFAULT_MAX_ROUNDS,
     DEFAULT_MODEL,
-    JSON_OBJECT,
-    BatchLineError,
-    InvalidParameterError,
     KimiClients,
     KimiOptions,
     RateLimits,
     build_chat_request,
     chat_defaults,
     check_tool_choice,
-    get_model_info,
-    is_builtin_tool,
-    json_mode_format,
-    json_schema_format,
     keeps_reasoning,
     private_value,
     tool_name,
 )
 
-from . import _batch, _blocks, _fastpath
+from . import _blocks, _fastpath, _structured
+from ._batch import BatchJobMethods
 from ._errors import translated_errors
 from ._exchange import Exchange, StreamExchange
 from ._messages import messages_to_wire, request_messages
 from ._pickling import keyless_state, revive_clients, share_in_memo
+from ._profile import model_profile
+from ._tools import ToolLike, format_tool, tools_as_system_message
 
 if TYPE_CHECKING:
     # The clients pull in httpx: imported on first use, so `import langchain_kimi` stays light.
-    from kimi_core.integration import (
-        AsyncKimiBatchJob,
-        AsyncKimiClient,
-        KimiBatchJob,
-        KimiClient,
-        PollPolicy,
-    )
+    from kimi_core.integration import AsyncKimiClient, KimiClient
 
 __all__ = ["ChatKimi"]
 
 _blocks.register()
 
-ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
 _log = logging.getLogger(__name__)
 
 
-def _format_tool(tool: ToolLike) -> dict[str, Any]:
-    """A tool in Kimi's wire format; builtin tools (``$web_search``) pass through untouched,
-    and an official tool (``KimiToolkit``) goes out as its formula declares it."""
-    if isinstance(tool, Mapping) and is_builtin_tool(tool):
-        return dict(tool)
-    definition = getattr(tool, "kimi_tool_definition", None)
-    if isinstance(tool, BaseTool) and isinstance(definition, Mapping) and definition:
-        return copy.deepcopy(dict(definition))
-    return convert_to_openai_tool(tool)
-
-
-class ChatKimi(BaseChatModel):
+class ChatKimi(BatchJobMethods, BaseChatModel):
     """Moonshot's Kimi chat models (kimi-k2.6, kimi-k2.7-code, kimi-k3, kimi-k3.1-pro...) for
     LangChain.
 
@@ -288,33 +268,7 @@ class ChatKimi(BaseChatModel):
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """The profile of a catalog model (``kimi_core.catalog``); None for other names."""
-        info = get_model_info(self.model_name)
-        if info is None:
-            return None
-        profile = ModelProfile(
-            status=info.status,
-            max_input_tokens=info.context_window,
-            max_output_tokens=info.max_output_tokens,
-            text_inputs=True,
-            image_inputs=info.image_input,
-            # Kimi takes base64 and ms:// media only, not URLs it would have to fetch.
-            image_url_inputs=False,
-            video_inputs=info.video_input,
-            pdf_inputs=False,
-            audio_inputs=False,
-            text_outputs=True,
-            reasoning_output=info.thinking != "none",
-            tool_calling=info.tools,
-            tool_choice=info.tools,
-            tool_call_streaming=info.tools,
-            # Native structured output: response_format json_schema.
-            structured_output=info.json_schema,
-        )
-        if info.effort_levels:
-            profile["reasoning_effort_levels"] = list(info.effort_levels)
-            if info.default_effort is not None:
-                profile["reasoning_effort_default"] = info.default_effort
-        return profile
+        return model_profile(self.model_name)
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
         total: dict[str, int] = {}
@@ -366,10 +320,10 @@ class ChatKimi(BaseChatModel):
             defaults["stop"] = stops
         tools = kwargs.get("tools")
         if tools:
-            kwargs["tools"] = [t if isinstance(t, dict) else _format_tool(t) for t in tools]
+            kwargs["tools"] = [t if isinstance(t, dict) else format_tool(t) for t in tools]
         response_format = kwargs.get("response_format")
         if response_format is not None:
-            kwargs["response_format"] = _response_format(response_format)
+            kwargs["response_format"] = _structured.response_format(response_format)
         wire, prefix = request_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs})
         )
@@ -398,7 +352,7 @@ class ChatKimi(BaseChatModel):
             payload,
             prefix=prefix,
             max_rounds=rounds,
-            parse_as=schema if _is_pydantic_class(schema) else None,
+            parse_as=schema if _structured.is_pydantic_class(schema) else None,
             batch=batch,
         )
 
@@ -503,122 +457,8 @@ class ChatKimi(BaseChatModel):
                 await run_manager.on_llm_new_token("", chunk=generation)
             yield generation
 
-    # -- batch jobs (README "Batch jobs") ---------------------------------------------------
-    def _batch_exchanges(
-        self, inputs: Sequence[LanguageModelInput], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> list[Exchange]:
-        _batch.check_kwargs(kwargs)
-        return [
-            self._exchange(self._convert_input(item).to_messages(), stop, kwargs, batch=True)
-            for item in inputs
-        ]
-
-    def batch_job(
-        self,
-        inputs: Sequence[LanguageModelInput],
-        *,
-        stop: list[str] | None = None,
-        return_exceptions: bool = False,
-        custom_ids: Sequence[str] | None = None,
-        completion_window: str = "24h",
-        metadata: Mapping[str, str] | None = None,
-        on_submit: Callable[[KimiBatchJob], object] | None = None,
-        timeout: float | None = None,
-        poll: PollPolicy | None = None,
-        progress: bool | None = None,
-        **kwargs: Any,
-    ) -> list[AIMessage | BatchLineError]:
-        """Answer ``inputs`` through one Moonshot batch job (40% cheaper, within
-        ``completion_window``): an ``AIMessage`` per input, in input order, as ``invoke`` would
-        return it (``usage_metadata``; ``response_metadata`` with ``cost`` at the batch price
-        and ``batch``: ``{"id", "custom_id"}``).
-
-        ``kwargs`` apply to every input as in ``invoke`` (``model=``, ``tools=``,
-        ``response_format=``...); every request is checked before the upload. Failed lines:
-        ``BatchLinesFailedError`` (``.results`` holds every answer, ``.errors`` the
-        ``BatchLineError`` per failed index), or, with ``return_exceptions=True``, the
-        ``BatchLineError`` in the line's place. ``on_submit(job)`` runs once the job exists:
-        keep ``job.id`` to ``resume_batch_job`` it from anywhere if this process stops
-        (submitting again would run, and bill, it twice). ``timeout`` (seconds) raises
-        ``BatchTimeoutError`` (with ``job_id``) while the job runs on; ``poll`` and
-        ``progress`` as ``KimiBatchJob.wait``. Batch jobs run outside LangChain's callbacks:
-        no run per input, and ``get_kimi_callback`` does not see them.
-        """
-        with translated_errors():
-            exchanges = self._batch_exchanges(inputs, stop, kwargs)
-            job = self.client.batches.submit(
-                [exchange.payload for exchange in exchanges],
-                custom_ids=custom_ids,
-                completion_window=completion_window,
-                metadata=metadata,
-                poll=poll,
-                on_submit=on_submit,
-            )
-            results = job.outcome(timeout=timeout, progress=progress)
-            return _batch.answers(job, results, exchanges, return_exceptions)
-
-    async def abatch_job(
-        self,
-        inputs: Sequence[LanguageModelInput],
-        *,
-        stop: list[str] | None = None,
-        return_exceptions: bool = False,
-        custom_ids: Sequence[str] | None = None,
-        completion_window: str = "24h",
-        metadata: Mapping[str, str] | None = None,
-        on_submit: Callable[[AsyncKimiBatchJob], object] | None = None,
-        timeout: float | None = None,
-        poll: PollPolicy | None = None,
-        progress: bool | None = None,
-        **kwargs: Any,
-    ) -> list[AIMessage | BatchLineError]:
-        """Async ``batch_job`` (``on_submit`` may be a coroutine function)."""
-        with translated_errors():
-            exchanges = self._batch_exchanges(inputs, stop, kwargs)
-            job = await self.async_client.batches.submit(
-                [exchange.payload for exchange in exchanges],
-                custom_ids=custom_ids,
-                completion_window=completion_window,
-                metadata=metadata,
-                poll=poll,
-                on_submit=on_submit,
-            )
-            results = await job.outcome(timeout=timeout, progress=progress)
-            return _batch.answers(job, results, exchanges, return_exceptions)
-
-    def resume_batch_job(
-        self,
-        job_id: str,
-        *,
-        custom_ids: Sequence[str] | None = None,
-        return_exceptions: bool = False,
-        timeout: float | None = None,
-        poll: PollPolicy | None = None,
-        progress: bool | None = None,
-    ) -> list[AIMessage | BatchLineError]:
-        """The answers of the batch job ``job_id`` (from ``batch_job``'s ``on_submit``, in
-        any process), waiting for it as ``batch_job`` does. The requests are not known here:
-        a partial-mode prefix is not prepended, a ``response_format`` class not parsed."""
-        with translated_errors():
-            job = self.client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-            results = job.outcome(timeout=timeout, progress=progress)
-            return _batch.answers(job, results, None, return_exceptions)
-
-    async def aresume_batch_job(
-        self,
-        job_id: str,
-        *,
-        custom_ids: Sequence[str] | None = None,
-        return_exceptions: bool = False,
-        timeout: float | None = None,
-        poll: PollPolicy | None = None,
-        progress: bool | None = None,
-    ) -> list[AIMessage | BatchLineError]:
-        """Async ``resume_batch_job``."""
-        with translated_errors():
-            job = await self.async_client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-            results = await job.outcome(timeout=timeout, progress=progress)
-            return _batch.answers(job, results, None, return_exceptions)
+    # Batch jobs (README "Batch jobs"): ``batch_job``, ``abatch_job``, ``resume_batch_job`` and
+    # ``aresume_batch_job`` come from ``_batch.BatchJobMethods``.
 
     # -- tokens ------------------------------------------------------------------------------
     def _token_messages(
@@ -628,10 +468,7 @@ class ChatKimi(BaseChatModel):
         for message in wire:
             message.pop("partial", None)
         if tools:
-            # The endpoint counts messages only; tools are counted as a system message
-            # holding their JSON (an approximation of how they reach the model).
-            spec = json.dumps([_format_tool(t) for t in tools], ensure_ascii=False)
-            wire.insert(0, {"role": "system", "content": spec})
+            wire.insert(0, tools_as_system_message(tools))
         return list(wire)
 
     def get_num_tokens_from_messages(
@@ -675,7 +512,7 @@ class ChatKimi(BaseChatModel):
         ``response_format`` (a ``response_format`` dict, a pydantic class or a JSON schema)
         makes the final answer JSON, as in ``with_structured_output(method="json_schema")``.
         """
-        formatted = [_format_tool(tool) for tool in tools]
+        formatted = [format_tool(tool) for tool in tools]
         choice = check_tool_choice(tool_choice, [str(tool_name(t)) for t in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice
@@ -703,68 +540,12 @@ class ChatKimi(BaseChatModel):
         tool built from the schema. Pydantic answers are validated. ``include_raw=True``
         returns ``{"raw", "parsed", "parsing_error"}``.
         """
-        from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-        from langchain_core.output_parsers.openai_tools import (
-            JsonOutputKeyToolsParser,
-            PydanticToolsParser,
-        )
-        from langchain_core.runnables import RunnableMap, RunnablePassthrough
-
         if method is None:
-            info = get_model_info(self.model_name)
-            method = "json_schema" if info is None or info.json_schema else "json_mode"
-            if schema is None:
-                method = "json_mode"
-        is_pydantic = _is_pydantic_class(schema)
-        output_format: dict[str, Any] = {}
-        if schema is not None:
-            output_format = {
-                "ls_structured_output_format": {"kwargs": {"method": method}, "schema": schema}
-            }
-        parser: Runnable[Any, Any]
-        if method == "function_calling":
-            if schema is None:
-                raise InvalidParameterError(
-                    "with_structured_output(method='function_calling') needs a schema",
-                    param="schema",
-                )
-            tool_name = convert_to_openai_tool(schema)["function"]["name"]
-            llm = self.bind_tools([schema], tool_choice=tool_name, **output_format, **kwargs)
-            parser = (
-                PydanticToolsParser(tools=[schema], first_tool_only=True)
-                if is_pydantic
-                else JsonOutputKeyToolsParser(key_name=tool_name, first_tool_only=True)
-            )
-        elif method in ("json_mode", "json_schema"):
-            if schema is None:
-                if method == "json_schema":
-                    raise InvalidParameterError(
-                        "with_structured_output(method='json_schema') needs a schema",
-                        param="schema",
-                    )
-                response_format: dict[str, Any] = dict(JSON_OBJECT)
-            elif method == "json_mode":
-                response_format = json_mode_format(_json_schema(schema))
-            else:
-                response_format = json_schema_format(_json_schema(schema), strict=strict)
-            llm = self.bind(response_format=response_format, **output_format, **kwargs)
-            parser = (
-                PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
-            )
-        else:
-            raise InvalidParameterError(
-                f"unknown method {method!r}; use 'json_schema', 'json_mode' or 'function_calling'",
-                param="method",
-            )
+            method = _structured.default_method(self.model_name, schema)
+        llm, parser = _structured.model_and_parser(self, schema, method, strict, kwargs)
         if not include_raw:
             return llm | parser
-        parse = RunnablePassthrough.assign(
-            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
-        )
-        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
-        return RunnableMap(raw=llm) | parse.with_fallbacks(
-            [no_parse], exception_key="parsing_error"
-        )
+        return _structured.with_raw(llm, parser)
 
 
 _fastpath.cache_signatures(ChatKimi)
@@ -772,20 +553,3 @@ _invocation_params = _fastpath.bound_invocation_params()
 if _invocation_params is not None:
     ChatKimi._get_invocation_params = _invocation_params  # type: ignore[method-assign]
 del _invocation_params
-
-
-def _is_pydantic_class(schema: Any) -> bool:
-    return isinstance(schema, type) and is_basemodel_subclass(schema)
-
-
-def _json_schema(schema: Mapping[str, Any] | type) -> dict[str, Any]:
-    return convert_to_json_schema(dict(schema) if isinstance(schema, Mapping) else schema)
-
-
-def _response_format(schema: Mapping[str, Any] | type) -> dict[str, Any]:
-    """A ``response_format`` given per call or to ``bind_tools``, as ChatOpenAI takes it: a
-    ``response_format`` dict as is, a pydantic class, TypedDict or JSON schema as
-    ``json_schema`` (which the core sends as JSON mode to models without it)."""
-    if isinstance(schema, Mapping) and schema.get("type") in ("json_schema", "json_object", "text"):
-        return dict(schema)
-    return json_schema_format(_json_schema(schema))

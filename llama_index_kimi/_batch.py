@@ -1,19 +1,21 @@
 """Kimi's batch jobs: lists of ``ChatMessage``s as one Moonshot batch job, answers as
 ``ChatResponse``s.
 
-Each conversation becomes a request exactly as ``chat`` would send it (``Kimi._loop``) and
-the core runs the job (``kimi_core.batch.job``). Each answer is read out by ``utils.chat_response``,
-the reader ``chat`` uses, so a ``ChatResponse`` of a batch has the same blocks, ``raw`` and
-``additional_kwargs`` (token counts, ``cost`` at the batch price) as one from ``chat``, with
-``batch`` ``{"id", "custom_id"}`` added.
+``BatchJobMethods`` holds ``Kimi``'s four public batch methods (``batch_job``,
+``abatch_job``, ``resume_batch_job``, ``aresume_batch_job``); ``Kimi`` inherits them. Each
+conversation becomes a request exactly as ``chat`` would send it (``Kimi._turn``) and the
+core runs the job (``kimi_core.batch.job``). Each answer is read out by
+``utils.chat_response``, the reader ``chat`` uses, so a ``ChatResponse`` of a batch has the
+same blocks, ``raw`` and ``additional_kwargs`` (token counts, ``cost`` at the batch price) as
+one from ``chat``, with ``batch`` ``{"id", "custom_id"}`` added.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.llms.types import ChatResponse
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse
 
 from kimi_core.integration import BatchLineError, ChatTurn, InvalidParameterError
 
@@ -22,9 +24,16 @@ from .utils import chat_response
 if TYPE_CHECKING:
     # The batch job pulls in httpx: imported on first use (``import llama_index_kimi``
     # stays light).
-    from kimi_core.integration import BatchJobBase, BatchResult
+    from kimi_core.integration import (
+        AsyncKimiBatchJob,
+        BatchJobBase,
+        BatchResult,
+        KimiBatchJob,
+        KimiClients,
+        PollPolicy,
+    )
 
-__all__ = ["answers", "check_kwargs"]
+__all__ = ["BatchJobMethods", "answers", "check_kwargs"]
 
 
 def check_kwargs(kwargs: dict[str, Any]) -> None:
@@ -36,22 +45,140 @@ def check_kwargs(kwargs: dict[str, Any]) -> None:
 def answers(
     job: BatchJobBase,
     results: Sequence[BatchResult],
-    loops: Sequence[ChatTurn] | None,
+    turns: Sequence[ChatTurn] | None,
     return_exceptions: bool,
 ) -> list[ChatResponse | BatchLineError]:
-    """Every line of ``job`` as a ``ChatResponse`` (``loops`` None: a resumed job)."""
+    """Every line of ``job`` as a ``ChatResponse`` (``turns`` None: a resumed job)."""
     from kimi_core.integration import fold_answers
 
-    def response(loop: ChatTurn, index: int) -> ChatResponse:
-        answer = chat_response(loop)
+    def response(turn: ChatTurn, index: int) -> ChatResponse:
+        answer = chat_response(turn)
         answer.additional_kwargs["batch"] = job.line_info(index)
         return answer
 
     return fold_answers(
         job,
         results,
-        loops,
+        turns,
         lambda: ChatTurn({}, max_rounds=0, batch=True),
         response,
         return_exceptions=return_exceptions,
     )
+
+
+class BatchJobMethods:
+    """``Kimi``'s batch-job methods (README "Batch jobs"), on top of what ``Kimi`` provides:
+    its client lifecycle and ``_turn`` (the request ``chat`` would send)."""
+
+    if TYPE_CHECKING:
+        _clients: KimiClients
+
+        def _turn(
+            self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], batch: bool = False
+        ) -> ChatTurn: ...
+
+    def _batch_turns(
+        self, conversations: Sequence[Sequence[ChatMessage]], kwargs: dict[str, Any]
+    ) -> list[ChatTurn]:
+        check_kwargs(kwargs)
+        return [self._turn(messages, dict(kwargs), batch=True) for messages in conversations]
+
+    def batch_job(
+        self,
+        conversations: Sequence[Sequence[ChatMessage]],
+        *,
+        return_exceptions: bool = False,
+        custom_ids: Sequence[str] | None = None,
+        completion_window: str = "24h",
+        metadata: dict[str, str] | None = None,
+        on_submit: Callable[[KimiBatchJob], object] | None = None,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> list[ChatResponse | BatchLineError]:
+        """Answer each list of ``ChatMessage``s through one Moonshot batch job (40% cheaper,
+        within ``completion_window``): a ``ChatResponse`` per conversation, in input order, as
+        ``chat`` would return it (``raw``; token counts and ``cost`` at the batch price in
+        ``additional_kwargs``, plus ``batch``: ``{"id", "custom_id"}``).
+
+        ``kwargs`` apply to every conversation as in ``chat``; every request is checked
+        before the upload. Failed lines: ``BatchLinesFailedError`` (``.results``, ``.errors``
+        by index), or with ``return_exceptions=True`` the ``BatchLineError`` in the line's
+        place. ``on_submit(job)`` runs once the job exists: keep ``job.id`` to
+        ``resume_batch_job`` it from anywhere (submitting again would run, and bill, it
+        twice). ``timeout`` raises ``BatchTimeoutError`` (with ``job_id``) while the job runs
+        on; ``poll`` and ``progress`` as ``KimiBatchJob.wait``. Batch jobs run outside
+        LlamaIndex's callbacks and instrumentation events.
+        """
+        turns = self._batch_turns(conversations, kwargs)
+        job = self._clients.sync.batches.submit(
+            [turn.payload for turn in turns],
+            custom_ids=custom_ids,
+            completion_window=completion_window,
+            metadata=metadata,
+            poll=poll,
+            on_submit=on_submit,
+        )
+        results = job.outcome(timeout=timeout, progress=progress)
+        return answers(job, results, turns, return_exceptions)
+
+    async def abatch_job(
+        self,
+        conversations: Sequence[Sequence[ChatMessage]],
+        *,
+        return_exceptions: bool = False,
+        custom_ids: Sequence[str] | None = None,
+        completion_window: str = "24h",
+        metadata: dict[str, str] | None = None,
+        on_submit: Callable[[AsyncKimiBatchJob], object] | None = None,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        progress: bool | None = None,
+        **kwargs: Any,
+    ) -> list[ChatResponse | BatchLineError]:
+        """Async ``batch_job`` (``on_submit`` may be a coroutine function)."""
+        turns = self._batch_turns(conversations, kwargs)
+        job = await self._clients.async_client.batches.submit(
+            [turn.payload for turn in turns],
+            custom_ids=custom_ids,
+            completion_window=completion_window,
+            metadata=metadata,
+            poll=poll,
+            on_submit=on_submit,
+        )
+        results = await job.outcome(timeout=timeout, progress=progress)
+        return answers(job, results, turns, return_exceptions)
+
+    def resume_batch_job(
+        self,
+        job_id: str,
+        *,
+        custom_ids: Sequence[str] | None = None,
+        return_exceptions: bool = False,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        progress: bool | None = None,
+    ) -> list[ChatResponse | BatchLineError]:
+        """The answers of the batch job ``job_id`` (from ``batch_job``'s ``on_submit``, in any
+        process), waiting for it as ``batch_job`` does. The requests are not known here: a
+        partial-mode prefix is not prepended."""
+        job = self._clients.sync.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
+        results = job.outcome(timeout=timeout, progress=progress)
+        return answers(job, results, None, return_exceptions)
+
+    async def aresume_batch_job(
+        self,
+        job_id: str,
+        *,
+        custom_ids: Sequence[str] | None = None,
+        return_exceptions: bool = False,
+        timeout: float | None = None,
+        poll: PollPolicy | None = None,
+        progress: bool | None = None,
+    ) -> list[ChatResponse | BatchLineError]:
+        """Async ``resume_batch_job``."""
+        client = self._clients.async_client
+        job = await client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
+        results = await job.outcome(timeout=timeout, progress=progress)
+        return answers(job, results, None, return_exceptions)

@@ -4,15 +4,15 @@ The class only translates: LlamaIndex messages go through ``utils`` into a plain
 the shared ``kimi_core`` clients send it (checks, retries, rate limits, SSE), and the answer
 comes back through ``utils`` as ``ChatResponse``s. Sync and async methods share the request
 builder and the parsers; only the I/O call differs.
+
+The class lives here because ``llama_index_kimi.base.Kimi`` is the path pickles name. What it
+delegates sits beside it: streamed turns (``_stream``), structured output (``_structured``),
+batch jobs (``_batch``), metadata (``_metadata``), pickles and dicts (``_pickling``).
 """
 
 from __future__ import annotations
 
-import logging
-import pickle
-from collections.abc import AsyncGenerator, Callable, Generator, Sequence
-from contextvars import ContextVar
-from functools import partial
+from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from llama_index.core.base.llms.generic_utils import (
@@ -48,28 +48,28 @@ from pydantic import BaseModel, SecretStr
 from kimi_core.integration import (
     DEFAULT_MAX_ROUNDS,
     DEFAULT_MODEL,
-    BatchLineError,
     ChatTurn,
-    ConfigurationError,
     KimiClients,
-    KimiOptions,
     RateLimiter,
     RateLimits,
     TokenCount,
     build_chat_request,
     chat_defaults,
     check_sampling,
-    get_model_info,
-    json_mode_format,
-    json_schema_format,
     keeps_reasoning,
-    parse_json_object,
     sampling_values,
 )
 
-from . import _batch, _fastpath
+from . import _fastpath, _structured
+from ._batch import BatchJobMethods
+from ._metadata import UNKNOWN_CONTEXT_WINDOW as UNKNOWN_CONTEXT_WINDOW
+from ._metadata import UNKNOWN_NUM_OUTPUT as UNKNOWN_NUM_OUTPUT
+from ._metadata import llm_metadata, metadata_dump
+from ._pickling import clients_for, key_on_first_use, resolve_options, settings_state
+from ._stream import aresponses, responses
+from ._structured import StructuredOutputMode
 from .tokenizer import KimiTokenizer
-from .utils import StreamFolder, chat_response, to_kimi_messages, tool_selections
+from .utils import chat_response, to_kimi_messages, tool_selections
 
 if TYPE_CHECKING:
     # httpx and the modules built on it are imported on first use: importing them here
@@ -80,37 +80,21 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import PromptTemplate
     from llama_index.core.tools.types import BaseTool
 
-    from kimi_core.integration import (
-        AsyncKimiBatchJob,
-        AsyncKimiClient,
-        KimiBatchJob,
-        KimiClient,
-        PollPolicy,
-        PreparedChat,
-    )
+    from kimi_core.integration import AsyncKimiClient, KimiClient
 
 __all__ = ["DEFAULT_MODEL", "Kimi"]
+# UNKNOWN_CONTEXT_WINDOW and UNKNOWN_NUM_OUTPUT, imported above as themselves, were defined
+# here before ``_metadata`` existed: still importable from here.
 
 dispatcher = get_dispatcher(__name__)
-logger = logging.getLogger(__name__)
-# Set while from_dict / unpickling revives a model: a missing key is then looked up on the
-# first call instead of failing the construction.
-_KEY_ON_FIRST_USE: ContextVar[bool] = ContextVar("kimi_key_on_first_use", default=False)
-
-# Models the catalog does not know yet (new releases, gateway aliases such as Cloudsway's
-# MaaS_Kimi_K2.5_...). Every current Kimi model has at least 128K of context and 8K of output
-# (kimi_core.catalog), so these are safe lower bounds; set ``context_window`` to override.
-UNKNOWN_CONTEXT_WINDOW = 131_072
-UNKNOWN_NUM_OUTPUT = 8_192
 
 # LlamaIndex-side keyword arguments that are never request fields.
 _LOCAL_KWARGS = frozenset(
     {"allow_parallel_tool_calls", "tool_required", "strict", "verbose", "formatted"}
 )
-StructuredOutputMode = Literal["json_schema", "json_mode", "function_calling"]
 
 
-class Kimi(FunctionCallingLLM):
+class Kimi(BatchJobMethods, FunctionCallingLLM):
     """Kimi (Moonshot AI) chat models for LlamaIndex, on the shared ``kimi_core`` clients.
 
     >>> from llama_index.core import Settings
@@ -256,15 +240,29 @@ class Kimi(FunctionCallingLLM):
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
+        # Over 60 lines for its signature: every setting is an explicit parameter, in the
+        # order positional callers rely on. The connection is set up by ``_connect``.
+        #
         # A kimi_core limiter goes to the clients (it needs token counts and releases); the
         # LlamaIndex field keeps only LlamaIndex rate limiters, applied by the decorators.
         core_limiter = rate_limiter if isinstance(rate_limiter, RateLimiter) else None
+        # Fields that are also connection settings: read once here for the clients.
+        shared: dict[str, Any] = {
+            "model": model,
+            "gateway": gateway,
+            "endpoint_path": endpoint_path,
+            "thinking": thinking,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "retry_ambiguous": retry_ambiguous,
+            "total_timeout": total_timeout,
+            "default_headers": default_headers,
+            "rate_limits": rate_limits,
+            "allow_insecure": allow_insecure,
+        }
         super().__init__(
-            model=model,
+            **shared,
             base_url=base_url,
-            gateway=gateway,
-            endpoint_path=endpoint_path,
-            thinking=thinking,
             reasoning_effort=reasoning_effort,
             preserve_thinking=preserve_thinking,
             prompt_cache_key=prompt_cache_key,
@@ -274,51 +272,38 @@ class Kimi(FunctionCallingLLM):
             frequency_penalty=frequency_penalty,
             presence_penalty=presence_penalty,
             stop=stop,
-            max_retries=max_retries,
-            retry_ambiguous=retry_ambiguous,
-            timeout=timeout,
-            total_timeout=total_timeout,
             additional_kwargs=additional_kwargs or {},
-            rate_limits=rate_limits,
             rate_limiter=None if core_limiter is not None else rate_limiter,
-            allow_insecure=allow_insecure,
-            default_headers=default_headers,
             context_window=context_window,
             structured_output_mode=structured_output_mode,
             max_builtin_tool_rounds=max_builtin_tool_rounds,
             callback_manager=callback_manager,
             **kwargs,
         )
-        settings: dict[str, Any] = {
-            "gateway": gateway,
-            "endpoint_path": endpoint_path,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "retry_ambiguous": retry_ambiguous,
-            "total_timeout": total_timeout,
-            "default_headers": default_headers,
-            "rate_limits": rate_limits,
-            "rate_limiter": core_limiter,
-            "allow_insecure": allow_insecure,
+        self._connect(api_key, base_url, shared, core_limiter, http_client, async_http_client)
+
+    def _connect(
+        self,
+        api_key: str | SecretStr | None,
+        base_url: str | None,
+        shared: dict[str, Any],
+        rate_limiter: RateLimiter | None,
+        http_client: httpx.Client | None,
+        async_http_client: httpx.AsyncClient | None,
+    ) -> None:
+        """Resolve the connection once (every bad value a ``ConfigurationError`` here), check
+        the sampling values against the model, and set up the client lifecycle."""
+        settings = {
+            **shared,
+            "rate_limiter": rate_limiter,
             "http_client": http_client,
             "async_http_client": async_http_client,
-            "model": model,
-            "thinking": thinking,
         }
-        try:
-            options: KimiOptions | None = KimiOptions.resolve(api_key, base_url, **settings)
-        except ConfigurationError as exc:
-            if exc.param != "api_key" or not _KEY_ON_FIRST_USE.get():
-                raise
-            options = None  # revived (from_dict, a pickle) with no key set: looked up later
+        options = resolve_options(api_key, base_url, settings)
         # Fail fast on a sampling value the model fixes, before any request.
-        check_sampling(model, sampling_values(self), thinking)
-        if options is None:
-            self._clients = KimiClients.later(
-                partial(KimiOptions.resolve, None, base_url, **settings)
-            )
-        else:
-            self._clients = KimiClients(options)
+        check_sampling(shared["model"], sampling_values(self), shared["thinking"])
+        self._clients = clients_for(options, base_url, settings)
+        if options is not None:
             self.base_url = options.base_url
 
     # -- copies, pickles, dicts (README "Copies, pickles and serialized chains") -------------
@@ -328,36 +313,19 @@ class Kimi(FunctionCallingLLM):
         (``api_key=...``) or the environment, looked up on the first call if not set yet."""
         fields = {**data, **kwargs}
         fields.pop("class_name", None)
-        token = _KEY_ON_FIRST_USE.set(True)
-        try:
+        with key_on_first_use():
             return cls(**fields)
-        finally:
-            _KEY_ON_FIRST_USE.reset(token)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the settings only: the clients hold the key and live connections, so they
         never travel, nor do ``default_headers`` (they may hold credentials)."""
-        state = BaseModel.__getstate__(self)
-        fields = {}
-        for key, value in state["__dict__"].items():
-            if key == "default_headers":
-                continue
-            try:
-                pickle.dumps(value)
-            except Exception:  # e.g. a rate limiter holding a lock, as BaseComponent drops
-                logger.warning("Kimi: not pickling the unpicklable field %s", key)
-                continue
-            fields[key] = value
-        return {**state, "__dict__": fields, "__pydantic_private__": None}
+        return settings_state(self)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Revived with the settings; the key comes from the environment (on the first call
         if this process has none yet)."""
-        token = _KEY_ON_FIRST_USE.set(True)
-        try:
+        with key_on_first_use():
             self.__init__(**state["__dict__"])  # type: ignore[misc]
-        finally:
-            _KEY_ON_FIRST_USE.reset(token)
 
     @classmethod
     def class_name(cls) -> str:
@@ -366,20 +334,20 @@ class Kimi(FunctionCallingLLM):
     @property
     def metadata(self) -> LLMMetadata:
         """Context window and output size from ``kimi_core.catalog``."""
-        return _metadata(self.model, self.context_window, self.max_tokens)
+        return llm_metadata(self.model, self.context_window, self.max_tokens)
 
     def to_payload(self) -> dict[str, Any]:
         """``BaseLLM.to_payload`` (class name and metadata, no secrets), which LlamaIndex's
         callback decorators put in the events of every call; the metadata dump is cached per
         settings (``_fastpath.cached_metadata_dump``)."""
-        if _metadata_dump is None or type(self).metadata is not Kimi.metadata:
+        if metadata_dump is None or type(self).metadata is not Kimi.metadata:
             base = getattr(super(), "to_payload", None)  # not on llama-index-core < 0.14.24
             if base is not None:
                 return base()  # type: ignore[no-any-return]
             return {"class_name": self.class_name(), **self.metadata.model_dump()}
         return {
             "class_name": self.class_name(),
-            **_metadata_dump(self.model, self.context_window, self.max_tokens),
+            **metadata_dump(self.model, self.context_window, self.max_tokens),
         }
 
     @property
@@ -419,12 +387,12 @@ class Kimi(FunctionCallingLLM):
 
     # -- request / response (shared by every method) --------------------------------------
 
-    def _loop(
+    def _turn(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], batch: bool = False
     ) -> ChatTurn:
         """The request (``kimi_core.chat.request.build_chat_request``: instance values, then the
         call's, ``None`` meaning "not given" as everywhere in LlamaIndex) in the core's
-        builtin-tool loop; the core checks it before sending."""
+        ``ChatTurn``, which every call goes through; the core checks it before sending."""
         defaults = chat_defaults(self, self.model)
         defaults.update(self.additional_kwargs)
         rounds = kwargs.pop("max_builtin_tool_rounds", None)
@@ -444,32 +412,32 @@ class Kimi(FunctionCallingLLM):
         )
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        loop = self._loop(messages, kwargs)
+        turn = self._turn(messages, kwargs)
         client = self._clients.sync
-        while loop.add(client.chat(loop.payload)):
+        while turn.add(client.chat(turn.payload)):
             pass
-        return chat_response(loop)
+        return chat_response(turn)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        loop = self._loop(messages, kwargs)
+        turn = self._turn(messages, kwargs)
         client = self._clients.async_client
-        while loop.add(await client.chat(loop.payload)):
+        while turn.add(await client.chat(turn.payload)):
             pass
-        return chat_response(loop)
+        return chat_response(turn)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         # Checked now (bad input raises here, typed), sent on the first ``next``: a generator
         # dropped unused never sends, never holds a connection or a rate-limit slot.
-        loop = self._loop(messages, kwargs)
+        turn = self._turn(messages, kwargs)
         client = self._clients.sync
-        return _responses(client, loop, client.prepare(loop.payload, stream=True))
+        return responses(client, turn, client.prepare(turn.payload, stream=True))
 
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        loop = self._loop(messages, kwargs)
+        turn = self._turn(messages, kwargs)
         client = self._clients.async_client
-        return _aresponses(client, loop, client.prepare(loop.payload, stream=True))
+        return aresponses(client, turn, client.prepare(turn.payload, stream=True))
 
     # -- the eight LlamaIndex entry points ---------------------------------------------
 
@@ -514,113 +482,8 @@ class Kimi(FunctionCallingLLM):
     ) -> CompletionResponseAsyncGen:
         return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
 
-    # -- batch jobs (README "Batch jobs") ---------------------------------------------------
-
-    def _batch_loops(
-        self, conversations: Sequence[Sequence[ChatMessage]], kwargs: dict[str, Any]
-    ) -> list[ChatTurn]:
-        _batch.check_kwargs(kwargs)
-        return [self._loop(messages, dict(kwargs), batch=True) for messages in conversations]
-
-    def batch_job(
-        self,
-        conversations: Sequence[Sequence[ChatMessage]],
-        *,
-        return_exceptions: bool = False,
-        custom_ids: Sequence[str] | None = None,
-        completion_window: str = "24h",
-        metadata: dict[str, str] | None = None,
-        on_submit: Callable[[KimiBatchJob], object] | None = None,
-        timeout: float | None = None,
-        poll: PollPolicy | None = None,
-        progress: bool | None = None,
-        **kwargs: Any,
-    ) -> list[ChatResponse | BatchLineError]:
-        """Answer each list of ``ChatMessage``s through one Moonshot batch job (40% cheaper,
-        within ``completion_window``): a ``ChatResponse`` per conversation, in input order, as
-        ``chat`` would return it (``raw``; token counts and ``cost`` at the batch price in
-        ``additional_kwargs``, plus ``batch``: ``{"id", "custom_id"}``).
-
-        ``kwargs`` apply to every conversation as in ``chat``; every request is checked
-        before the upload. Failed lines: ``BatchLinesFailedError`` (``.results``, ``.errors``
-        by index), or with ``return_exceptions=True`` the ``BatchLineError`` in the line's
-        place. ``on_submit(job)`` runs once the job exists: keep ``job.id`` to
-        ``resume_batch_job`` it from anywhere (submitting again would run, and bill, it
-        twice). ``timeout`` raises ``BatchTimeoutError`` (with ``job_id``) while the job runs
-        on; ``poll`` and ``progress`` as ``KimiBatchJob.wait``. Batch jobs run outside
-        LlamaIndex's callbacks and instrumentation events.
-        """
-        loops = self._batch_loops(conversations, kwargs)
-        job = self._clients.sync.batches.submit(
-            [loop.payload for loop in loops],
-            custom_ids=custom_ids,
-            completion_window=completion_window,
-            metadata=metadata,
-            poll=poll,
-            on_submit=on_submit,
-        )
-        results = job.outcome(timeout=timeout, progress=progress)
-        return _batch.answers(job, results, loops, return_exceptions)
-
-    async def abatch_job(
-        self,
-        conversations: Sequence[Sequence[ChatMessage]],
-        *,
-        return_exceptions: bool = False,
-        custom_ids: Sequence[str] | None = None,
-        completion_window: str = "24h",
-        metadata: dict[str, str] | None = None,
-        on_submit: Callable[[AsyncKimiBatchJob], object] | None = None,
-        timeout: float | None = None,
-        poll: PollPolicy | None = None,
-        progress: bool | None = None,
-        **kwargs: Any,
-    ) -> list[ChatResponse | BatchLineError]:
-        """Async ``batch_job`` (``on_submit`` may be a coroutine function)."""
-        loops = self._batch_loops(conversations, kwargs)
-        job = await self._clients.async_client.batches.submit(
-            [loop.payload for loop in loops],
-            custom_ids=custom_ids,
-            completion_window=completion_window,
-            metadata=metadata,
-            poll=poll,
-            on_submit=on_submit,
-        )
-        results = await job.outcome(timeout=timeout, progress=progress)
-        return _batch.answers(job, results, loops, return_exceptions)
-
-    def resume_batch_job(
-        self,
-        job_id: str,
-        *,
-        custom_ids: Sequence[str] | None = None,
-        return_exceptions: bool = False,
-        timeout: float | None = None,
-        poll: PollPolicy | None = None,
-        progress: bool | None = None,
-    ) -> list[ChatResponse | BatchLineError]:
-        """The answers of the batch job ``job_id`` (from ``batch_job``'s ``on_submit``, in any
-        process), waiting for it as ``batch_job`` does. The requests are not known here: a
-        partial-mode prefix is not prepended."""
-        job = self._clients.sync.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-        results = job.outcome(timeout=timeout, progress=progress)
-        return _batch.answers(job, results, None, return_exceptions)
-
-    async def aresume_batch_job(
-        self,
-        job_id: str,
-        *,
-        custom_ids: Sequence[str] | None = None,
-        return_exceptions: bool = False,
-        timeout: float | None = None,
-        poll: PollPolicy | None = None,
-        progress: bool | None = None,
-    ) -> list[ChatResponse | BatchLineError]:
-        """Async ``resume_batch_job``."""
-        client = self._clients.async_client
-        job = await client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-        results = await job.outcome(timeout=timeout, progress=progress)
-        return _batch.answers(job, results, None, return_exceptions)
+    # Batch jobs (README "Batch jobs"): ``batch_job``, ``abatch_job``, ``resume_batch_job`` and
+    # ``aresume_batch_job`` come from ``_batch.BatchJobMethods``.
 
     # -- function calling -----------------------------------------------------------------
 
@@ -684,8 +547,7 @@ class Kimi(FunctionCallingLLM):
         """``structured_output_mode``, or (None) json_schema where the model takes it."""
         if self.structured_output_mode is not None:
             return self.structured_output_mode
-        info = get_model_info(self.model)
-        return "json_schema" if info is None or info.json_schema else "json_mode"
+        return _structured.default_mode(self.model)
 
     def _uses_json_mode(self) -> bool:
         """Whether structured output goes through ``response_format`` (not a program)."""
@@ -705,17 +567,7 @@ class Kimi(FunctionCallingLLM):
         ``json_schema`` (sent as JSON mode with the schema in a system message to models
         without it) or JSON mode with the schema, per ``_structured_mode``."""
         messages = self._extend_messages(prompt.format_messages(llm=self, **prompt_args))
-        kwargs = {
-            key: value
-            for key, value in (llm_kwargs or {}).items()
-            if key not in ("tools", "tool_choice", "tool_required", "allow_parallel_tool_calls")
-        }
-        schema = output_cls.model_json_schema()
-        kwargs["response_format"] = (
-            json_schema_format(schema, output_cls.__name__)
-            if self._structured_mode() == "json_schema"
-            else json_mode_format(schema, output_cls.__name__)
-        )
+        kwargs = _structured.json_mode_kwargs(output_cls, llm_kwargs, self._structured_mode())
         return messages, kwargs
 
     @dispatcher.span
@@ -738,7 +590,7 @@ class Kimi(FunctionCallingLLM):
             )
         )
         messages, kwargs = self._json_mode_request(output_cls, prompt, llm_kwargs, prompt_args)
-        result = _validate(self.chat(messages, **kwargs), output_cls)
+        result = _structured.validate(self.chat(messages, **kwargs), output_cls)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
@@ -762,7 +614,7 @@ class Kimi(FunctionCallingLLM):
             )
         )
         messages, kwargs = self._json_mode_request(output_cls, prompt, llm_kwargs, prompt_args)
-        result = _validate(await self.achat(messages, **kwargs), output_cls)
+        result = _structured.validate(await self.achat(messages, **kwargs), output_cls)
         dispatcher.event(LLMStructuredPredictEndEvent(output=result))
         return result
 
@@ -776,7 +628,7 @@ class Kimi(FunctionCallingLLM):
         if not self._uses_json_mode():
             return super()._structured_stream_call(output_cls, prompt, llm_kwargs, **prompt_args)
         messages, kwargs = self._json_mode_request(output_cls, prompt, llm_kwargs, prompt_args)
-        return _partial_objects(self.stream_chat(messages, **kwargs), output_cls)
+        return _structured.partial_objects(self.stream_chat(messages, **kwargs), output_cls)
 
     async def _structured_astream_call(
         self,
@@ -790,109 +642,7 @@ class Kimi(FunctionCallingLLM):
                 output_cls, prompt, llm_kwargs, **prompt_args
             )
         messages, kwargs = self._json_mode_request(output_cls, prompt, llm_kwargs, prompt_args)
-        return _apartial_objects(await self.astream_chat(messages, **kwargs), output_cls)
+        return _structured.apartial_objects(await self.astream_chat(messages, **kwargs), output_cls)
 
 
-# -- module helpers (generators must not close over the pydantic instance) ---------------
-
-
-def _metadata(model: str | None, context_window: int | None, max_tokens: int | None) -> LLMMetadata:
-    """``Kimi.metadata`` for these settings."""
-    info = get_model_info(model)
-    if info is None:
-        context = context_window or UNKNOWN_CONTEXT_WINDOW
-        output = max_tokens or UNKNOWN_NUM_OUTPUT
-        tools = True
-    else:
-        context = context_window or info.context_window
-        # What the server gives when not asked (kimi-k2.6: 32,768; kimi-k3: 131,072); else,
-        # as the window counts input + output (moonshot-v1-8k), at most half of it.
-        output = (
-            max_tokens or info.default_output_tokens or min(info.max_output_tokens, context // 2)
-        )
-        tools = info.tools
-    return LLMMetadata(
-        context_window=context,
-        num_output=output,
-        is_chat_model=True,
-        is_function_calling_model=tools,
-        model_name=model or "kimi",
-        system_role=MessageRole.SYSTEM,
-    )
-
-
-_metadata_dump = _fastpath.cached_metadata_dump(_metadata)
 _fastpath.cache_span_signatures(Kimi)
-
-
-def _responses(client: KimiClient, loop: ChatTurn, first: PreparedChat) -> ChatResponseGen:
-    """Cumulative responses over every streamed round (``first``: the first round's request,
-    already checked); the next round is sent when a round ended in builtin calls only."""
-    folder = StreamFolder(loop.prefix, loop.requested_model)
-    request: PreparedChat | dict[str, Any] = first
-    while True:
-        with client.chat_stream(request) as stream:
-            folder.start_round(stream.state, loop.round_reader(), loop.usage)
-            fold = folder.fold
-            for chunk in stream:
-                yield fold(chunk)
-        if not loop.add_stream(stream.state):
-            break
-        request = loop.payload
-    if not folder.count:  # [DONE] without a chunk: still answer (with the partial prefix)
-        yield folder.fold({})
-
-
-async def _aresponses(
-    client: AsyncKimiClient, loop: ChatTurn, first: PreparedChat
-) -> ChatResponseAsyncGen:
-    folder = StreamFolder(loop.prefix, loop.requested_model)
-    request: PreparedChat | dict[str, Any] = first
-    while True:
-        async with await client.chat_stream(request) as stream:
-            folder.start_round(stream.state, loop.round_reader(), loop.usage)
-            fold = folder.fold
-            async for chunk in stream:
-                yield fold(chunk)
-        if not loop.add_stream(stream.state):
-            break
-        request = loop.payload
-    if not folder.count:
-        yield folder.fold({})
-
-
-def _validate(response: ChatResponse, output_cls: type[Model]) -> Model:
-    """The JSON-mode answer validated into ``output_cls`` (typed errors when it is not)."""
-    return output_cls.model_validate(parse_json_object(response.message.content or ""))
-
-
-def _partial_objects(
-    responses: ChatResponseGen, output_cls: type[Model]
-) -> Generator[Model | FlexibleModel, None, None]:
-    from llama_index.core.program.streaming_utils import process_streaming_content_incremental
-
-    current: Model | FlexibleModel | None = None
-    last: ChatResponse | None = None
-    for last in responses:
-        current = process_streaming_content_incremental(last, output_cls, current)
-        yield current
-    if last is not None:
-        final = _validate(last, output_cls)
-        if final != current:
-            yield final
-
-
-async def _apartial_objects(
-    responses: ChatResponseAsyncGen, output_cls: type[Model]
-) -> AsyncGenerator[Model | FlexibleModel, None]:
-    from llama_index.core.program.streaming_utils import process_streaming_content_incremental
-
-    current: Model | FlexibleModel | None = None
-    last: ChatResponse | None = None
-    async for last in responses:
-        current = process_streaming_content_incremental(last, output_cls, current)
-        yield current
-    if last is not None:
-        final = _validate(last, output_cls)
-        if final != current:
-            yield final

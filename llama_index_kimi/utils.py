@@ -2,7 +2,7 @@
 
 Outbound: each ``ChatMessage``'s blocks are read for text, images, reasoning and tool calls and
 handed to ``kimi_core.chat.messages``' constructors (which know Kimi's rules). Inbound: the core's
-builtin-tool loop and answer reader have read the answer; this module builds ``ChatResponse``s
+``ChatTurn`` and answer reader have read the answer; this module builds ``ChatResponse``s
 from it, and ``StreamFolder`` folds streamed rounds into cumulative responses.
 
 Nothing here does I/O: ``base.Kimi`` calls these helpers around the core's clients.
@@ -207,15 +207,15 @@ def _tool_call_block(call_id: str | None, name: str, arguments: str) -> ToolCall
     return ToolCallBlock(tool_call_id=call_id, tool_name=name, tool_kwargs=arguments)
 
 
-def chat_response(loop: ChatTurn) -> ChatResponse:
-    """The final (non-streamed) answer of ``loop`` as a ``ChatResponse``.
+def chat_response(turn: ChatTurn) -> ChatResponse:
+    """The final (non-streamed) answer of ``turn`` as a ``ChatResponse``.
 
     ``raw`` is the decoded answer itself (not a dump of the model), with the usage at
     top-level ``usage`` (where ``TokenCountingHandler`` reads it) whichever place the gateway
     used, summed over builtin-tool rounds: a shallow copy is made only when it differs, so the
     core's dict is never changed.
     """
-    answer = loop.answers()[0]
+    answer = turn.answers()[0]
     blocks: list[ContentBlock] = []
     if answer.reasoning:
         blocks.append(ThinkingBlock(content=answer.reasoning))
@@ -228,19 +228,19 @@ def chat_response(loop: ChatTurn) -> ChatResponse:
             function = call["function"]
             blocks.append(_tool_call_block(call["id"], function["name"], function["arguments"]))
         message_kwargs["tool_calls"] = calls
-    raw: Any = loop.wire
+    raw: Any = turn.wire
     assert raw is not None  # answers() checked it
-    if loop.rounds:
-        raw = {**raw, "usage": dict(loop.usage or {})}
+    if turn.rounds:
+        raw = {**raw, "usage": dict(turn.usage or {})}
     else:
         usage = completion_usage(raw)
         if usage is not raw.get("usage"):  # lifted from where the gateway put it
             raw = {**raw, "usage": usage}
-    additional = usage_kwargs(loop.usage, loop.cost())
+    additional = usage_kwargs(turn.usage, turn.cost())
     if answer.finish_reason is not None:
         additional["finish_reason"] = answer.finish_reason
-    if loop.rate_limit is not None:
-        additional["rate_limit"] = loop.rate_limit
+    if turn.rate_limit is not None:
+        additional["rate_limit"] = turn.rate_limit
     return _response(blocks, message_kwargs, raw, additional)
 
 
