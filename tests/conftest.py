@@ -6,6 +6,7 @@ import ipaddress
 import json
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_live)
         if not ENABLED and item.get_closest_marker("fastpath"):
             item.add_marker(skip_fastpath)
+
+
+@pytest.fixture(scope="session")
+def _kimi_emulator_session() -> Iterator[Any]:
+    """The plugin's shared emulator (``kimi_emulator``), serving the retired moonshot-v1
+    models too (``served_models``): the tests' model that never thinks and takes any sampling
+    value."""
+    from served_models import SERVED
+
+    from kimi_emulator import KimiEmulator
+
+    emulator = KimiEmulator("moonshot", models=SERVED).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()

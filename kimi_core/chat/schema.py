@@ -438,11 +438,7 @@ def _fit_to_type(node: dict[str, Any]) -> dict[str, Any]:
     required = result.get("required")
     if isinstance(required, list):
         declared = result.get("properties") or {}
-        kept = [name for name in required if name in declared]
-        if kept:
-            result["required"] = kept
-        else:
-            del result["required"]
+        result["required"] = [name for name in required if name in declared]
     for low, high in (("minimum", "maximum"), ("minLength", "maxLength"), ("minItems", "maxItems")):
         a, b = result.get(low), result.get(high)
         if isinstance(a, int | float) and isinstance(b, int | float) and a > b:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
-from emulator_support import SERVED
+from served_models import SERVED
 
 from kimi_emulator import KimiEmulator
 

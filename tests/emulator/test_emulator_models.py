@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import LEGACY_MODELS, SERVED, error_of
+from emulator_support import error_of
 from pydantic import BaseModel
+from served_models import LEGACY_MODELS, SERVED
 
 from kimi_core.catalog.model_info import CATALOG
 from kimi_emulator import KimiEmulator

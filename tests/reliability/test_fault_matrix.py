@@ -83,7 +83,7 @@ def test_retry_after_is_really_waited(kimi_emulator: Any) -> None:
 
 
 # -- 5xx -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@pytest.mark.parametrize("status", [500, 502, 503])
 @pytest.mark.parametrize("path", PATHS, ids=ids)
 def test_5xx_burst_shorter_than_max_retries_succeeds(
     path: Path, status: int, kimi_emulator: Any, sleeps: list[float]
@@ -92,6 +92,16 @@ def test_5xx_burst_shorter_than_max_retries_succeeds(
     assert path.run(kimi_emulator.base_url, max_retries=2) == ANSWER
     assert len(sleeps) == 2
     assert _chat_requests(kimi_emulator) == 3
+
+
+@pytest.mark.parametrize("path", PATHS, ids=ids)
+def test_a_504_is_never_resent(path: Path, kimi_emulator: Any, sleeps: list[float]) -> None:
+    kimi_emulator.fail_next(504, times=1)
+    with pytest.raises(InternalServerError) as caught:
+        path.run(kimi_emulator.base_url, max_retries=2)
+    assert caught.value.status == 504
+    assert sleeps == []
+    assert _chat_requests(kimi_emulator) == 1
 
 
 @pytest.mark.parametrize("status", [500, 503])
