@@ -20,6 +20,7 @@ from .chat.request import ChatInput, PreparedChat, runs_long, streamed_twin
 from .errors import KimiError, MalformedResponseError
 from .limits.limiter import LeaseLike
 from .options import KimiOptions
+from .resources.documents import aresolve_documents, has_documents, resolve_documents
 from .resources.files import AsyncFiles, Files
 from .resources.formulas import AsyncFormulas, Formulas
 from .resources.models import AsyncModels, Models
@@ -34,7 +35,7 @@ from .resources.web_tools import AsyncTools, Tools
 from .transport.base import DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient
 from .transport.responses import decode_json, parse_completion
 from .transport.stream import AsyncChatStream, ChatStream
-from .types import Balance, ChatCompletion, ModelCard
+from .types import Balance, ChatCompletion, ChatRequest, ModelCard
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -59,6 +60,28 @@ def _balance(response: httpx.Response) -> Balance:
     if not isinstance(data, dict):
         raise MalformedResponseError("balance answer has no data object", body=str(data)[:500])
     return Balance.model_validate(data)
+
+
+def _messages_of(request: ChatInput) -> Any:
+    if isinstance(request, PreparedChat):
+        return None
+    if isinstance(request, ChatRequest):
+        return request.messages
+    return request.get("messages")
+
+
+def _with_messages(request: ChatInput, messages: list[Any]) -> ChatInput:
+    payload = request.to_payload() if isinstance(request, ChatRequest) else dict(request)  # type: ignore[arg-type]
+    payload["messages"] = messages
+    return payload
+
+
+def _user(text: str) -> dict[str, Any]:
+    return {"role": "user", "content": text}
+
+
+def _text_count(whole: TokenCount, empty: TokenCount) -> TokenCount:
+    return TokenCount(max(int(whole) - int(empty), 0), estimated=whole.estimated or empty.estimated)
 
 
 def _currency(host: str) -> str:
@@ -99,7 +122,7 @@ class KimiClient(SyncAPIClient):
         """POST /chat/completions and return the validated answer. A call that may outlast
         Moonshot's 900 s gateway limit (``chat.request.runs_long``) is streamed and folded
         into the same answer (``stream_long_calls=False`` turns that off)."""
-        prepared = self.prepare(request, stream=False)
+        prepared = self.prepare(self._read_documents(request), stream=False)
         if self.options.stream_long_calls and runs_long(prepared.payload, self.host):
             with self.chat_stream(streamed_twin(prepared)) as stream:
                 for _ in stream:
@@ -129,7 +152,7 @@ class KimiClient(SyncAPIClient):
         """POST /chat/completions with ``stream: true``; iterate the result for chunk dicts.
         Close it (or use it as a context manager, or exhaust it); one dropped unclosed still
         gives back its rate-limit slot and connection when it is garbage-collected."""
-        payload, body, _ = self.prepare(request, stream=True)
+        payload, body, _ = self.prepare(self._read_documents(request), stream=True)
         deadline = self._deadline()
         lease = self._lease(payload)
         try:
@@ -152,6 +175,14 @@ class KimiClient(SyncAPIClient):
             observe=self._observe,
             typed_error_events=self.host.platform,
         )
+
+    def _read_documents(self, request: ChatInput) -> ChatInput:
+        """The request with its ``document`` parts read through the Files API
+        (``kimi_core.resources.documents``); most requests have none and pass unchanged."""
+        messages = _messages_of(request)
+        if messages is None or not has_documents(messages):
+            return request
+        return _with_messages(request, resolve_documents(list(messages), self.files))
 
     def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         """POST /tokenizers/estimate-token-count: Kimi's own count for these messages (one
@@ -185,6 +216,16 @@ class KimiClient(SyncAPIClient):
             if not counter.unreachable(exc):
                 raise
             return counter.went_offline(messages, exc)
+
+    def count_text(self, model: str, text: str, *, offline: bool = False) -> TokenCount:
+        """Tokens of ``text`` itself, as a tokenizer counts (no message overhead): Kimi's
+        count of a user message holding it less an empty one's (both cached), or the offline
+        estimate the same way; ``""`` counts 0."""
+        if not text:
+            return TokenCount(0, estimated=offline)
+        whole = self.count_tokens(model, [_user(text)], offline=offline)
+        empty = self.count_tokens(model, [_user("")], offline=offline)
+        return _text_count(whole, empty)
 
     def list_models(self) -> list[ModelCard]:
         """GET /models (the same as ``client.models.list()``)."""
@@ -229,7 +270,7 @@ class AsyncKimiClient(AsyncAPIClient):
 
     async def chat(self, request: ChatInput) -> ChatCompletion:
         """``KimiClient.chat``, awaited."""
-        prepared = self.prepare(request, stream=False)
+        prepared = self.prepare(await self._read_documents(request), stream=False)
         if self.options.stream_long_calls and runs_long(prepared.payload, self.host):
             stream = await self.chat_stream(streamed_twin(prepared))
             async for _ in stream:
@@ -256,7 +297,7 @@ class AsyncKimiClient(AsyncAPIClient):
             _release(lease, tokens)
 
     async def chat_stream(self, request: ChatInput) -> AsyncChatStream:
-        payload, body, _ = self.prepare(request, stream=True)
+        payload, body, _ = self.prepare(await self._read_documents(request), stream=True)
         deadline = self._deadline()
         lease = await self._lease(payload)
         try:
@@ -279,6 +320,12 @@ class AsyncKimiClient(AsyncAPIClient):
             observe=self._observe,
             typed_error_events=self.host.platform,
         )
+
+    async def _read_documents(self, request: ChatInput) -> ChatInput:
+        messages = _messages_of(request)
+        if messages is None or not has_documents(messages):
+            return request
+        return _with_messages(request, await aresolve_documents(list(messages), self.files))
 
     async def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         body = estimate_body(model, messages)
@@ -308,6 +355,14 @@ class AsyncKimiClient(AsyncAPIClient):
             if not counter.unreachable(exc):
                 raise
             return counter.went_offline(messages, exc)
+
+    async def count_text(self, model: str, text: str, *, offline: bool = False) -> TokenCount:
+        """``KimiClient.count_text``, awaited."""
+        if not text:
+            return TokenCount(0, estimated=offline)
+        whole = await self.count_tokens(model, [_user(text)], offline=offline)
+        empty = await self.count_tokens(model, [_user("")], offline=offline)
+        return _text_count(whole, empty)
 
     async def list_models(self) -> list[ModelCard]:
         """GET /models (the same as ``await client.models.list()``)."""

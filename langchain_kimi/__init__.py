@@ -8,7 +8,14 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
+
+if find_spec("langchain_core") is None:  # the extra names what to install, not a raw error
+    raise ModuleNotFoundError(
+        'langchain_kimi needs LangChain: pip install "kimi-integrations[langchain]"',
+        name="langchain_core",
+    )
 
 from .chat_models import ChatKimi
 

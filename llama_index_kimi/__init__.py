@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
+
+if find_spec("llama_index.core") is None:  # the extra names what to install, not a raw error
+    raise ModuleNotFoundError(
+        'llama_index_kimi needs LlamaIndex: pip install "kimi-integrations[llama-index]"',
+        name="llama_index.core",
+    )
 
 from .base import Kimi
 from .readers import KimiFileReader

@@ -1,5 +1,6 @@
 """Message content parts Kimi accepts: text, images and video (base64 data URLs or ``ms://``
-file ids).
+file ids); and ``document`` parts, which are not Kimi's: the client reads them through the
+Files API and sends their text (``kimi_core.resources.documents``).
 
 ``docs/kimi-api/files.md`` ("Images and video in messages"): base64 data URLs or
 ``ms://<file_id>``; plain http image URLs are not fetched, so a remote URL is rejected here,
@@ -14,6 +15,7 @@ from typing import Any
 from ..errors import InvalidParameterError
 
 __all__ = [
+    "document_part",
     "image_part",
     "image_url_from_base64",
     "media_url_from_base64",
@@ -59,3 +61,39 @@ def video_part(url: str) -> dict[str, Any]:
             param="video_url",
         )
     return {"type": "video_url", "video_url": {"url": url}}
+
+
+def document_part(
+    *,
+    data: bytes | None = None,
+    path: str | None = None,
+    file_id: str | None = None,
+    text: str | None = None,
+    filename: str | None = None,
+    keep: bool = False,
+) -> dict[str, Any]:
+    """A document to read (a PDF, a Word file, a spreadsheet, plain text...): its bytes, a
+    path, the id of a file already uploaded with purpose ``file-extract``, or its text. Kimi
+    reads documents through its Files API, not in messages: before sending, the client
+    uploads the bytes or path, reads back the extracted text, deletes the upload unless
+    ``keep``, and puts the text in a system message before the message that held the part
+    (``docs/kimi-api/files.md``, "Documents")."""
+    given = [
+        name
+        for name, value in (("data", data), ("path", path), ("file_id", file_id), ("text", text))
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise InvalidParameterError(
+            "a document needs exactly one of data, path, file_id or text, got "
+            + (", ".join(given) or "none"),
+            param="document",
+        )
+    document: dict[str, Any] = {
+        given[0]: {"data": data, "path": path, "file_id": file_id, "text": text}[given[0]]
+    }
+    if filename:
+        document["filename"] = filename
+    if keep:
+        document["keep"] = True
+    return {"type": "document", "document": document}

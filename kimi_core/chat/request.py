@@ -239,20 +239,30 @@ def _check_stop(stop: Any, host: HostProfile) -> None:
             )
 
 
-def _check_media(messages: list[Any], info: ModelInfo) -> None:
-    """Images or video to a model the catalog knows does not take them."""
+def _check_parts(messages: list[Any], info: ModelInfo | None) -> None:
+    """Images or video to a model the catalog knows does not take them; a document part
+    left unread (the clients read them before preparing)."""
+    limited = info if info is not None and not (info.image_input and info.video_input) else None
     for index, message in enumerate(messages):
         content = message.get("content")
         if not isinstance(content, list):
             continue
         for part in content:
             kind = part.get("type") if isinstance(part, Mapping) else None
-            if (kind == "image_url" and not info.image_input) or (
-                kind == "video_url" and not info.video_input
+            if kind == "document":
+                raise InvalidParameterError(
+                    f"message {index} holds a document, which Kimi reads through its Files "
+                    "API: send it with KimiClient.chat / chat_stream (they read it first), "
+                    "not in a prepared request or a batch line",
+                    param="messages",
+                )
+            if limited is not None and (
+                (kind == "image_url" and not limited.image_input)
+                or (kind == "video_url" and not limited.video_input)
             ):
                 what = "images" if kind == "image_url" else "video"
                 raise InvalidParameterError(
-                    f"{info.id} does not take {what} (message {index}); use a model with "
+                    f"{limited.id} does not take {what} (message {index}); use a model with "
                     f"{what} input, such as kimi-k2.6",
                     param="messages",
                 )
@@ -327,8 +337,7 @@ def prepare_chat_payload(
     payload.pop("parallel_tool_calls", None)
     if messages[-1].get("partial"):
         _check_partial(messages[-1], payload)
-    if info is not None and not (info.image_input and info.video_input):
-        _check_media(messages, info)
+    _check_parts(messages, info)
     tools = payload.get("tools")
     if tools is not None:
         if not isinstance(tools, list):

@@ -40,10 +40,27 @@ def test_settings_tokenizer_counts_with_kimi_once_per_text(
     assert isinstance(tokenizer, KimiTokenizer)
     Settings.tokenizer = tokenizer
     counter = TokenCounter()  # what TokenCountingHandler uses
-    # "hello" as one user message on the emulator: 3 + (3 + 2) = 8.
-    assert counter.get_string_tokens("hello") == 8
-    assert counter.get_string_tokens("hello") == 8
-    assert count_requests(emu) == 1
+    # "hello" as text: its user message counts 3 + (3 + 2) = 8 on the emulator, an empty one
+    # 3 + 3 = 6: the text itself is 2 (a tokenizer counts text, not messages; issue 26).
+    assert counter.get_string_tokens("hello") == 2
+    assert counter.get_string_tokens("hello") == 2
+    assert count_requests(emu) == 2  # "hello" and the empty message, each once
+    assert tokenizer("") == []
+    assert count_requests(emu) == 2
+
+
+def test_splitter_chunks_fill_their_size_when_counting_text_as_text(
+    make_llm: Callable[..., Kimi], emu: KimiEmulator
+) -> None:
+    llm = make_llm()
+    tokenizer = llm.tokenizer(offline=True)
+    splitter = SentenceSplitter(chunk_size=60, chunk_overlap=0, tokenizer=tokenizer)
+    text = " ".join(f"Sentence number {i} is written here for the test." for i in range(60))
+    sizes = [len(tokenizer(chunk)) for chunk in splitter.split_text(text)]
+    assert max(sizes) <= 60
+    # Counted as whole chat messages, every piece carried 6 extra tokens and chunks came out
+    # at about 60% of chunk_size; counted as text they fill it.
+    assert min(sizes[:-1]) >= 48
 
 
 def test_an_offline_tokenizer_splits_documents_without_requests(
@@ -92,4 +109,4 @@ def test_without_a_server_the_count_is_an_estimate() -> None:
         count = llm.count_tokens([ChatMessage(role="user", content="hello")])
     assert isinstance(count, TokenCount)
     assert (count, count.estimated) == (8, True)
-    assert len(llm.tokenizer()("hello")) == 8
+    assert len(llm.tokenizer()("hello")) == 2
