@@ -1,36 +1,46 @@
 """The Starlette application: routes under the dialect's base path, one prelude for all.
 
-Every request goes through the same prelude, in this order:
+What differs between dialects (bodies, errors, auth, thinking, headers) is asked of the
+dialect's :class:`speakers.Speaker`. Every request goes through the same prelude, in this
+order:
 
-1. it is recorded in ``emu.requests`` (credentials redacted);
-2. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` must match, else 401;
+1. it is recorded in ``emu.requests`` (credentials redacted; a chat completion with what the
+   server read: ``seen_reasoning``, ``seen_thinking``, ``seen_effort``);
+2. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` (Azure: ``api-key:
+   <key>``) must match, else 401 (the tools API: no body);
 3. chat completions only: the simulated RPM / concurrency limits admit it, else 429 (with
-   ``Retry-After``; the ``X-RateLimit-*`` headers go on every chat answer while an RPM limit is
-   set, see :mod:`faults`);
+   ``Retry-After``; the rate-limit headers go on every chat answer while a limit is set:
+   Moonshot's ``X-RateLimit-*`` (:mod:`faults`), a host's own, :mod:`host_wire`);
 4. a queued ``delay_next`` sleeps;
 5. a queued ``fail_next`` / ``raw_next`` / ``raw_stream_next`` answers instead of the route.
 
-Routes (below ``/v1``, ``/kimi`` or ``/v1/ai/{endpoint_path}``, default endpoint path
-``kimi-k2.6``): ``POST /chat/completions`` (checked by :mod:`validation`, answered by
-:mod:`replies` in the shapes of :mod:`wire`), ``POST|GET /files``, ``GET|DELETE /files/{id}``,
-``GET /files/{id}/content``, ``POST /tokenizers/estimate-token-count``, ``GET /models``,
-``GET /models/{id}``, ``GET /users/me/balance``; the moonshot dialect also serves the Formula
-API (``GET /formulas/{uri}/tools``, ``POST /formulas/{uri}/fibers``: :mod:`formulas`) and the
-Batch API (:mod:`batches`): ``POST|GET /batches``, ``GET /batches/{id}``, ``POST
-/batches/{id}/cancel`` (the gateways document neither: 404 there). Any other path: 404
-``resource_not_found_error`` in the dialect's error shape.
+Routes (below ``/v1``, ``/kimi``, ``/v1/ai/{endpoint_path}`` - default endpoint path
+``kimi-k2.6`` - or a host's base path, :mod:`host_dialects`): ``POST /chat/completions``
+(checked by :mod:`validation` or :mod:`host_requests`, answered by :mod:`replies` in the
+shapes of :mod:`wire` or :mod:`host_wire`; ``gateway_timeout_next``, ``cut_next_stream`` and
+``fail_mid_stream`` apply here, :mod:`faults`), ``GET /models``, ``GET /models/{id}``; on
+Moonshot's dialects also ``POST|GET /files``, ``GET|DELETE /files/{id}``, ``GET
+/files/{id}/content``, ``POST /tokenizers/estimate-token-count``, ``GET /users/me/balance``;
+the moonshot dialect also serves the Formula API (``GET /formulas/{uri}/tools``, ``POST
+/formulas/{uri}/fibers``: :mod:`formulas`), the Batch API (:mod:`batches`): ``POST|GET
+/batches``, ``GET /batches/{id}``, ``POST /batches/{id}/cancel``, and the REST tools ``POST
+/tools/search``, ``/tools/search_pro``, ``/tools/fetch`` (:mod:`tools_api`; the gateways
+and hosts document none of these: 404 there). Any other path: 404 in the dialect's error
+shape.
 
 ``GET /models`` lists the served models only (retired catalog entries are not served unless
-passed in ``models=[...]``), each ``{id, object: "model", created, owned_by, root, parent,
-context_length, supports_image_in, supports_video_in, supports_reasoning}``
-[docs/kimi-api/models.md §7: kimi-cli reads ``id``, ``context_length`` and the three
-``supports_*`` flags; ``object``, ``created``, ``owned_by``, ``root``, ``parent`` seen by a
-third party]. ``GET /models/{id}`` returns one of them, or 404 "Not found the model <id> or
-Permission denied" for a model not served (retired ones included) [same section].
+passed in ``models=[...]``; a host serves every catalog family), each ``{id, object: "model",
+created, owned_by, root, parent, context_length, supports_image_in, supports_video_in,
+supports_reasoning}`` [docs/kimi-api/models.md §7: kimi-cli reads ``id``, ``context_length``
+and the three ``supports_*`` flags; ``object``, ``created``, ``owned_by``, ``root``,
+``parent`` seen by a third party]. ``GET /models/{id}`` returns one of them (a host: by its
+own spelling too), or 404 "Not found the model <id> or Permission denied" for a model not
+served (retired ones included) [same section].
 
 Headers: the moonshot dialect sends ``Msh-Request-Id`` [docs/kimi-api/errors-and-limits.md
 "Headers"] and ``x-trace-id`` with the same value [docs/kimi-api/models.md §10: kosong exposes
-``x-trace-id``; the shared value is assumed] on every response; the gateways send neither.
+``x-trace-id``; the shared value is assumed] on every response, and ``X-Msh-Track-Id`` /
+``X-Msh-Chat-Id`` on the tools API's; the gateways and hosts send none of these.
 """
 
 from __future__ import annotations
