@@ -29,7 +29,7 @@ not its cache's granularity):
 4. **Write**: when all the prompt's blocks hold more than 256 tokens, the blocks not read are
    written (``cache_write_tokens``) and the prompt becomes an entry of the tier, alive for
    the TTL (5 minutes or 1 hour); otherwise nothing is written.
-5. A scripted usage with ``cached_tokens`` bypasses the simulation (the script wins).
+5. A scripted answer with a ``usage`` bypasses the simulation (the script wins).
 
 At most 1,024 entries are kept (the oldest go first); ``reset()`` empties the cache.
 """

@@ -107,7 +107,9 @@ assumed), else ``kimi-k2.6``.
   an image sent to a model without image input or a video to one without video input:
   "Invalid request: model X does not support image input" / "... video input" (assumed).
 
-Messages other than the quoted ones are this emulator's wording (assumed). The tool checks
+On the moonshot dialect, ``prompt_cache_options`` is then checked by :mod:`prompt_cache`
+(after these checks). Messages other than the quoted ones are this emulator's wording
+(assumed). The tool checks
 are in :mod:`tool_checks`, the error they raise in :mod:`errors`.
 """
 

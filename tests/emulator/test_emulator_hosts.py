@@ -306,6 +306,12 @@ def test_no_moonshot_platform_rules(host: KimiEmulator, http: httpx.Client) -> N
     assert calls is not None  # nothing forced needed: the tool is called unforced too
     assert calls[0]["function"]["name"] == "ls"
     assert post(host, http, response_format=schema).status_code == 200
+    # A named tool_choice is taken as is (Ollama does not read tool_choice: §16).
+    tools = [tool, {"type": "function", "function": {"name": "b_tool"}}]
+    named = {"type": "function", "function": {"name": "b_tool"}}
+    forced = answer(host, http, tools=tools, tool_choice=named)["choices"][0]["message"]
+    called = forced["tool_calls"][0]["function"]["name"]
+    assert called == ("ls" if host.dialect == "ollama" else "b_tool")
     # A model Moonshot retired is still served by a host (open weights).
     retired = "moonshotai/Kimi-K2.5" if host.dialect != "ollama" else "kimi-k2.5:cloud"
     assert answer(host, http, model=retired)["model"] == retired
