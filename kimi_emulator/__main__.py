@@ -11,7 +11,7 @@ from types import FrameType
 
 from kimi_core.catalog.model_info import DEFAULT_MODEL
 
-from .wire import DIALECTS
+from .host_dialects import ALL_DIALECTS, HOST_DIALECTS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,7 +21,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
-    parser.add_argument("--dialect", choices=DIALECTS, default="moonshot")
+    parser.add_argument(
+        "--dialect",
+        choices=ALL_DIALECTS,
+        default="moonshot",
+        metavar="{moonshot,acedata,cloudsway}|HOST",
+        help=(
+            "the API to speak (default moonshot; moonshot-cn and moonshot-global are "
+            f"moonshot); HOST: a host's dialect, one of {', '.join(HOST_DIALECTS)}"
+        ),
+    )
     parser.add_argument("--api-key", default=None, help="require this key (default: any key)")
     parser.add_argument(
         "--endpoint-path",

@@ -1,36 +1,46 @@
 """The Starlette application: routes under the dialect's base path, one prelude for all.
 
-Every request goes through the same prelude, in this order:
+What differs between dialects (bodies, errors, auth, thinking, headers) is asked of the
+dialect's :class:`speakers.Speaker`. Every request goes through the same prelude, in this
+order:
 
-1. it is recorded in ``emu.requests`` (credentials redacted);
-2. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` must match, else 401;
+1. it is recorded in ``emu.requests`` (credentials redacted; a chat completion with what the
+   server read: ``seen_reasoning``, ``seen_thinking``, ``seen_effort``);
+2. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` (Azure: ``api-key:
+   <key>``) must match, else 401 (the tools API: no body);
 3. chat completions only: the simulated RPM / concurrency limits admit it, else 429 (with
-   ``Retry-After``; the ``X-RateLimit-*`` headers go on every chat answer while an RPM limit is
-   set, see :mod:`faults`);
+   ``Retry-After``; the rate-limit headers go on every chat answer while a limit is set:
+   Moonshot's ``X-RateLimit-*`` (:mod:`faults`), a host's own, :mod:`host_wire`);
 4. a queued ``delay_next`` sleeps;
 5. a queued ``fail_next`` / ``raw_next`` / ``raw_stream_next`` answers instead of the route.
 
-Routes (below ``/v1``, ``/kimi`` or ``/v1/ai/{endpoint_path}``, default endpoint path
-``kimi-k2.6``): ``POST /chat/completions`` (checked by :mod:`validation`, answered by
-:mod:`replies` in the shapes of :mod:`wire`), ``POST|GET /files``, ``GET|DELETE /files/{id}``,
-``GET /files/{id}/content``, ``POST /tokenizers/estimate-token-count``, ``GET /models``,
-``GET /models/{id}``, ``GET /users/me/balance``; the moonshot dialect also serves the Formula
-API (``GET /formulas/{uri}/tools``, ``POST /formulas/{uri}/fibers``: :mod:`formulas`) and the
-Batch API (:mod:`batches`): ``POST|GET /batches``, ``GET /batches/{id}``, ``POST
-/batches/{id}/cancel`` (the gateways document neither: 404 there). Any other path: 404
-``resource_not_found_error`` in the dialect's error shape.
+Routes (below ``/v1``, ``/kimi``, ``/v1/ai/{endpoint_path}`` - default endpoint path
+``kimi-k2.6`` - or a host's base path, :mod:`host_dialects`): ``POST /chat/completions``
+(checked by :mod:`validation` or :mod:`host_requests`, answered by :mod:`replies` in the
+shapes of :mod:`wire` or :mod:`host_wire`; ``gateway_timeout_next``, ``cut_next_stream`` and
+``fail_mid_stream`` apply here, :mod:`faults`), ``GET /models``, ``GET /models/{id}``; on
+Moonshot's dialects also ``POST|GET /files``, ``GET|DELETE /files/{id}``, ``GET
+/files/{id}/content``, ``POST /tokenizers/estimate-token-count``, ``GET /users/me/balance``;
+the moonshot dialect also serves the Formula API (``GET /formulas/{uri}/tools``, ``POST
+/formulas/{uri}/fibers``: :mod:`formulas`), the Batch API (:mod:`batches`): ``POST|GET
+/batches``, ``GET /batches/{id}``, ``POST /batches/{id}/cancel``, and the REST tools ``POST
+/tools/search``, ``/tools/search_pro``, ``/tools/fetch`` (:mod:`tools_api`; the gateways
+and hosts document none of these: 404 there). Any other path: 404 in the dialect's error
+shape.
 
 ``GET /models`` lists the served models only (retired catalog entries are not served unless
-passed in ``models=[...]``), each ``{id, object: "model", created, owned_by, root, parent,
-context_length, supports_image_in, supports_video_in, supports_reasoning}``
-[docs/kimi-api/models.md §7: kimi-cli reads ``id``, ``context_length`` and the three
-``supports_*`` flags; ``object``, ``created``, ``owned_by``, ``root``, ``parent`` seen by a
-third party]. ``GET /models/{id}`` returns one of them, or 404 "Not found the model <id> or
-Permission denied" for a model not served (retired ones included) [same section].
+passed in ``models=[...]``; a host serves every catalog family), each ``{id, object: "model",
+created, owned_by, root, parent, context_length, supports_image_in, supports_video_in,
+supports_reasoning}`` [docs/kimi-api/models.md §7: kimi-cli reads ``id``, ``context_length``
+and the three ``supports_*`` flags; ``object``, ``created``, ``owned_by``, ``root``,
+``parent`` seen by a third party]. ``GET /models/{id}`` returns one of them (a host: by its
+own spelling too), or 404 "Not found the model <id> or Permission denied" for a model not
+served (retired ones included) [same section].
 
 Headers: the moonshot dialect sends ``Msh-Request-Id`` [docs/kimi-api/errors-and-limits.md
 "Headers"] and ``x-trace-id`` with the same value [docs/kimi-api/models.md §10: kosong exposes
-``x-trace-id``; the shared value is assumed] on every response; the gateways send neither.
+``x-trace-id``; the shared value is assumed] on every response, and ``X-Msh-Track-Id`` /
+``X-Msh-Chat-Id`` on the tools API's; the gateways and hosts send none of these.
 """
 
 from __future__ import annotations
@@ -49,39 +59,32 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from kimi_core.catalog.hosts import model_family_id
 from kimi_core.catalog.model_info import DEFAULT_MODEL, ModelInfo
 
 from .batches import list_limit
-from .faults import FailSpec, RawSpec, RawStreamSpec
+from .faults import GATEWAY_TIMEOUT_PAGE, FailSpec, MidStreamSpec, RawSpec, RawStreamSpec
 from .files import FileError
 from .formulas import NOT_FOUND, FiberRequestError, run_fiber, tools_body
-from .replies import build_reply
+from .host_dialects import HOST_DIALECTS
+from .speakers import dumps_any, speaker_for
 from .state import EmulatorState, RecordedRequest, redact_headers
 from .tokens import count_prompt
-from .validation import MAX_STOP, MAX_STOP_CLOUDSWAY, RequestError, resolve_model, validate_chat
-from .wire import (
-    Dialect,
-    completion_body,
-    compute_usage,
-    default_error,
-    dumps,
-    error_body,
-    new_completion_id,
-    stream_plan,
-)
+from .tools_api import DEFAULT_TOOL_ERRORS, ToolError, fetch, search, search_pro, tool_error_body
+from .validation import RequestError, resolve_model
+from .wire import Dialect, default_error, dumps
 
 __all__ = ["EmulatorApp", "base_path"]
 
 MODELS_CREATED = 1_700_000_000
-ACEDATA_AUTH_MESSAGE = (
-    "Unauthorized, invalid or missing authorization token."  # docs/kimi-api/gateways.md (AceData)
-)
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 _KEY = "kimi_emulator"
 
 
 def base_path(dialect: Dialect, endpoint_path: str = DEFAULT_MODEL) -> str:
-    """The path part of a dialect's base URL."""
+    """The path part of a dialect's base URL (a host's: :mod:`host_dialects`)."""
+    if dialect in HOST_DIALECTS:
+        return HOST_DIALECTS[dialect].base_path
     if dialect == "moonshot":
         return "/v1"
     if dialect == "acedata":
@@ -140,10 +143,21 @@ class EmulatorApp:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
         self.dialect: Dialect = state.dialect
+        self.speaker = speaker_for(state)
         prefix = base_path(state.dialect, state.endpoint_path)
         self.prefix = prefix
         routes = [
             Route(f"{prefix}/chat/completions", self.chat, methods=["POST"]),
+            Route(f"{prefix}/models", self.list_models, methods=["GET"]),
+            Route(f"{prefix}/models/{{model_id:path}}", self.retrieve_model, methods=["GET"]),
+        ]
+        if self.dialect not in HOST_DIALECTS:  # Moonshot's own endpoints, also on its relays
+            routes += self._moonshot_routes(prefix)
+        routes.append(Route("/{path:path}", self.not_found, methods=_ALL_METHODS))
+        self.router = Starlette(routes=routes)
+
+    def _moonshot_routes(self, prefix: str) -> list[Route]:
+        routes = [
             Route(f"{prefix}/files", self.upload_file, methods=["POST"]),
             Route(f"{prefix}/files", self.list_files, methods=["GET"]),
             Route(f"{prefix}/files/{{file_id}}", self.retrieve_file, methods=["GET"]),
@@ -154,11 +168,9 @@ class EmulatorApp:
                 self.estimate_tokens,
                 methods=["POST"],
             ),
-            Route(f"{prefix}/models", self.list_models, methods=["GET"]),
-            Route(f"{prefix}/models/{{model_id:path}}", self.retrieve_model, methods=["GET"]),
             Route(f"{prefix}/users/me/balance", self.balance, methods=["GET"]),
         ]
-        if self.dialect == "moonshot":  # no gateway is known to serve formulas or batches
+        if self.dialect == "moonshot":  # no gateway is known to serve these
             routes += [
                 Route(f"{prefix}/formulas/{{uri:path}}/tools", self.formula_tools, methods=["GET"]),
                 Route(f"{prefix}/formulas/{{uri:path}}/fibers", self.fiber, methods=["POST"]),
@@ -166,9 +178,9 @@ class EmulatorApp:
                 Route(f"{prefix}/batches", self.list_batches, methods=["GET"]),
                 Route(f"{prefix}/batches/{{batch_id}}", self.retrieve_batch, methods=["GET"]),
                 Route(f"{prefix}/batches/{{batch_id}}/cancel", self.cancel_batch, methods=["POST"]),
+                Route(f"{prefix}/tools/{{tool}}", self.rest_tool, methods=["POST"]),
             ]
-        routes.append(Route("/{path:path}", self.not_found, methods=_ALL_METHODS))
-        self.router = Starlette(routes=routes)
+        return routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -180,6 +192,8 @@ class EmulatorApp:
         if self.dialect == "moonshot":
             request_id = uuid.uuid4().hex.encode("ascii")
             extra += [(b"msh-request-id", request_id), (b"x-trace-id", request_id)]
+            if str(scope.get("path", "")).startswith(f"{self.prefix}/tools/"):
+                extra += _track_headers(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start" and extra:
@@ -203,9 +217,21 @@ class EmulatorApp:
         message: str,
         *,
         map_code: bool = True,
+        own: bool = False,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        body = error_body(self.dialect, type_, message, map_code=map_code)
+        """An error in the dialect's shape (``own``: OpenRouter's own, not an upstream's)."""
+        body = self.speaker.error_body(status, type_, message, map_code=map_code, own=own)
+        return self.json_response(body, status, headers)
+
+    def request_error(self, exc: RequestError) -> Response:
+        if exc.body is not None:
+            return self.json_response(exc.body, exc.status)
+        return self.error(exc.status, exc.type, exc.message)
+
+    def json_response(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
         return Response(
             dumps(body, self.dialect),
             status_code=status,
@@ -213,12 +239,25 @@ class EmulatorApp:
             headers=headers,
         )
 
-    def json_response(self, body: Any, status: int = 200) -> Response:
-        return Response(
-            dumps(body, self.dialect), status_code=status, media_type="application/json"
+    def _default_failure(self, spec: FailSpec, path: str, headers: dict[str, str]) -> Response:
+        """A ``fail_next`` without a body: the dialect's error for the status (the tools
+        API's own on ``/tools/...``)."""
+        if path.startswith(f"{self.prefix}/tools/") and self.dialect == "moonshot":
+            tool_type, tool_message = DEFAULT_TOOL_ERRORS.get(
+                spec.status, ("internal_error", f"HTTP {spec.status}")
+            )
+            body = tool_error_body(spec.error_type or tool_type, spec.message or tool_message)
+            return self.json_response(body, spec.status, headers)
+        default_type, default_message = default_error(spec.status)
+        return self.error(
+            spec.status,
+            spec.error_type or default_type,
+            spec.message or self.speaker.default_message(spec.status, default_message),
+            map_code=spec.error_type is None,
+            headers=headers,
         )
 
-    def _override(self, spec: FailSpec | RawSpec | RawStreamSpec) -> Response:
+    def _override(self, spec: FailSpec | RawSpec | RawStreamSpec, path: str) -> Response:
         if isinstance(spec, RawSpec):
             return Response(
                 spec.body,
@@ -232,14 +271,7 @@ class EmulatorApp:
         if spec.retry_after is not None:
             headers["retry-after"] = str(spec.retry_after)
         if spec.body is None:
-            default_type, default_message = default_error(spec.status)
-            return self.error(
-                spec.status,
-                spec.error_type or default_type,
-                spec.message or default_message,
-                map_code=spec.error_type is None,
-                headers=headers,
-            )
+            return self._default_failure(spec, path, headers)
         if isinstance(spec.body, dict):
             return Response(
                 json.dumps(spec.body, ensure_ascii=False).encode("utf-8"),
@@ -253,6 +285,31 @@ class EmulatorApp:
         )
         return Response(raw, status_code=spec.status, media_type=media_type, headers=headers)
 
+    def _record(self, request: Request, parsed: Any, chat: bool) -> None:
+        seen = self.speaker.observe(parsed) if chat else None
+        self.state.record(
+            RecordedRequest(
+                method=request.method,
+                path=request.url.path,
+                headers=redact_headers(request.headers.items()),
+                json=parsed,
+                query=dict(request.query_params),
+                client=(request.client.host, request.client.port) if request.client else None,
+                seen_reasoning=None if seen is None else seen.reasoning,
+                seen_thinking=None if seen is None else seen.thinking,
+                seen_effort=None if seen is None else seen.effort,
+            )
+        )
+
+    def _unauthorized(self, request: Request) -> Response | None:
+        key = self.state.api_key
+        if key is None or self.speaker.auth_ok(request.headers, key):
+            return None
+        if request.url.path.startswith(f"{self.prefix}/tools/") and self.dialect == "moonshot":
+            return Response(b"", status_code=401)  # the tools API: no body [official table]
+        message = self.speaker.auth_message()
+        return self.error(401, "invalid_authentication_error", message, own=True)
+
     async def prelude(self, request: Request, *, chat: bool = False) -> Response | None:
         """Record, authenticate, rate-limit, delay and apply queued faults (module docstring)."""
         state = self.state
@@ -265,27 +322,17 @@ class EmulatorApp:
                 parsed = None
         context: dict[str, Any] = request.scope[_KEY]
         context["json"] = parsed
-        state.record(
-            RecordedRequest(
-                method=request.method,
-                path=request.url.path,
-                headers=redact_headers(request.headers.items()),
-                json=parsed,
-                query=dict(request.query_params),
-                client=(request.client.host, request.client.port) if request.client else None,
-            )
-        )
-        expected = None if state.api_key is None else f"Bearer {state.api_key}"
-        if expected is not None and request.headers.get("authorization", "") != expected:
-            message = (
-                ACEDATA_AUTH_MESSAGE if self.dialect == "acedata" else "Invalid Authentication"
-            )
-            return self.error(401, "invalid_authentication_error", message)
+        self._record(request, parsed, chat)
+        refused = self._unauthorized(request)
+        if refused is not None:
+            return refused
         if chat:
             admission = state.limiter.admit(_prompt_tokens(parsed) if state.limiter.tpm else 0)
             context["headers"].extend(
                 (name.encode("latin-1"), value.encode("latin-1"))
-                for name, value in admission.headers.items()
+                for name, value in self.speaker.rate_headers(
+                    admission.headers, state.limiter
+                ).items()
             )
             if admission.refused is not None:
                 return self.error(429, "rate_limit_reached_error", admission.refused)
@@ -300,7 +347,7 @@ class EmulatorApp:
                 return self.error(503, "server_unavailable", "the emulator was reset")
         spec = state.pop_override()
         if spec is not None:
-            return self._override(spec)
+            return self._override(spec, request.url.path)
         return None
 
     # --- chat -------------------------------------------------------------------------------
@@ -310,45 +357,50 @@ class EmulatorApp:
         if early is not None:
             return early
         state = self.state
-        body = request.scope[_KEY]["json"]
         try:
-            chat = validate_chat(
-                body,
-                state.registry,
-                fallback_model=state.fallback_model,
-                lenient_thinking=self.dialect == "cloudsway",
-                max_stop=MAX_STOP_CLOUDSWAY if self.dialect == "cloudsway" else MAX_STOP,
-            )
+            turn = self.speaker.turn(request.scope[_KEY]["json"])
         except RequestError as exc:
-            return self.error(exc.status, exc.type, exc.message)
-        reply = build_reply(chat, state.pop_script())
-        usage = compute_usage(chat.prompt_tokens, reply, chat.n)
-        state.limiter.charge(usage.completion_tokens)
-        completion_id = new_completion_id(self.dialect)
-        created = int(state.now())
-        if not chat.stream:
-            return self.json_response(
-                completion_body(
-                    self.dialect, completion_id, created, chat.model, reply, usage, chat.n
-                )
-            )
-        plan = stream_plan(
-            self.dialect,
-            completion_id,
-            created,
-            chat.model,
-            reply,
-            usage,
-            n=chat.n,
-            include_usage=chat.include_usage,
-        )
+            return self.request_error(exc)
+        state.limiter.charge(turn.usage.completion_tokens)
+        if not turn.chat.stream:
+            timeout = state.pop_gateway_timeout()
+            if timeout is not None:
+                await asyncio.sleep(timeout)
+                return Response(GATEWAY_TIMEOUT_PAGE, 504, media_type="text/html")
+            return self.json_response(turn.body())
+        plan = turn.plan()
         events = plan.events
         abort = False
         cut = state.pop_cut()
-        if cut is not None:
+        if isinstance(cut, MidStreamSpec):
+            sent = events[: max(0, min(cut.after, plan.finish_at))]
+            events = sent + turn.mid_stream(cut.status, cut.message, cut.code)
+        elif cut is not None:
             events = events[: max(0, min(cut.after_events, plan.finish_at))]
             abort = cut.abort
         return SSEResponse(events, state.chunk_delay, abort)
+
+    # --- Moonshot's REST tools (:mod:`tools_api`) ------------------------------------------
+
+    async def rest_tool(self, request: Request) -> Response:
+        early = await self.prelude(request)
+        if early is not None:
+            return early
+        handlers = {"search": search, "search_pro": search_pro, "fetch": fetch}
+        handler = handlers.get(request.path_params["tool"])
+        if handler is None:
+            body = tool_error_body("not_found", f"Not found: POST {request.url.path}")
+            return Response(dumps_any(body), 404, media_type="application/json")
+        raw = await request.body()
+        try:
+            parsed = request.scope[_KEY]["json"]
+            if parsed is None and raw:
+                raise ToolError(400, "invalid_request", "invalid request body")
+            result = handler(parsed)
+        except ToolError as exc:
+            error = tool_error_body(exc.type, exc.message)
+            return Response(dumps_any(error), exc.status, media_type="application/json")
+        return Response(dumps_any(result), media_type="application/json")
 
     # --- files ------------------------------------------------------------------------------
 
@@ -543,7 +595,10 @@ class EmulatorApp:
         if early is not None:
             return early
         model_id = request.path_params["model_id"]
-        info = self.state.registry.get(model_id)
+        registry = self.state.registry
+        info = registry.get(model_id)
+        if info is None and self.dialect in HOST_DIALECTS:
+            info = registry.get(model_family_id(model_id))
         if info is None:
             return self.error(
                 404,
@@ -565,8 +620,19 @@ class EmulatorApp:
         if early is not None:
             return early
         return self.error(
-            404, "resource_not_found_error", f"Not found: {request.method} {request.url.path}"
+            404,
+            "resource_not_found_error",
+            f"Not found: {request.method} {request.url.path}",
+            own=True,
         )
+
+
+def _track_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The tools API's ``X-Msh-Track-Id`` (the request's, else a new one) and
+    ``X-Msh-Chat-Id: toolgw-<track id>`` [official: on every answer, errors included]."""
+    sent = dict(scope.get("headers") or []).get(b"x-msh-track-id")
+    track = sent or uuid.uuid4().hex.encode("ascii")
+    return [(b"x-msh-track-id", track), (b"x-msh-chat-id", b"toolgw-" + track)]
 
 
 def _prompt_tokens(body: Any) -> int:

@@ -8,17 +8,23 @@ an error body.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["RequestError", "bad_request"]
 
 
 class RequestError(Exception):
-    """A request the API rejects: ``status``, Moonshot error ``type`` and ``message``."""
+    """A request the API rejects: ``status``, Moonshot error ``type`` and ``message``.
 
-    def __init__(self, status: int, type_: str, message: str) -> None:
+    ``body``: the exact error body to send instead of the dialect's (a host error whose
+    shape is its own, e.g. OpenRouter's provider error or a FastAPI ``detail`` list)."""
+
+    def __init__(self, status: int, type_: str, message: str, body: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.type = type_
         self.message = message
+        self.body = body
 
 
 def bad_request(message: str) -> RequestError:

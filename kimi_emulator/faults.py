@@ -3,7 +3,10 @@
 Every queue is FIFO and each entry answers ``times`` requests. Order of effects on a request
 (documented in ``app.py`` too): authentication → simulated limits (chat completions only) →
 ``delay_next`` → ``fail_next`` / ``raw_next`` / ``raw_stream_next`` (any path) → the route,
-where ``cut_next_stream`` applies to the next *streaming* chat completion.
+where ``cut_next_stream`` and ``fail_mid_stream`` (one queue: first queued, first used) apply
+to the next *streaming* chat completion and ``gateway_timeout_next`` to the next valid
+*non-streaming* one (streams leave it queued): it waits its delay, then answers 504 with
+:data:`GATEWAY_TIMEOUT_PAGE`.
 
 Simulated limits answer 429 ``rate_limit_reached_error`` with the real API's wording (seen in
 LLM-Red-Team/kimi-cc#16: "Your account org-…<ak-…> request reached organization max RPM: 3,
@@ -32,10 +35,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "GATEWAY_TIMEOUT_PAGE",
     "Admission",
     "CutSpec",
     "FailSpec",
     "Limiter",
+    "MidStreamSpec",
     "RawSpec",
     "RawStreamSpec",
 ]
@@ -82,6 +87,27 @@ class CutSpec:
 
     after_events: int
     abort: bool = False
+
+
+@dataclass
+class MidStreamSpec:
+    """Send ``after`` events of the next stream, then the dialect's mid-stream error
+    (``wire`` / ``host_wire``): HTTP 200 already sent, the error arrives as an SSE event."""
+
+    message: str
+    after: int
+    status: int = 500
+    code: str | int | None = None
+
+
+GATEWAY_TIMEOUT_PAGE = (
+    b"<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n"
+    b"<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+"""What Moonshot's gateway answers a non-streaming request it waited 900 s for: "HTTP 504
+... the gateway returns an HTML timeout page" (platform.kimi.ai/docs/api/errors, quoted by
+two sources); the page's exact text is not quoted anywhere: a stock nginx 504 page (assumed)."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +240,13 @@ class Limiter:
         with self._lock:
             self._tokens.append([time.monotonic(), float(tokens)])
             self._token_sum += tokens
+
+    def tokens_left(self) -> int | None:
+        """Tokens left under the TPM in the current window (None: no TPM limit)."""
+        with self._lock:
+            if self.tpm is None:
+                return None
+            return max(0, self.tpm - round(self._token_sum))
 
     def release(self) -> None:
         with self._lock:

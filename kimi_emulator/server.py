@@ -17,11 +17,12 @@ from kimi_core.catalog.model_info import DEFAULT_MODEL, ModelInfo
 
 from .app import EmulatorApp, base_path
 from .batches import BatchTiming, LineFault
-from .faults import CutSpec, FailSpec, RawSpec, RawStreamSpec
+from .faults import CutSpec, FailSpec, MidStreamSpec, RawSpec, RawStreamSpec
 from .files import MAX_BYTES
+from .host_dialects import OPENROUTER_UPSTREAM, canonical_dialect
 from .replies import ScriptedReply
 from .state import EmulatorState, RecordedRequest
-from .wire import DIALECTS, Dialect, default_error
+from .wire import Dialect, default_error
 
 __all__ = ["KimiEmulator"]
 
@@ -56,8 +57,19 @@ class KimiEmulator:
 
     The server runs uvicorn on its own thread and event loop; every control method is
     thread-safe. ``port=0`` picks a free port (known as soon as the object is built).
+    ``host`` is the address to bind.
 
-    ``models``: ``None`` serves the current catalog (retired entries answer 404); a list
+    ``dialect``: ``"moonshot"`` (also ``"moonshot-cn"`` / ``"moonshot-global"``),
+    ``"acedata"``, ``"cloudsway"``, or the name of any host profile of
+    ``kimi_core.catalog.hosts.HOSTS`` (``"openrouter"``, ``"together"``, ``"fireworks"``,
+    ``"deepinfra"``, ``"siliconflow"``, ``"baseten"``, ``"nvidia"``, ``"cloudflare"``,
+    ``"dashscope"``, ``"volcengine"``, ``"vertex"``, ``"azure"``, ``"bedrock"``, ``"vllm"``,
+    ``"sglang"``, ``"ollama"``): the server then takes that host's base path, auth header,
+    model ids, thinking fields, reasoning keys, stream usage, usage, errors and rate-limit
+    headers (:mod:`kimi_emulator.host_dialects`), without Moonshot's platform rules.
+
+    ``models``: ``None`` serves the current catalog (retired entries answer 404; a host
+    serves every catalog family, by its own spelling of the id); a list
     serves exactly those ids (retired catalog ids as if current, unknown ids as permissive
     non-thinking models) or ``ModelInfo`` objects. ``endpoint_path`` (cloudsway, default
     ``kimi-k2.6``) also names the model served when the body's model is missing or not
@@ -80,8 +92,7 @@ class KimiEmulator:
         models: Iterable[str | ModelInfo] | None = None,
         max_file_bytes: int = MAX_BYTES,
     ) -> None:
-        if dialect not in DIALECTS:
-            raise ValueError(f"unknown dialect {dialect!r}; use one of {', '.join(DIALECTS)}")
+        dialect = canonical_dialect(dialect)
         self.dialect: Dialect = dialect
         self.host = host
         self._state = EmulatorState(
@@ -116,8 +127,9 @@ class KimiEmulator:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` + ``/v1`` (moonshot), ``/kimi`` (acedata) or
-        ``/v1/ai/{endpoint_path}`` (cloudsway)."""
+        """``http://127.0.0.1:PORT`` + ``/v1`` (moonshot), ``/kimi`` (acedata),
+        ``/v1/ai/{endpoint_path}`` (cloudsway) or the host's base path (``/api/v1`` for
+        OpenRouter, ``/inference/v1`` for Fireworks...: :mod:`kimi_emulator.host_dialects`)."""
         return f"http://{self.host}:{self.port}{base_path(self.dialect, self._state.endpoint_path)}"
 
     @property
@@ -279,6 +291,40 @@ class KimiEmulator:
         connection instead of ending the HTTP body cleanly.
         """
         self._state.push_cut(CutSpec(after_events, abort), times)
+
+    def fail_mid_stream(
+        self,
+        message: str = "upstream connection lost",
+        *,
+        after: int = 2,
+        status: int = 500,
+        code: str | int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Break the next streaming chat completion after ``after`` SSE events (at most up
+        to the finish) with the dialect's mid-stream error: HTTP 200 has been sent, the
+        error comes as an event. OpenRouter: a chunk with ``error: {"code", "message"}``
+        (``code`` default ``"server_error"``) and ``choices: [{"index": 0, "delta":
+        {"content": ""}, "finish_reason": "error"}]``, then the stream ends; every other
+        dialect: ``data: <its error body for status>`` (``code`` a string: Moonshot's error
+        type), then ``data: [DONE]``. Shares the queue of :meth:`cut_next_stream`."""
+        self._state.push_cut(MidStreamSpec(message, after, status, code), times)
+
+    def gateway_timeout_next(self, delay: float = 0.05, *, times: int = 1) -> None:
+        """The next ``times`` valid *non-streaming* chat completions wait ``delay`` seconds
+        (the real gateway: 900), then answer 504 with an HTML page, as Moonshot's gateway
+        does on a long non-streaming call ("use streaming output"). Streamed requests are
+        not affected and leave it queued."""
+        self._state.push_gateway_timeout(delay, times)
+
+    def set_upstream(self, provider: str | None) -> None:
+        """OpenRouter: the upstream named in answers' ``provider`` and in error
+        ``metadata.provider_name`` (default ``"Moonshot AI"``, whose rule refuses a
+        tool-call turn replayed without ``reasoning_content`` while thinking; any other
+        name, e.g. ``"Chutes"``, takes ``reasoning_details`` alone). ``reset()`` goes back
+        to the default."""
+        with self._state.lock:
+            self._state.upstream = provider or OPENROUTER_UPSTREAM
 
     def delay_next(self, seconds: float, *, times: int = 1) -> None:
         """Wait ``seconds`` before answering the next request (time to first byte)."""

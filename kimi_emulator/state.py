@@ -16,9 +16,12 @@ from typing import Any
 from kimi_core.catalog.model_info import CATALOG, DEFAULT_MODEL, ModelInfo
 
 from .batches import BatchStore
-from .faults import CutSpec, FailSpec, Limiter, RawSpec, RawStreamSpec
+from .faults import CutSpec, FailSpec, Limiter, MidStreamSpec, RawSpec, RawStreamSpec
 from .files import MAX_BYTES, FileStore
 from .formula_runs import FormulaEnv
+from .host_dialects import HOST_DIALECTS, OPENROUTER_UPSTREAM
+from .host_requests import host_registry
+from .prompt_cache import PromptCache
 from .replies import ScriptedReply
 from .validation import build_registry
 from .wire import Dialect
@@ -59,6 +62,16 @@ class RecordedRequest:
     query: dict[str, str] = field(default_factory=dict)
     client: tuple[str, int] | None = None
     """The peer's address: one per connection (keep-alive reuse shows as the same one)."""
+    seen_reasoning: list[str | None] | None = None
+    """Chat completions: the reasoning the server read on each assistant message, in order
+    (``None`` for a message it read none on), under the keys its dialect reads back
+    (``reasoning_content`` on Moonshot; only ``reasoning`` on vLLM:
+    :mod:`host_dialects`). ``None`` for other requests."""
+    seen_thinking: bool | None = None
+    """Chat completions: thinking on/off as the server read it from its own fields (``None``:
+    they said nothing, the model's and the host's defaults apply)."""
+    seen_effort: Any = None
+    """Chat completions: the reasoning effort the server read from its own fields."""
 
 
 class _Queue:
@@ -108,7 +121,11 @@ class EmulatorState:
         self.api_key = api_key
         self.endpoint_path = endpoint_path.strip("/")
         self.chunk_delay = chunk_delay
-        self.registry: dict[str, ModelInfo] = build_registry(models)
+        self.registry: dict[str, ModelInfo] = (
+            host_registry(models) if dialect in HOST_DIALECTS else build_registry(models)
+        )
+        self.prompt_cache = PromptCache()
+        self.upstream = OPENROUTER_UPSTREAM
         self._limits = (rpm_limit, concurrency_limit)
         self.limiter = Limiter(rpm_limit, concurrency_limit)
         self.files = FileStore(max_file_bytes)
@@ -117,6 +134,7 @@ class EmulatorState:
         self._overrides = _Queue()
         self._delays = _Queue()
         self._cuts = _Queue()
+        self._timeouts = _Queue()
         self._fiber_failures = _Queue()
         self._requests: list[RecordedRequest] = []
         self.balance: dict[str, float] = dict(DEFAULT_BALANCE)
@@ -177,14 +195,24 @@ class EmulatorState:
             result: str | None = self._fiber_failures.pop()
             return result
 
-    def push_cut(self, spec: CutSpec, times: int) -> None:
+    def push_cut(self, spec: CutSpec | MidStreamSpec, times: int) -> None:
         with self.lock:
             self._cuts.push(spec, times)
 
-    def pop_cut(self) -> CutSpec | None:
+    def pop_cut(self) -> CutSpec | MidStreamSpec | None:
         with self.lock:
-            result: CutSpec | None = self._cuts.pop()
+            result: CutSpec | MidStreamSpec | None = self._cuts.pop()
             return result
+
+    def push_gateway_timeout(self, delay: float, times: int) -> None:
+        with self.lock:
+            self._timeouts.push(delay, times)
+
+    def pop_gateway_timeout(self) -> float | None:
+        """The delay of a queued gateway timeout (the next non-streaming chat), or None."""
+        with self.lock:
+            value = self._timeouts.pop()
+            return None if value is None else float(value)
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -217,11 +245,14 @@ class EmulatorState:
             self._overrides.clear()
             self._delays.clear()
             self._cuts.clear()
+            self._timeouts.clear()
             self._fiber_failures.clear()
             self._requests.clear()
             self.balance = dict(DEFAULT_BALANCE)
             self.clock = None
             self.formulas.memory.clear()
+            self.upstream = OPENROUTER_UPSTREAM
+        self.prompt_cache.clear()
         self.files.clear()
         self.batches.clear()
         self.limiter.configure(*self._limits)

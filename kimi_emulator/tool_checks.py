@@ -1,8 +1,12 @@
 """The checks on ``tools`` and ``tool_choice`` of a chat request: names, count, the
-"moonshot flavored" parameter schema, and which forced choices a model takes.
+"moonshot flavored" parameter schema (:mod:`mfjs`), and which forced choices a model takes.
 
-Split from :mod:`validation` (whose docstring lists every rule with its source) because the
-schema walk is a concern of its own; :func:`validation.validate_chat` calls these in order.
+Split from :mod:`validation` (whose docstring lists every rule with its source);
+:func:`validation.validate_chat` calls these in order. Tool names follow Kimi's current
+pattern ``^[a-zA-Z_][a-zA-Z0-9-_]{0,127}$`` (1 to 128 characters: ``ls`` is fine) [official:
+the ``ToolDefinition`` pattern of Moonshot's OpenAPI, ``platform.kimi.ai/docs/openapi.json`` as
+mirrored by the generated SDK ``tryAGI/Moonshot``, and the Chat Completions page, September
+2026; it was ``{2,63}`` until August 2026].
 """
 
 from __future__ import annotations
@@ -13,96 +17,32 @@ from typing import Any
 
 from kimi_core.catalog.model_info import ModelInfo
 
-from .errors import RequestError, bad_request
+from .errors import bad_request
+from .mfjs import TOOLS_FIELD, check_schema
 
 __all__ = [
     "MAX_TOOLS",
     "TOOL_NAME",
+    "TOOL_NAME_PATTERN",
     "check_tool_choice",
     "check_tool_schema",
     "check_tools",
 ]
 
-TOOL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{2,63}$")
+TOOL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{0,127}$")
+TOOL_NAME_PATTERN = "^[a-zA-Z_][a-zA-Z0-9-_]{0,127}$"
 MAX_TOOLS = 128
-SCHEMA_KEYWORDS = ("type", "anyOf", "oneOf", "allOf", "$ref", "enum", "const")
-REF_PREFIXES = ("#/$defs/", "#/definitions/")
-_MAX_SCHEMA_DEPTH = 64
 MSG_REQUIRED_THINKING = "tool_choice 'required' is incompatible with thinking enabled"
 MSG_REQUIRED_PLAIN = (
     'Invalid request: tool_choice "required" is not supported, use "auto" or "none"'
 )
 MSG_NAMED_THINKING = "tool_choice 'specified' is incompatible with thinking enabled"
-SCHEMA_ERROR = (
-    "Invalid request: tools.function.parameters is not a valid moonshot flavored json schema, "
-    "details: <At path '{path}': {detail}>"
-)
-
-
-def _schema_error(path: str, detail: str) -> RequestError:
-    return bad_request(SCHEMA_ERROR.format(path=path, detail=detail))
-
-
-def _join(path: str, *parts: str) -> str:
-    return ".".join([path, *parts]) if path else ".".join(parts)
-
-
-def _resolves(ref: str, root: Mapping[str, Any]) -> bool:
-    if not ref.startswith(REF_PREFIXES):
-        return False
-    node: Any = root
-    for token in ref[2:].split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
-        if not isinstance(node, Mapping) or token not in node:
-            return False
-        node = node[token]
-    return isinstance(node, Mapping)
-
-
-def _walk_schema(
-    node: Any, path: str, root: Mapping[str, Any], needs_type: bool, depth: int
-) -> None:
-    if depth > _MAX_SCHEMA_DEPTH:
-        return
-    if not isinstance(node, Mapping):
-        if needs_type:
-            raise _schema_error(path, "type is not defined")
-        return
-    if "$ref" in node:
-        ref = node["$ref"]
-        if not isinstance(ref, str):
-            raise _schema_error(path, "$ref must be a string")
-        if not _resolves(ref, root):
-            raise _schema_error(path, "$defs not found for reference")
-    if needs_type and not any(key in node for key in SCHEMA_KEYWORDS):
-        raise _schema_error(path, "type is not defined")
-    properties = node.get("properties")
-    if isinstance(properties, Mapping):
-        for name, sub in properties.items():
-            _walk_schema(sub, _join(path, "properties", str(name)), root, True, depth + 1)
-    items = node.get("items")
-    if isinstance(items, Mapping):
-        _walk_schema(items, _join(path, "items"), root, True, depth + 1)
-    for key in ("anyOf", "oneOf", "allOf"):
-        options = node.get(key)
-        if isinstance(options, list):
-            for i, option in enumerate(options):
-                _walk_schema(option, _join(path, key, str(i)), root, False, depth + 1)
-    for key in ("$defs", "definitions"):
-        defs = node.get(key)
-        if isinstance(defs, Mapping):
-            for name, sub in defs.items():
-                _walk_schema(sub, _join(path, key, str(name)), root, False, depth + 1)
-    extra = node.get("additionalProperties")
-    if isinstance(extra, Mapping):
-        _walk_schema(extra, _join(path, "additionalProperties"), root, False, depth + 1)
 
 
 def check_tool_schema(parameters: Any) -> None:
-    """Raise :class:`RequestError` for parameters that break the moonshot-flavored rules."""
-    if not isinstance(parameters, Mapping) or parameters.get("type") != "object":
-        raise _schema_error("", 'type is required and must be "object"')
-    _walk_schema(parameters, "", parameters, False, 0)
+    """Raise :class:`RequestError` for parameters that break the moonshot-flavored rules
+    (:mod:`mfjs`)."""
+    check_schema(parameters, TOOLS_FIELD)
 
 
 def _tool_name(tool: Mapping[str, Any]) -> str | None:
@@ -134,7 +74,7 @@ def check_tools(body: Mapping[str, Any]) -> list[dict[str, Any]]:
         if name is None or not TOOL_NAME.match(name):
             raise bad_request(
                 f"Invalid request: tools[{i}].function.name {name!r} must match "
-                "^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$"
+                + TOOL_NAME_PATTERN
             )
         function = tool["function"]
         if "parameters" in function and function["parameters"] is not None:

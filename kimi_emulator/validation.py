@@ -83,18 +83,13 @@ assumed), else ``kimi-k2.6``.
   found in tools" (assumed); any other value: "Invalid request: tool_choice ... is not
   supported" (assumed). An accepted forced choice makes the default reply call that tool
   (:mod:`replies`);
-- more than 128 tools or a tool name not matching ``^[a-zA-Z_][a-zA-Z0-9-_]{2,63}$``
-  [docs/kimi-api/chat.md "Tool calls"];
-- tool ``parameters`` that are not a "moonshot flavored JSON schema" [docs/kimi-api/models.md
-  §11], as "Invalid request: tools.function.parameters is not a valid moonshot flavored json
-  schema, details: <At path 'P': D>" with P the dotted path from the root (``''`` for the
-  root, e.g. ``properties.tags.items``; the exact formatting is assumed): the root without
-  ``type: "object"`` (D: 'type is required and must be "object"'); a schema under
-  ``properties`` or ``items`` (at any depth) with none of ``type``, ``anyOf``, ``oneOf``,
-  ``allOf``, ``$ref``, ``enum``, ``const`` (D: "type is not defined"); a ``$ref`` that is not a
-  string (D: "$ref must be a string"), or that does not start with ``#/$defs/`` or
-  ``#/definitions/`` or does not resolve in the root (D: "$defs not found for reference");
-  absent ``parameters`` are accepted (assumed);
+- more than 128 tools or a tool name not matching ``^[a-zA-Z_][a-zA-Z0-9-_]{0,127}$``
+  [Moonshot's OpenAPI ``ToolDefinition``, September 2026; the count: docs/kimi-api/chat.md
+  "Tool calls"];
+- tool ``parameters`` and a ``response_format`` ``json_schema`` that are not a "moonshot
+  flavored JSON schema": Moonshot's exact 400 "Invalid request: <field> is not a valid
+  moonshot flavored json schema, details: <At path 'P': D>" (rules and sources in
+  :mod:`mfjs`); absent ``parameters`` are accepted (assumed);
 - partial mode combined with ``response_format`` ``json_object`` [docs/kimi-api/chat.md
   "Messages and partial mode"];
 - ``stop``: more than 5 strings (4 on Cloudsway): "Invalid request: stop must have at most N
@@ -112,7 +107,9 @@ assumed), else ``kimi-k2.6``.
   an image sent to a model without image input or a video to one without video input:
   "Invalid request: model X does not support image input" / "... video input" (assumed).
 
-Messages other than the quoted ones are this emulator's wording (assumed). The tool checks
+On the moonshot dialect, ``prompt_cache_options`` is then checked by :mod:`prompt_cache`
+(after these checks). Messages other than the quoted ones are this emulator's wording
+(assumed). The tool checks
 are in :mod:`tool_checks`, the error they raise in :mod:`errors`.
 """
 
@@ -131,6 +128,7 @@ from kimi_core.catalog.model_info import (
 )
 
 from .errors import RequestError, bad_request
+from .mfjs import RESPONSE_FIELD, check_schema
 from .tokens import content_text, count_prompt
 from .tool_checks import check_tool_choice, check_tool_schema, check_tools
 
@@ -444,7 +442,7 @@ def _max_output(body: Mapping[str, Any]) -> tuple[str, int | None]:
 # --------------------------------------------------------------------------- entry point
 
 
-def _messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+def messages_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The non-empty list of messages, each an object with a known role."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
@@ -455,7 +453,7 @@ def _messages(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return messages
 
 
-def _check_n(body: Mapping[str, Any]) -> int:
+def check_n(body: Mapping[str, Any]) -> int:
     n_raw = body.get("n")
     n = 1 if n_raw is None else n_raw
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -465,7 +463,7 @@ def _check_n(body: Mapping[str, Any]) -> int:
     return n
 
 
-def _response_format(body: Mapping[str, Any]) -> tuple[bool, Mapping[str, Any] | None]:
+def response_format_of(body: Mapping[str, Any]) -> tuple[bool, Mapping[str, Any] | None]:
     """(JSON mode, the ``json_schema`` schema if one is given)."""
     response_format = body.get("response_format")
     if not isinstance(response_format, Mapping):
@@ -535,7 +533,7 @@ def _check_context(
     return prompt_tokens, max_tokens
 
 
-def _stream_flags(body: Mapping[str, Any]) -> tuple[bool, bool]:
+def stream_flags(body: Mapping[str, Any]) -> tuple[bool, bool]:
     """(stream, include_usage): ``stream`` also as the strings "true" / "True"."""
     stream_raw = body.get("stream")
     stream = stream_raw is True or stream_raw in ("true", "True")
@@ -559,18 +557,20 @@ def validate_chat(
     if not isinstance(body, dict):
         raise bad_request("Invalid request: the request body must be a JSON object")
     model, info = resolve_model(body, registry, fallback_model)
-    messages = _messages(body)
+    messages = messages_of(body)
     thinking = _thinking(body, info, lenient_thinking)
-    n = _check_n(body)
+    n = check_n(body)
     stop = _check_stop(body, max_stop)
     tools = check_tools(body)
     tool_choice = check_tool_choice(body, info, thinking.thinks, tools)
-    json_mode, json_schema = _response_format(body)
+    json_mode, json_schema = response_format_of(body)
+    if json_schema is not None:
+        check_schema(json_schema, RESPONSE_FIELD)
     partial_prefix = _partial_prefix(messages, json_mode)
     _check_sampling(body, info, thinking.thinks, n)
     _check_messages(messages, thinking.thinks, thinking.preserved, info)
     prompt_tokens, max_tokens = _check_context(body, model, info, messages, tools)
-    stream, include_usage = _stream_flags(body)
+    stream, include_usage = stream_flags(body)
     return ChatRequest(
         model=model,
         info=info,

@@ -4,9 +4,11 @@ Shapes, with their sources:
 
 - **moonshot** (Moonshot's docs, docs/kimi-api/chat.md): message ``{role, content,
   reasoning_content?, tool_calls?}``, usage ``{prompt_tokens, completion_tokens, total_tokens,
-  cached_tokens?}`` (``cached_tokens`` top-level, only when scripted). Stream: the last chunk
-  has ``delta: {}``, ``finish_reason`` and ``usage`` *inside* ``choices[0]``; an extra
-  ``{"choices": [], "usage"}`` chunk only when the request sets
+  cached_tokens?, prompt_tokens_details?: {cached_tokens, cache_write_tokens}}``
+  (``cached_tokens`` top-level when scripted or read from the simulated prompt cache;
+  ``prompt_tokens_details`` when that cache read or wrote tokens, :mod:`prompt_cache`).
+  Stream: the last chunk has ``delta: {}``, ``finish_reason`` and ``usage`` *inside*
+  ``choices[0]``; an extra ``{"choices": [], "usage"}`` chunk only when the request sets
   ``stream_options.include_usage`` (OpenAI convention; assumed, not confirmed for Moonshot).
   Errors ``{"error": {"message", "type"}}``; headers ``Msh-Request-Id`` and ``x-trace-id`` on
   every response (``app.py``).
@@ -130,6 +132,8 @@ class Usage:
     completion_tokens: int
     total_tokens: int
     cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    """Set by Moonshot's simulated prompt cache (:mod:`prompt_cache`)."""
 
 
 def compute_usage(prompt_tokens: int, reply: Reply, n: int = 1) -> Usage:
@@ -153,6 +157,11 @@ def usage_body(dialect: Dialect, usage: Usage) -> dict[str, Any]:
     if dialect == "moonshot":
         if usage.cached_tokens is not None:
             body["cached_tokens"] = usage.cached_tokens
+        if usage.cache_write_tokens is not None:
+            body["prompt_tokens_details"] = {
+                "cached_tokens": usage.cached_tokens or 0,
+                "cache_write_tokens": usage.cache_write_tokens,
+            }
     elif dialect == "acedata":
         details: dict[str, Any] = {"cached_tokens_details": {}}
         if usage.cached_tokens is not None:

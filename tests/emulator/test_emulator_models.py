@@ -643,10 +643,6 @@ def _tool(parameters: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("parameters", "path", "detail"),
     [
-        ({}, "", 'type is required and must be "object"'),
-        ({"properties": {"city": {"type": "string"}}}, "", 'type is required and must be "object"'),
-        ({"type": "string"}, "", 'type is required and must be "object"'),
-        ([], "", 'type is required and must be "object"'),
         (
             {"type": "object", "properties": {"city": {"description": "where"}}},
             "properties.city",
@@ -713,6 +709,19 @@ def test_moonshot_flavored_json_schema(
 ) -> None:
     response = post(http, tools=[_tool(parameters)], thinking=OFF)
     assert bad(emu, response) == SCHEMA_ERROR.format(path, detail)
+
+
+@pytest.mark.parametrize(
+    "parameters", [{}, {"properties": {"city": {"type": "string"}}}, {"type": "string"}, []]
+)
+def test_moonshot_flavored_json_schema_root(
+    emu: KimiEmulator, http: httpx.Client, parameters: Any
+) -> None:
+    # The live message for a root without type: no "details" wrapper (issue 25).
+    response = post(http, tools=[_tool(parameters)], thinking=OFF)
+    assert bad(emu, response) == (
+        'Invalid request: tools.function.parameters.type is required and must be "object"'
+    )
 
 
 class Place(BaseModel):
