@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from .batch.api import AsyncJobBatches, JobBatches
 from .chat.request import ChatInput, PreparedChat
 from .errors import KimiError, MalformedResponseError
-from .limits.limiter import LeaseLike
+from .limits.limiter import release_lease
 from .options import KimiOptions
 from .resources.files import AsyncFiles, Files
 from .resources.formulas import AsyncFormulas, Formulas
@@ -60,11 +60,6 @@ def _balance(response: httpx.Response) -> Balance:
     return Balance.model_validate(data)
 
 
-def _release(lease: LeaseLike | None, tokens: int | None = None) -> None:
-    if lease is not None:
-        lease.release(tokens)
-
-
 class KimiClient(SyncAPIClient):
     """Synchronous Kimi client. Reuse one instance: it holds a connection pool.
 
@@ -83,10 +78,10 @@ class KimiClient(SyncAPIClient):
     ) -> None:
         super().__init__(api_key, base_url, http_client=http_client, options=options, **settings)
         self._token_counter = TokenCounter()
-        self.files = Files(self._send)
-        self.models = Models(self._send)
-        self.formulas = Formulas(self._send)
-        self.batches = JobBatches(self._send, self)
+        self.files = Files(self._request)
+        self.models = Models(self._request)
+        self.formulas = Formulas(self._request)
+        self.batches = JobBatches(self._request, self)
 
     def chat(self, request: ChatInput) -> ChatCompletion:
         """POST /chat/completions and return the validated answer."""
@@ -108,7 +103,7 @@ class KimiClient(SyncAPIClient):
             self._observe(completion.rate_limit)
             return completion
         finally:
-            _release(lease, tokens)
+            release_lease(lease, tokens)
 
     def chat_stream(self, request: ChatInput) -> ChatStream:
         """POST /chat/completions with ``stream: true``; iterate the result for chunk dicts.
@@ -128,7 +123,7 @@ class KimiClient(SyncAPIClient):
                 deadline=deadline,
             )
         except BaseException:
-            _release(lease)
+            release_lease(lease)
             raise
         return ChatStream(
             response,
@@ -136,13 +131,14 @@ class KimiClient(SyncAPIClient):
             deadline=deadline,
             observe=self._observe,
             typed_error_events=self.host.platform,
+            secret=self.secret,
         )
 
     def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         """POST /tokenizers/estimate-token-count: Kimi's own count for these messages (one
         request; ``count_tokens`` is the cached, offline-capable way)."""
         body = estimate_body(model, messages)
-        return parse_token_count(self._send("POST", ESTIMATE_PATH, content=body))
+        return parse_token_count(self._request("POST", ESTIMATE_PATH, content=body))
 
     def count_tokens(
         self,
@@ -206,10 +202,10 @@ class AsyncKimiClient(AsyncAPIClient):
     ) -> None:
         super().__init__(api_key, base_url, http_client=http_client, options=options, **settings)
         self._token_counter = TokenCounter()
-        self.files = AsyncFiles(self._send)
-        self.models = AsyncModels(self._send)
-        self.formulas = AsyncFormulas(self._send)
-        self.batches = AsyncJobBatches(self._send, self)
+        self.files = AsyncFiles(self._request)
+        self.models = AsyncModels(self._request)
+        self.formulas = AsyncFormulas(self._request)
+        self.batches = AsyncJobBatches(self._request, self)
 
     async def chat(self, request: ChatInput) -> ChatCompletion:
         payload, body, _ = self.prepare(request, stream=False)
@@ -230,7 +226,7 @@ class AsyncKimiClient(AsyncAPIClient):
             self._observe(completion.rate_limit)
             return completion
         finally:
-            _release(lease, tokens)
+            release_lease(lease, tokens)
 
     async def chat_stream(self, request: ChatInput) -> AsyncChatStream:
         payload, body, _ = self.prepare(request, stream=True)
@@ -247,7 +243,7 @@ class AsyncKimiClient(AsyncAPIClient):
                 deadline=deadline,
             )
         except BaseException:
-            _release(lease)
+            release_lease(lease)
             raise
         return AsyncChatStream(
             response,
@@ -255,11 +251,12 @@ class AsyncKimiClient(AsyncAPIClient):
             deadline=deadline,
             observe=self._observe,
             typed_error_events=self.host.platform,
+            secret=self.secret,
         )
 
     async def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         body = estimate_body(model, messages)
-        return parse_token_count(await self._send("POST", ESTIMATE_PATH, content=body))
+        return parse_token_count(await self._request("POST", ESTIMATE_PATH, content=body))
 
     async def count_tokens(
         self,

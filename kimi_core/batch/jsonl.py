@@ -120,10 +120,6 @@ class BatchFile:
     def lines(self) -> LineRange:
         return LineRange(self.start, self.start + self.count)
 
-    @property
-    def filename(self) -> str:
-        return f"kimi-batch-{self.start}-{self.start + self.count - 1}.jsonl"
-
 
 def _token() -> str:
     import secrets  # imported on use: importing the client stays cheap
@@ -144,6 +140,11 @@ class BatchInput:
     @property
     def total(self) -> int:
         return sum(part.count for part in self.files)
+
+    def filename(self, part: BatchFile) -> str:
+        """The part's upload name, unique to this job (its token): an upload that failed
+        after it may have been stored is found by it (``Files.upload(unique_filename=True)``)."""
+        return f"kimi-batch-{self.token}-{part.start}-{part.start + part.count - 1}.jsonl"
 
     def metadata(self, part: BatchFile, extra: Mapping[str, str] | None) -> dict[str, str]:
         """The batch's metadata: the caller's, plus the job key (``JOB_KEY``)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import threading
 import time
 from collections import deque
@@ -27,6 +28,7 @@ __all__ = [
     "RateLimits",
     "estimate_request_tokens",
     "rate_limit_headers",
+    "release_lease",
     "resolve_limits",
     "shared_rate_limiter",
 ]
@@ -142,6 +144,21 @@ class LeaseLike(Protocol):
     too, against the account's RPM) while keeping its concurrency slot."""
 
     def release(self, actual_tokens: int | None = None) -> None: ...
+
+
+_log = logging.getLogger("kimi_core.limits")
+
+
+def release_lease(lease: LeaseLike | None, tokens: int | None = None) -> None:
+    """Give a lease back; never raises: a limiter that fails to hear of it (a Redis gone
+    away) must not throw away an answer the server already billed. The failure is logged;
+    the lease expires on its own (a Redis lease by its TTL)."""
+    if lease is None:
+        return
+    try:
+        lease.release(tokens)
+    except Exception as exc:  # any limiter's failure, a caller's own limiter's too
+        _log.warning("the rate limiter failed to release a lease: %s: %s", type(exc).__name__, exc)
 
 
 class Limiter(Protocol):

@@ -5,11 +5,16 @@ Reached as ``client.batches`` (``docs/kimi-api/batch.md`` §3-§6). ``Batches`` 
 built on top (``client.batches.submit`` / ``resume``) are the batch layer's
 (``kimi_core.batch.api``).
 
-Creating a batch is billed work, so ``POST /batches`` is retried only when it surely did not
-reach the server (``kimi_core.transport.retry``). When it may have (an answer lost after the
-request was written), ``submit`` looks for the batch among the newest ones by the job key it
-carries in its metadata before it gives up; to be sure never to run a job twice, keep ``job.id`` and
-``resume`` it rather than submitting again.
+Creating a batch is billed work, so ``POST /batches`` is sent again only when it surely did
+not reach the server (a 429, a refused connection: ``kimi_core.transport.retry``). After a
+failure that may have reached it (a 5xx, which a proxy gives whatever its backend did; an
+answer lost after the request was written), a batch whose metadata carries the job key
+(``JOB_KEY``: every batch ``submit`` creates) is looked up by that key among the newest ones
+before anything is sent again, and the batch found is returned; only when it is not there is
+the create sent again (at most ``max_retries`` times). A create without the job key is never
+sent again after such a failure: the error is raised (``batches.list()`` shows whether it was
+created). To be sure never to run a job twice, keep ``job.id`` and ``resume`` it rather than
+submitting again.
 
 Checked before sending (``InvalidParameterError``): ``completion_window`` (``<n>h`` or
 ``<n>d``, 12 hours to 7 days), ``metadata`` (at most 16 pairs, keys up to 64 characters, string
@@ -42,6 +47,7 @@ __all__ = [
     "parse_batch",
     "parse_batch_list",
     "window_seconds",
+    "with_job_key",
 ]
 
 BATCH_URL = "/v1/chat/completions"
@@ -151,6 +157,17 @@ def parse_batch(response: httpx.Response) -> Batch:
         ) from None
 
 
+def with_job_key(batches: BatchList, metadata: Mapping[str, str] | None) -> Batch | None:
+    """The batch among ``batches`` whose job key is the one in ``metadata``."""
+    key = (metadata or {}).get(JOB_KEY)
+    if key is None:
+        return None
+    for batch in batches.data:
+        if (batch.metadata or {}).get(JOB_KEY) == key:
+            return batch
+    return None
+
+
 def parse_batch_list(response: httpx.Response) -> BatchList:
     body = _json(response)
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
@@ -189,9 +206,18 @@ class Batches:
         completion_window: str = DEFAULT_COMPLETION_WINDOW,
         metadata: Mapping[str, str] | None = None,
     ) -> Batch:
-        """``POST /batches`` for an uploaded ``batch`` file (``files.upload(f, "batch")``)."""
+        """``POST /batches`` for an uploaded ``batch`` file (``files.upload(f, "batch")``);
+        never sent twice (module docstring)."""
         body = create_body(input_file_id, completion_window, metadata)
-        return parse_batch(self._send("POST", "/batches", content=body))
+
+        def find() -> Batch | None:
+            return with_job_key(self.list(limit=MAX_LIST_LIMIT), metadata)
+
+        keyed = metadata is not None and JOB_KEY in metadata
+        return self._send(
+            "POST", "/batches", content=body, parse=parse_batch, once=True,
+            find=find if keyed else None,
+        )  # fmt: skip
 
     def retrieve(self, batch_id: str) -> Batch:
         return parse_batch(self._send("GET", batch_path(batch_id)))
@@ -230,7 +256,15 @@ class AsyncBatches:
         metadata: Mapping[str, str] | None = None,
     ) -> Batch:
         body = create_body(input_file_id, completion_window, metadata)
-        return parse_batch(await self._send("POST", "/batches", content=body))
+
+        async def find() -> Batch | None:
+            return with_job_key(await self.list(limit=MAX_LIST_LIMIT), metadata)
+
+        keyed = metadata is not None and JOB_KEY in metadata
+        return await self._send(
+            "POST", "/batches", content=body, parse=parse_batch, once=True,
+            find=find if keyed else None,
+        )  # fmt: skip
 
     async def retrieve(self, batch_id: str) -> Batch:
         return parse_batch(await self._send("GET", batch_path(batch_id)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -23,17 +23,18 @@ from .._fastpath import fix_connection_pool
 from .._version import __version__
 from ..catalog.hosts import redact_url
 from ..chat.request import ChatInput, PreparedChat, prepare_chat
-from ..errors import APIError, APIStatusError, ConfigurationError
-from ..limits.limiter import LeaseLike, Limiter, estimate_request_tokens
+from ..errors import APIError, ConfigurationError, KimiError
+from ..limits.limiter import LeaseLike, Limiter, estimate_request_tokens, release_lease
 from ..options import KimiOptions
 from .attempts import Attempts, buffered
 from .loop_pools import LoopBoundClient
 from .responses import without_stream_cycle
-from .retry import RetryPolicy
+from .retry import RetryPolicy, maybe_acted_on
 
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "KEEPALIVE_EXPIRY",
     "AsyncAPIClient",
     "BaseClient",
     "SyncAPIClient",
@@ -41,9 +42,18 @@ __all__ = [
 
 # Thinking answers can take minutes; connecting should not.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+# An idle pooled connection is closed after this many seconds, well before common servers
+# close theirs (uvicorn, vLLM, SGLang, Node: 5 s; nginx 75 s; cloud load balancers 60 s): a
+# request written on a connection the server is closing at that moment may have been read and
+# acted on, so it is never sent again (``kimi_core.transport.attempts``); expiring early keeps
+# that race rare. What it costs (a new connection after a pause longer than this) is measured
+# by ``benchmarks/keepalive.py`` (README, "Retries and errors").
+KEEPALIVE_EXPIRY = 2.0
 # Sized so a few hundred concurrent calls never queue for a connection; the pool itself is
 # swapped for one that survives bursts on warm connections (kimi_core._fastpath).
-DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=1000, max_keepalive_connections=200, keepalive_expiry=KEEPALIVE_EXPIRY
+)
 
 _HTTP = TypeVar("_HTTP", httpx.Client, httpx.AsyncClient)
 _T = TypeVar("_T")
@@ -68,6 +78,39 @@ async def _achecked(pieces: AsyncIterator[bytes], attempts: Attempts) -> AsyncIt
     async for piece in pieces:
         attempts.check_deadline()
         yield piece
+
+
+_UNLEASED = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_LOOKUP_FAILED: Any = object()
+
+
+def _look_up(find: Callable[[], _T | None]) -> _T | None:
+    """What ``find`` found, None, or ``_LOOKUP_FAILED`` when it could not tell."""
+    try:
+        return find()
+    except KimiError:
+        return _LOOKUP_FAILED  # type: ignore[no-any-return]
+
+
+async def _alook_up(find: Callable[[], Awaitable[_T | None]]) -> _T | None:
+    try:
+        return await find()
+    except KimiError:
+        return _LOOKUP_FAILED  # type: ignore[no-any-return]
+
+
+def _error_body(response: httpx.Response) -> bytes:
+    try:
+        return response.read()
+    finally:
+        response.close()
+
+
+async def _aerror_body(response: httpx.Response) -> bytes:
+    try:
+        return await response.aread()
+    finally:
+        await response.aclose()
 
 
 def _join(base_url: str, path: str) -> httpx.URL:
@@ -180,6 +223,7 @@ class BaseClient:
         model: str | None,
         deadline: float | None,
         lease: LeaseLike | None,
+        once: bool = False,
     ) -> Attempts:
         return Attempts(
             self,
@@ -191,6 +235,7 @@ class BaseClient:
             deadline=deadline,
             is_async=self._is_async,
             lease=lease,
+            once=once,
         )
 
     def _deadline(self) -> float | None:
@@ -268,12 +313,21 @@ class SyncAPIClient(BaseClient):
         parse: Callable[[httpx.Response], _T] | None = None,
         lease: LeaseLike | None = None,
         deadline: float | None = None,
+        once: bool = False,
         **kwargs: Any,
     ) -> Any:
         """Send with retries (``kimi_core.transport.attempts``); returns a 2xx response (its
-        body unread when ``stream``), or what ``parse`` reads from it."""
+        body unread when ``stream``), or what ``parse`` reads from it. ``once``: never sent
+        again once it may have reached the server (``kimi_core.transport.retry``)."""
         attempts = self._attempts(
-            method, path, kwargs, stream=stream, model=model, deadline=deadline, lease=lease
+            method,
+            path,
+            kwargs,
+            stream=stream,
+            model=model,
+            deadline=deadline,
+            lease=lease,
+            once=once,
         )
         http = self._http
         while True:
@@ -297,14 +351,11 @@ class SyncAPIClient(BaseClient):
                         return response
                     try:
                         return parse(response)
-                    except APIStatusError as exc:  # a gateway's 200 carrying an error
-                        error, cause = attempts.explained(exc), None
+                    except KimiError as exc:  # a gateway's 200 carrying an error, a failed
+                        error, cause = attempts.explained(exc), exc.__cause__  # fiber...
                 else:
-                    try:
-                        body = response.read()
-                    finally:
-                        response.close()
-                    error, cause = attempts.status_error(response, body), None
+                    # No local holds the raw body: it may echo the key (the error does not).
+                    error, cause = attempts.status_error(response, _error_body(response)), None
             delay = attempts.retry_delay(error)
             if delay is None:
                 raise error from cause
@@ -316,6 +367,51 @@ class SyncAPIClient(BaseClient):
     def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
         limiter = self.rate_limiter
         return limiter.acquire(estimate_request_tokens(payload)) if limiter else None
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        once: bool = False,
+        find: Callable[[], _T | None] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A resource's request (files, formulas, batches, token counting).
+
+        A ``POST`` (billed or counted work: a fiber, a token count, an upload, a batch) takes
+        a limiter lease, as a chat call does; a ``GET`` / ``DELETE`` (polling, listing,
+        downloading) takes none: it is not billed, and a download held open must not hold a
+        concurrency slot. ``once``: never sent again once it may have reached the server
+        (the failure is raised). With ``find`` (a lookup of what the request creates), it is
+        sent ``once`` too, and after a failure that may have reached the server (a 5xx, a lost
+        answer) it waits the backoff, and ``find()`` runs before anything is sent again;
+        what it finds is returned, else the request is sent again (at most ``max_retries``
+        times). A lookup that fails raises the original error."""
+        if method in _UNLEASED:
+            return self._send(method, path, **kwargs)
+        attempt = 0
+        while True:
+            lease = self._lease({})
+            try:
+                return self._send(
+                    method, path, lease=lease, once=once or find is not None, **kwargs
+                )
+            except APIError as exc:
+                if find is None or not maybe_acted_on(exc):
+                    raise
+                error = exc
+            finally:
+                release_lease(lease)
+            again = attempt < self.retry_policy.max_retries
+            if again:
+                _backoff(self.retry_policy.delay(error, attempt))
+            found = _look_up(find)
+            if found is not None and found is not _LOOKUP_FAILED:
+                return found
+            if found is _LOOKUP_FAILED or not again:
+                raise error
+            attempt += 1
 
     def close(self) -> None:
         if self._owns_http:
@@ -362,11 +458,19 @@ class AsyncAPIClient(BaseClient):
         parse: Callable[[httpx.Response], _T] | None = None,
         lease: LeaseLike | None = None,
         deadline: float | None = None,
+        once: bool = False,
         **kwargs: Any,
     ) -> Any:
         """``SyncAPIClient._send``, awaited."""
         attempts = self._attempts(
-            method, path, kwargs, stream=stream, model=model, deadline=deadline, lease=lease
+            method,
+            path,
+            kwargs,
+            stream=stream,
+            model=model,
+            deadline=deadline,
+            lease=lease,
+            once=once,
         )
         http = self._http_for_loop()
         while True:
@@ -396,14 +500,12 @@ class AsyncAPIClient(BaseClient):
                         return response
                     try:
                         return parse(response)
-                    except APIStatusError as exc:
-                        error, cause = attempts.explained(exc), None
+                    except KimiError as exc:
+                        error, cause = attempts.explained(exc), exc.__cause__
                 else:
-                    try:
-                        body = await response.aread()
-                    finally:
-                        await response.aclose()
-                    error, cause = attempts.status_error(response, body), None
+                    # No local holds the raw body: it may echo the key (the error does not).
+                    error = attempts.status_error(response, await _aerror_body(response))
+                    cause = None
             delay = attempts.retry_delay(error)
             if delay is None:
                 raise error from cause
@@ -415,6 +517,41 @@ class AsyncAPIClient(BaseClient):
     async def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
         limiter = self.rate_limiter
         return await limiter.aacquire(estimate_request_tokens(payload)) if limiter else None
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        once: bool = False,
+        find: Callable[[], Awaitable[_T | None]] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``SyncAPIClient._request``, awaited (``find`` is a coroutine function)."""
+        if method in _UNLEASED:
+            return await self._send(method, path, **kwargs)
+        attempt = 0
+        while True:
+            lease = await self._lease({})
+            try:
+                return await self._send(
+                    method, path, lease=lease, once=once or find is not None, **kwargs
+                )
+            except APIError as exc:
+                if find is None or not maybe_acted_on(exc):
+                    raise
+                error = exc
+            finally:
+                release_lease(lease)
+            again = attempt < self.retry_policy.max_retries
+            if again:
+                await _abackoff(self.retry_policy.delay(error, attempt))
+            found = await _alook_up(find)
+            if found is not None and found is not _LOOKUP_FAILED:
+                return found
+            if found is _LOOKUP_FAILED or not again:
+                raise error
+            attempt += 1
 
     async def aclose(self) -> None:
         """Close the running loop's pool (a caller's ``http_client`` stays open)."""

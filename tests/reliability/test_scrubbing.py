@@ -221,3 +221,45 @@ def test_credentials_in_base_url_are_in_no_error_of_the_chain(where: str) -> Non
         request = getattr(error, "_request", None) or getattr(error, "request", None)
         for text in (str(error), repr(error), repr(request)):
             assert "hunter2" not in text, f"{type(error).__name__} shows the password: {text}"
+
+
+# -- item 11: an error event mid-stream that echoes the key ------------------------------------
+
+
+def _error_event(conn: socket.socket, request: Request, number: int) -> bool:
+    from hostile import response_bytes
+
+    events = (
+        b'data: {"id":"c","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'
+        b'data: {"error":{"type":"invalid_request_error","message":"bad key '
+        + SECRET.encode()
+        + b'"}}\n\n'
+    )
+    conn.sendall(response_bytes(events, content_type="text/event-stream"))
+    return True
+
+
+def test_an_error_event_echoing_the_key_is_scrubbed() -> None:
+    with (
+        RoutedServer(_error_event) as server,
+        KimiClient(api_key=SECRET, base_url=server.url, max_retries=0) as client,
+        pytest.raises(KimiError) as caught,
+    ):
+        with client.chat_stream(REQUEST) as stream:
+            for _ in stream:
+                pass
+    assert "bad key ***" in str(caught.value)
+    assert_no_secret(caught.value)
+
+
+def test_an_error_event_echoing_the_key_is_scrubbed_async() -> None:
+    async def run(url: str) -> None:
+        async with AsyncKimiClient(api_key=SECRET, base_url=url, max_retries=0) as client:
+            stream = await client.chat_stream(REQUEST)
+            async for _ in stream:
+                pass
+
+    with RoutedServer(_error_event) as server, pytest.raises(KimiError) as caught:
+        asyncio.run(run(server.url))
+    assert "bad key ***" in str(caught.value)
+    assert_no_secret(caught.value)
