@@ -59,7 +59,7 @@ def kimi_emulator_factory() -> Iterator[Callable[..., KimiEmulator]]:
     started: list[KimiEmulator] = []
 
     def factory(dialect: str = "moonshot", **kwargs: Any) -> KimiEmulator:
-        emulator = cls(dialect, **kwargs)  # type: ignore[arg-type]
+        emulator = cls(dialect, **kwargs)
         emulator.start()
         started.append(emulator)
         return emulator

@@ -64,8 +64,8 @@ MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
 MAX_LIST_LIMIT = 100
 
-Send = Callable[..., httpx.Response]
-ASend = Callable[..., Awaitable[httpx.Response]]
+Send = Callable[..., Any]
+ASend = Callable[..., Awaitable[Any]]
 
 
 def window_seconds(window: str) -> int:
@@ -214,10 +214,11 @@ class Batches:
             return with_job_key(self.list(limit=MAX_LIST_LIMIT), metadata)
 
         keyed = metadata is not None and JOB_KEY in metadata
-        return self._send(
+        batch: Batch = self._send(
             "POST", "/batches", content=body, parse=parse_batch, once=True,
             find=find if keyed else None,
         )  # fmt: skip
+        return batch
 
     def retrieve(self, batch_id: str) -> Batch:
         return parse_batch(self._send("GET", batch_path(batch_id)))
@@ -261,10 +262,11 @@ class AsyncBatches:
             return with_job_key(await self.list(limit=MAX_LIST_LIMIT), metadata)
 
         keyed = metadata is not None and JOB_KEY in metadata
-        return await self._send(
+        batch: Batch = await self._send(
             "POST", "/batches", content=body, parse=parse_batch, once=True,
             find=find if keyed else None,
         )  # fmt: skip
+        return batch
 
     async def retrieve(self, batch_id: str) -> Batch:
         return parse_batch(await self._send("GET", batch_path(batch_id)))

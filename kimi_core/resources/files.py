@@ -214,8 +214,8 @@ class ExtractedFile:
     text: str
 
 
-Send = Callable[..., httpx.Response]
-ASend = Callable[..., Awaitable[httpx.Response]]
+Send = Callable[..., Any]
+ASend = Callable[..., Awaitable[Any]]
 
 
 class Files:
@@ -242,10 +242,11 @@ class Files:
         def find() -> FileObject | None:
             return _named(self.list(), name, purpose)
 
-        return self._send(
+        uploaded: FileObject = self._send(
             "POST", "/files", files=files, data=data, parse=parse_file,
             find=find if unique_filename else None,
         )  # fmt: skip
+        return uploaded
 
     def content(self, file_id: str) -> str:
         return parse_content(self._send("GET", _file_path(file_id) + "/content"))
@@ -310,10 +311,11 @@ class AsyncFiles:
         async def find() -> FileObject | None:
             return _named(await self.list(), name, purpose)
 
-        return await self._send(
+        uploaded: FileObject = await self._send(
             "POST", "/files", files=files, data=data, parse=parse_file,
             find=find if unique_filename else None,
         )  # fmt: skip
+        return uploaded
 
     async def content(self, file_id: str) -> str:
         return parse_content(await self._send("GET", _file_path(file_id) + "/content"))

@@ -29,6 +29,7 @@ from ..catalog.model_info import retirement_hint
 from ..errors import (
     APIConnectionError,
     APIError,
+    KimiError,
     APIStatusError,
     APITimeoutError,
     MalformedResponseError,
@@ -266,7 +267,7 @@ class Attempts:
                 error.args = (error.message,)
         return error
 
-    def retry_delay(self, error: APIError) -> float | None:
+    def retry_delay(self, error: KimiError) -> float | None:
         """Seconds to wait before the next try, or None to give up with ``error``; the
         limiter hears of a 429's ``Retry-After`` so that every caller slows down."""
         client = self.client

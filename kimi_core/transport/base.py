@@ -358,7 +358,7 @@ class SyncAPIClient(BaseClient):
                     finally:
                         response.close()
             except (httpx.TransportError, httpx.DecodingError) as exc:
-                error: APIError = attempts.transport_error(exc)
+                error: KimiError = attempts.transport_error(exc)
                 cause: BaseException | None = exc
             else:
                 if response.status_code < 300:
@@ -503,7 +503,7 @@ class AsyncAPIClient(BaseClient):
                     finally:
                         await response.aclose()
             except (httpx.TransportError, httpx.DecodingError) as exc:
-                error: APIError = attempts.transport_error(exc)
+                error: KimiError = attempts.transport_error(exc)
                 cause: BaseException | None = exc
             except RuntimeError as exc:  # a caller's pool used from a closed event loop
                 if "loop" not in str(exc).lower():

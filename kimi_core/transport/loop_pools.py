@@ -26,6 +26,7 @@ This module imports neither httpx nor the client, so it costs nothing at import 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -66,11 +67,8 @@ def _watch(owner: LoopBoundClient[_C], item: _C) -> AsyncGenerator[None, None]:
     """Start ``_closed_with`` in the running loop, synchronously: its first ``asend`` hands it
     to the loop's async-generator hooks (``loop._asyncgens``), and runs it to its ``yield``."""
     watcher = _closed_with(weakref.ref(owner), item)
-    step = watcher.asend(None)
-    try:
-        step.send(None)
-    except StopIteration:
-        pass
+    with contextlib.suppress(StopIteration):
+        watcher.asend(None).send(None)
     return watcher
 
 

@@ -239,15 +239,19 @@ def _error_event(conn: socket.socket, request: Request, number: int) -> bool:
     return True
 
 
+def _read_stream(client: KimiClient) -> None:
+    with client.chat_stream(REQUEST) as stream:
+        for _ in stream:
+            pass
+
+
 def test_an_error_event_echoing_the_key_is_scrubbed() -> None:
     with (
         RoutedServer(_error_event) as server,
         KimiClient(api_key=SECRET, base_url=server.url, max_retries=0) as client,
         pytest.raises(KimiError) as caught,
     ):
-        with client.chat_stream(REQUEST) as stream:
-            for _ in stream:
-                pass
+        _read_stream(client)
     assert "bad key ***" in str(caught.value)
     assert_no_secret(caught.value)
 
