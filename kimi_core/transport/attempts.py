@@ -29,9 +29,9 @@ from ..catalog.model_info import retirement_hint
 from ..errors import (
     APIConnectionError,
     APIError,
-    KimiError,
     APIStatusError,
     APITimeoutError,
+    KimiError,
     MalformedResponseError,
     NotFoundError,
     RateLimitError,
