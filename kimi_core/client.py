@@ -87,7 +87,7 @@ class KimiClient(SyncAPIClient):
         """POST /chat/completions and return the validated answer."""
         payload, body, _ = self.prepare(request, stream=False)
         deadline = self._deadline()
-        lease = self._lease(payload)
+        lease = self._lease(payload, deadline)
         tokens = None
         try:
             completion: ChatCompletion = self._send(
@@ -111,7 +111,7 @@ class KimiClient(SyncAPIClient):
         gives back its rate-limit slot and connection when it is garbage-collected."""
         payload, body, _ = self.prepare(request, stream=True)
         deadline = self._deadline()
-        lease = self._lease(payload)
+        lease = self._lease(payload, deadline)
         try:
             response = self._send(
                 "POST",
@@ -210,7 +210,7 @@ class AsyncKimiClient(AsyncAPIClient):
     async def chat(self, request: ChatInput) -> ChatCompletion:
         payload, body, _ = self.prepare(request, stream=False)
         deadline = self._deadline()
-        lease = await self._lease(payload)
+        lease = await self._lease(payload, deadline)
         tokens = None
         try:
             completion: ChatCompletion = await self._send(
@@ -231,7 +231,7 @@ class AsyncKimiClient(AsyncAPIClient):
     async def chat_stream(self, request: ChatInput) -> AsyncChatStream:
         payload, body, _ = self.prepare(request, stream=True)
         deadline = self._deadline()
-        lease = await self._lease(payload)
+        lease = await self._lease(payload, deadline)
         try:
             response = await self._send(
                 "POST",

@@ -24,8 +24,15 @@ from .._fastpath import fix_connection_pool
 from .._version import __version__
 from ..catalog.hosts import redact_url
 from ..chat.request import ChatInput, PreparedChat, prepare_chat
-from ..errors import APIError, ConfigurationError, KimiError
-from ..limits.limiter import LeaseLike, Limiter, estimate_request_tokens, release_lease
+from ..errors import APIError, APITimeoutError, ConfigurationError, KimiError
+from ..limits.limiter import (
+    LeaseLike,
+    Limiter,
+    aacquire_within,
+    acquire_within,
+    estimate_request_tokens,
+    release_lease,
+)
 from ..options import KimiOptions
 from .attempts import Attempts, buffered
 from .loop_pools import LoopBoundClient
@@ -245,6 +252,20 @@ class BaseClient:
         total = self.options.total_timeout
         return None if total is None else time.monotonic() + total
 
+    @staticmethod
+    def _left(deadline: float | None) -> float | None:
+        return None if deadline is None else deadline - time.monotonic()
+
+    def _limiter_timeout(self) -> APITimeoutError:
+        """``total_timeout`` passed while the call still waited for the rate limiter:
+        nothing was sent."""
+        return APITimeoutError(
+            f"the call to {redact_url(self.base_url)} did not finish within "
+            f"total_timeout={self.options.total_timeout} s: it was still waiting for the "
+            "rate limiter (nothing was sent)",
+            request_sent=False,
+        )
+
     def _observe(self, rate_limit: dict[str, int | str] | None) -> None:
         """Let the limiter correct its pace with the answer's ``X-RateLimit-*`` values."""
         if rate_limit is not None and self.rate_limiter is not None:
@@ -382,9 +403,19 @@ class SyncAPIClient(BaseClient):
             if retry is not None:
                 retry()  # a retry counts against the account's RPM too
 
-    def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
+    def _lease(
+        self, payload: Mapping[str, Any] | None, deadline: float | None = None
+    ) -> LeaseLike | None:
+        """The limiter's lease for a request (``payload``: a chat request, its tokens
+        estimated; None: a resource's request, no tokens), waited for until ``deadline``."""
         limiter = self.rate_limiter
-        return limiter.acquire(estimate_request_tokens(payload)) if limiter else None
+        if limiter is None:
+            return None
+        tokens = estimate_request_tokens(payload) if payload is not None else 0
+        try:
+            return acquire_within(limiter, tokens, self._left(deadline))
+        except TimeoutError:
+            raise self._limiter_timeout() from None
 
     def _request(
         self,
@@ -410,7 +441,7 @@ class SyncAPIClient(BaseClient):
             return self._send(method, path, **kwargs)
         attempt = 0
         while True:
-            lease = self._lease({})
+            lease = self._lease(None)
             try:
                 return self._send(
                     method, path, lease=lease, once=once or find is not None, **kwargs
@@ -532,9 +563,18 @@ class AsyncAPIClient(BaseClient):
             if retry is not None:
                 await retry()
 
-    async def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
+    async def _lease(
+        self, payload: Mapping[str, Any] | None, deadline: float | None = None
+    ) -> LeaseLike | None:
+        """``SyncAPIClient._lease``, awaited (cancelling it takes no lease)."""
         limiter = self.rate_limiter
-        return await limiter.aacquire(estimate_request_tokens(payload)) if limiter else None
+        if limiter is None:
+            return None
+        tokens = estimate_request_tokens(payload) if payload is not None else 0
+        try:
+            return await aacquire_within(limiter, tokens, self._left(deadline))
+        except TimeoutError:
+            raise self._limiter_timeout() from None
 
     async def _request(
         self,
@@ -550,7 +590,7 @@ class AsyncAPIClient(BaseClient):
             return await self._send(method, path, **kwargs)
         attempt = 0
         while True:
-            lease = await self._lease({})
+            lease = await self._lease(None)
             try:
                 return await self._send(
                     method, path, lease=lease, once=once or find is not None, **kwargs

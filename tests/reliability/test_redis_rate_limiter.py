@@ -70,9 +70,10 @@ def test_four_processes_never_exceed_concurrency_or_rpm(redis_url: str) -> None:
 
 def _hold_forever(url: str, name: str, ready: Any) -> None:
     limiter = RedisRateLimiter(RateLimits(concurrency=1), url, name=name, lease_ttl=1.0)
-    limiter.acquire()
+    lease = limiter.acquire()  # held (a lease dropped unreleased is given back)
     ready.set()
     time.sleep(600)
+    lease.release()
 
 
 def test_a_killed_workers_lease_expires(redis_url: str) -> None:
