@@ -157,11 +157,11 @@ class KimiClient(SyncAPIClient):
         try:
             if exact:
                 return TokenCount(self.estimate_tokens(model, list(messages)))
-            fresh: dict[str, int] = {}
-            for key, message in counter.missing(model, messages):
-                fresh[key] = self.estimate_tokens(model, [message])
-                counter.store(key, fresh[key])
-            return counter.total(model, messages, fresh)
+            keys, counts, missing = counter.lookup(model, messages)
+            for key, message in missing:
+                counts[key] = self.estimate_tokens(model, [message])
+                counter.store(key, counts[key])
+            return counter.total(keys, counts)
         except KimiError as exc:
             if not counter.unreachable(exc):
                 raise
@@ -273,11 +273,11 @@ class AsyncKimiClient(AsyncAPIClient):
         try:
             if exact:
                 return TokenCount(await self.estimate_tokens(model, list(messages)))
-            fresh: dict[str, int] = {}
-            for key, message in counter.missing(model, messages):
-                fresh[key] = await self.estimate_tokens(model, [message])
-                counter.store(key, fresh[key])
-            return counter.total(model, messages, fresh)
+            keys, counts, missing = counter.lookup(model, messages)
+            for key, message in missing:
+                counts[key] = await self.estimate_tokens(model, [message])
+                counter.store(key, counts[key])
+            return counter.total(keys, counts)
         except KimiError as exc:
             if not counter.unreachable(exc):
                 raise
