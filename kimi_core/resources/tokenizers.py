@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "ESTIMATE_PATH",
     "CACHE_ENTRIES",
+    "ESTIMATE_PATH",
     "OFFLINE_FOR",
     "REQUEST_OVERHEAD",
     "TokenCount",
