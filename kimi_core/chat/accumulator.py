@@ -20,6 +20,7 @@ from ..errors import (
 from ..types import ChatCompletion, Usage
 from ..wire.answer import details_text
 from ..wire.error_body import error_from_body, parse_error_body
+from ..wire.json import loads as json_loads
 
 __all__ = ["Chunk", "StreamAccumulator"]
 
@@ -86,7 +87,7 @@ class StreamAccumulator:
             self.done = True
             return None
         try:
-            chunk = json.loads(data)
+            chunk = json_loads(data)
         except ValueError:
             raise self._malformed_event("stream event is not JSON", data) from None
         if not isinstance(chunk, dict):

@@ -33,6 +33,7 @@ import httpx
 
 from ..errors import InvalidParameterError, MalformedResponseError
 from ..types import Batch, BatchList
+from ..wire.json import loads as json_loads
 from ..wire.paths import path_segment
 
 __all__ = [
@@ -138,7 +139,7 @@ def batch_path(batch_id: str) -> str:
 
 def _json(response: httpx.Response) -> Any:
     try:
-        return json.loads(response.content)
+        return json_loads(response.content)
     except ValueError:
         raise MalformedResponseError(
             "Batch API answer is not JSON", body=response.text[:500]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import stat
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -44,6 +43,7 @@ from ..errors import (
     MalformedResponseError,
 )
 from ..types import FileDeleted, FileObject
+from ..wire.json import loads as json_loads
 from ..wire.paths import path_segment
 
 __all__ = ["MAX_FILE_BYTES", "PURPOSES", "AsyncFiles", "ExtractedFile", "FileInput", "Files"]
@@ -155,7 +155,7 @@ def _too_large(name: str, size: int) -> str:
 
 def _json(response: httpx.Response) -> Any:
     try:
-        return json.loads(response.content)
+        return json_loads(response.content)
     except ValueError:
         raise MalformedResponseError(
             "Files API answer is not JSON", body=response.text[:500]

@@ -37,6 +37,7 @@ from ..errors import (
     NotFoundError,
 )
 from ..wire.error_body import error_from_body, request_id
+from ..wire.json import loads as json_loads
 
 __all__ = [
     "OFFICIAL_FORMULAS",
@@ -211,7 +212,7 @@ def _dumps(value: Any, param: str) -> str:
 
 def _json(response: httpx.Response, what: str) -> Any:
     try:
-        return json.loads(response.content)
+        return json_loads(response.content)
     except ValueError:
         raise MalformedResponseError(
             f"{what} answer is not JSON",

@@ -26,7 +26,6 @@ is garbage-collected (``_give_back``), so a forgotten stream cannot block later 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import weakref
@@ -44,6 +43,7 @@ from ..limits.limiter import LeaseLike, rate_limit_headers, release_lease
 from ..types import ChatCompletion, Usage
 from ..wire.error_body import error_from_body, scrub_error
 from ..wire.error_body import request_id as response_request_id
+from ..wire.json import loads as json_loads
 from ..wire.sse import SSEDecoder
 
 __all__ = ["AsyncChatStream", "ChatStream", "StreamAccumulator"]  # the accumulator re-exported
@@ -61,7 +61,7 @@ def _body_as_stream(response: httpx.Response, body: bytes) -> bytes:
     stripped = body.lstrip()
     if stripped.startswith(b"{"):
         try:
-            parsed = json.loads(body)
+            parsed = json_loads(body)
         except ValueError:
             parsed = None
         if isinstance(parsed, dict) and "error" in parsed:

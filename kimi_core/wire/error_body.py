@@ -13,7 +13,6 @@ read (``parse_error_body``): Moonshot's ``{"error": {"message", "type"}}``, AceD
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -31,6 +30,7 @@ from ..errors import (
     RateLimitError,
     ServiceUnavailableError,
 )
+from .json import loads as json_loads
 
 __all__ = [
     "REQUEST_ID_HEADERS",
@@ -141,7 +141,7 @@ def parse_error_body(
     """
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
-        body: Any = json.loads(text) if text.strip() else None
+        body: Any = json_loads(text) if text.strip() else None
     except ValueError:
         body = None
     if isinstance(body, list) and body and isinstance(body[0], dict):
@@ -191,7 +191,7 @@ def _with_upstream(message: Any, metadata: dict[str, Any]) -> Any:
     upstream: Any = None
     if isinstance(raw, str) and raw.strip():
         try:
-            inner = json.loads(raw)
+            inner = json_loads(raw)
         except ValueError:
             upstream = raw.strip()[:500]
         else:
