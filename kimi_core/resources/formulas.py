@@ -170,8 +170,9 @@ class Fiber:
 
 
 def index_tools(tools: Iterable[FormulaTool]) -> dict[str, FormulaTool]:
-    """The tools by name; a name two formulas share is an ``InvalidParameterError`` (Kimi
-    answers 400 to a request declaring it twice, §3)."""
+    """The tools by name; a name two formulas share, or one formula declares twice, is an
+    ``InvalidParameterError`` (Kimi answers 400 to a request declaring it twice, §3). The
+    same formula listed twice gives equal tools: not a clash."""
     index: dict[str, FormulaTool] = {}
     for tool in tools:
         other = index.get(tool.name)
@@ -179,6 +180,12 @@ def index_tools(tools: Iterable[FormulaTool]) -> dict[str, FormulaTool]:
             raise InvalidParameterError(
                 f"the tool name {tool.name!r} is declared by both {other.uri} and {tool.uri}; "
                 "Kimi rejects a request declaring a function name twice: use one of them",
+                param="formulas",
+            )
+        if other is not None and other != tool:
+            raise InvalidParameterError(
+                f"the formula {tool.uri} declares the tool name {tool.name!r} twice; Kimi "
+                "rejects a request declaring a function name twice",
                 param="formulas",
             )
         index[tool.name] = tool
