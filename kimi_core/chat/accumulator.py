@@ -152,6 +152,7 @@ class StreamAccumulator:
             if usage:
                 if type(usage) is not dict:
                     raise self._malformed("usage is not an object", chunk)
+                self._check_usage(usage, chunk)
                 self.usage_dict = usage
             fingerprint = chunk.get("system_fingerprint")
             if fingerprint:
@@ -213,6 +214,21 @@ class StreamAccumulator:
         )
         error.text, error.reasoning = self.text, self.reasoning
         return error
+
+    def _check_usage(self, usage: dict[str, Any], chunk: Chunk) -> None:
+        """A usage whose counts are not numbers (``"total_tokens": "many"``) is malformed, as
+        in a whole answer (the same ``Usage`` model reads both)."""
+        try:
+            Usage.model_validate(usage)
+        except ValueError as exc:  # pydantic's ValidationError
+            problems = getattr(exc, "errors", lambda: [])()
+            where = "; ".join(
+                f"usage.{'.'.join(map(str, problem['loc']))}: {problem['msg']}"
+                for problem in problems
+            )
+            raise self._malformed(
+                f"the stream's usage does not match the wire format ({where or exc})", chunk
+            ) from None
 
     def _malformed_event(self, what: str, data: str) -> MalformedResponseError:
         error = MalformedResponseError(what, body=data[:500], request_id=self.request_id)
