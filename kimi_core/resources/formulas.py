@@ -12,8 +12,9 @@ per URI, for the life of its client (``refresh=True`` or ``forget()`` fetch them
 
 Retries are the client's (``kimi_core.transport.retry``): the ``GET`` is retried like any idempotent
 request; running a fiber is what gets billed, so its ``POST`` is retried only when it surely
-was not processed (refused connection, stale keep-alive) or was refused with a 429 / 5xx, and
-never after a failed fiber (``FiberFailedError``: the formula ran).
+was not processed (a refused connection, a request not fully written) or was refused with a
+429 / 5xx, and never after a failed fiber (``FiberFailedError``: the formula ran; its text is
+scrubbed of the key by the client, ``kimi_core.wire.error_body.scrub_error``).
 """
 
 from __future__ import annotations
