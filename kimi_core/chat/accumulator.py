@@ -150,10 +150,7 @@ class StreamAccumulator:
                 if usage:
                     chunk["usage"] = usage
             if usage:
-                if type(usage) is not dict:
-                    raise self._malformed("usage is not an object", chunk)
-                self._check_usage(usage, chunk)
-                self.usage_dict = usage
+                self.usage_dict = self._checked_usage(usage, chunk)
             fingerprint = chunk.get("system_fingerprint")
             if fingerprint:
                 self.system_fingerprint = fingerprint
@@ -215,9 +212,12 @@ class StreamAccumulator:
         error.text, error.reasoning = self.text, self.reasoning
         return error
 
-    def _check_usage(self, usage: dict[str, Any], chunk: Chunk) -> None:
-        """A usage whose counts are not numbers (``"total_tokens": "many"``) is malformed, as
-        in a whole answer (the same ``Usage`` model reads both)."""
+    def _checked_usage(self, usage: Any, chunk: Chunk) -> dict[str, Any]:
+        """``usage`` if it is an object whose counts are numbers; else (``"total_tokens":
+        "many"``) it is malformed, as in a whole answer (the same ``Usage`` model reads
+        both)."""
+        if type(usage) is not dict:
+            raise self._malformed("usage is not an object", chunk)
         try:
             Usage.model_validate(usage)
         except ValueError as exc:  # pydantic's ValidationError
@@ -229,6 +229,7 @@ class StreamAccumulator:
             raise self._malformed(
                 f"the stream's usage does not match the wire format ({where or exc})", chunk
             ) from None
+        return usage
 
     def _malformed_event(self, what: str, data: str) -> MalformedResponseError:
         error = MalformedResponseError(what, body=data[:500], request_id=self.request_id)
