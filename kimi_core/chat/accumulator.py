@@ -221,7 +221,7 @@ class StreamAccumulator:
         try:
             Usage.model_validate(usage)
         except ValueError as exc:  # pydantic's ValidationError
-            problems = getattr(exc, "errors", lambda: [])()
+            problems: list[dict[str, Any]] = getattr(exc, "errors", list)()
             where = "; ".join(
                 f"usage.{'.'.join(map(str, problem['loc']))}: {problem['msg']}"
                 for problem in problems
