@@ -199,7 +199,9 @@ class RedisLease:
     def sent(self) -> None:
         """The whole request is written: it counts in the RPM window from now (without
         waiting for Redis)."""
-        self._limiter._background(self._limiter._sent_now, self._stamp)
+        limiter = self._limiter
+        if limiter.limits.rpm:
+            limiter._background(limiter._sent_now, self._stamp)
 
     def retry(self) -> None:
         """Wait for, and count, one more request (a retry) in the shared RPM window."""
@@ -347,8 +349,7 @@ class RedisRateLimiter:
         return float(wait)
 
     def _sent_now(self, request_id: str) -> None:
-        if self.limits.rpm:
-            self._scripts["sent"](keys=self._keys[1:2], args=[request_id])
+        self._scripts["sent"](keys=self._keys[1:2], args=[request_id])
 
     def _release_now(self, lease_id: str, actual_tokens: int | None) -> None:
         with self._held_lock:
@@ -374,7 +375,7 @@ class RedisRateLimiter:
 
     def _call(self, fn: Callable[..., _T], *args: Any, deadline: float | None = None) -> _T:
         """``fn(*args)`` on the limiter's threads, waited for at most ``redis_timeout``."""
-        future = self._io.submit(fn, *args)
+        future = self._submit(fn, *args)
         wait, by_deadline = self._bound(deadline)
         try:
             return future.result(timeout=wait)
@@ -387,7 +388,7 @@ class RedisRateLimiter:
     async def _acall(self, fn: Callable[..., _T], *args: Any, deadline: float | None = None) -> _T:
         """``_call``, awaited: the event loop never waits on Redis, and a cancelled await
         leaves nothing behind (``_abandon``)."""
-        future = self._io.submit(fn, *args)
+        future = self._submit(fn, *args)
         wait, by_deadline = self._bound(deadline)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), wait)
@@ -399,6 +400,14 @@ class RedisRateLimiter:
             raise
         except Exception as exc:
             raise self._unavailable(exc) from exc
+
+    def _submit(self, fn: Callable[..., _T], *args: Any) -> concurrent.futures.Future[_T]:
+        try:
+            return self._io.submit(fn, *args)
+        except RuntimeError:  # the pool was shut down
+            raise RateLimiterUnavailableError(
+                f"the rate limiter {self.name!r} was closed; build a new one"
+            ) from None
 
     def _abandon(self, future: concurrent.futures.Future[Any]) -> None:
         """A round trip nobody waits for any more: if it still takes a lease, give it back."""
