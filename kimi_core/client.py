@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from .batch.api import AsyncJobBatches, JobBatches
 from .chat.request import ChatInput, PreparedChat, runs_long, streamed_twin
 from .errors import KimiError, MalformedResponseError
-from .limits.limiter import LeaseLike
+from .limits.limiter import release_lease
 from .options import KimiOptions
 from .resources.documents import aresolve_documents, has_documents, resolve_documents
 from .resources.files import AsyncFiles, Files
@@ -89,11 +89,6 @@ def _currency(host: str) -> str:
     return "CNY" if host == "moonshot-cn" else "USD"
 
 
-def _release(lease: LeaseLike | None, tokens: int | None = None) -> None:
-    if lease is not None:
-        lease.release(tokens)
-
-
 class KimiClient(SyncAPIClient):
     """Synchronous Kimi client. Reuse one instance: it holds a connection pool.
 
@@ -112,11 +107,11 @@ class KimiClient(SyncAPIClient):
     ) -> None:
         super().__init__(api_key, base_url, http_client=http_client, options=options, **settings)
         self._token_counter = TokenCounter()
-        self.files = Files(self._send)
-        self.models = Models(self._send)
-        self.formulas = Formulas(self._send)
-        self.tools = Tools(self._send, _currency(self.host.name))
-        self.batches = JobBatches(self._send, self)
+        self.files = Files(self._request)
+        self.models = Models(self._request)
+        self.formulas = Formulas(self._request)
+        self.tools = Tools(self._request, _currency(self.host.name))
+        self.batches = JobBatches(self._request, self)
 
     def chat(self, request: ChatInput) -> ChatCompletion:
         """POST /chat/completions and return the validated answer. A call that may outlast
@@ -130,7 +125,7 @@ class KimiClient(SyncAPIClient):
             return stream.completion()
         payload, body, _ = prepared
         deadline = self._deadline()
-        lease = self._lease(payload)
+        lease = self._lease(payload, deadline)
         tokens = None
         try:
             completion: ChatCompletion = self._send(
@@ -146,7 +141,7 @@ class KimiClient(SyncAPIClient):
             self._observe(completion.rate_limit)
             return completion
         finally:
-            _release(lease, tokens)
+            release_lease(lease, tokens)
 
     def chat_stream(self, request: ChatInput) -> ChatStream:
         """POST /chat/completions with ``stream: true``; iterate the result for chunk dicts.
@@ -154,7 +149,7 @@ class KimiClient(SyncAPIClient):
         gives back its rate-limit slot and connection when it is garbage-collected."""
         payload, body, _ = self.prepare(self._read_documents(request), stream=True)
         deadline = self._deadline()
-        lease = self._lease(payload)
+        lease = self._lease(payload, deadline)
         try:
             response = self._send(
                 "POST",
@@ -166,7 +161,7 @@ class KimiClient(SyncAPIClient):
                 deadline=deadline,
             )
         except BaseException:
-            _release(lease)
+            release_lease(lease)
             raise
         return ChatStream(
             response,
@@ -174,6 +169,7 @@ class KimiClient(SyncAPIClient):
             deadline=deadline,
             observe=self._observe,
             typed_error_events=self.host.platform,
+            secret=self.secret,
         )
 
     def _read_documents(self, request: ChatInput) -> ChatInput:
@@ -188,7 +184,7 @@ class KimiClient(SyncAPIClient):
         """POST /tokenizers/estimate-token-count: Kimi's own count for these messages (one
         request; ``count_tokens`` is the cached, offline-capable way)."""
         body = estimate_body(model, messages)
-        return parse_token_count(self._send("POST", ESTIMATE_PATH, content=body))
+        return parse_token_count(self._request("POST", ESTIMATE_PATH, content=body))
 
     def count_tokens(
         self,
@@ -207,11 +203,11 @@ class KimiClient(SyncAPIClient):
         try:
             if exact:
                 return TokenCount(self.estimate_tokens(model, list(messages)))
-            fresh: dict[str, int] = {}
-            for key, message in counter.missing(model, messages):
-                fresh[key] = self.estimate_tokens(model, [message])
-                counter.store(key, fresh[key])
-            return counter.total(model, messages, fresh)
+            keys, counts, missing = counter.lookup(model, messages)
+            for key, message in missing:
+                counts[key] = self.estimate_tokens(model, [message])
+                counter.store(key, counts[key])
+            return counter.total(keys, counts)
         except KimiError as exc:
             if not counter.unreachable(exc):
                 raise
@@ -262,11 +258,11 @@ class AsyncKimiClient(AsyncAPIClient):
     ) -> None:
         super().__init__(api_key, base_url, http_client=http_client, options=options, **settings)
         self._token_counter = TokenCounter()
-        self.files = AsyncFiles(self._send)
-        self.models = AsyncModels(self._send)
-        self.formulas = AsyncFormulas(self._send)
-        self.tools = AsyncTools(self._send, _currency(self.host.name))
-        self.batches = AsyncJobBatches(self._send, self)
+        self.files = AsyncFiles(self._request)
+        self.models = AsyncModels(self._request)
+        self.formulas = AsyncFormulas(self._request)
+        self.tools = AsyncTools(self._request, _currency(self.host.name))
+        self.batches = AsyncJobBatches(self._request, self)
 
     async def chat(self, request: ChatInput) -> ChatCompletion:
         """``KimiClient.chat``, awaited."""
@@ -278,7 +274,7 @@ class AsyncKimiClient(AsyncAPIClient):
             return stream.completion()
         payload, body, _ = prepared
         deadline = self._deadline()
-        lease = await self._lease(payload)
+        lease = await self._lease(payload, deadline)
         tokens = None
         try:
             completion: ChatCompletion = await self._send(
@@ -294,12 +290,12 @@ class AsyncKimiClient(AsyncAPIClient):
             self._observe(completion.rate_limit)
             return completion
         finally:
-            _release(lease, tokens)
+            release_lease(lease, tokens)
 
     async def chat_stream(self, request: ChatInput) -> AsyncChatStream:
         payload, body, _ = self.prepare(await self._read_documents(request), stream=True)
         deadline = self._deadline()
-        lease = await self._lease(payload)
+        lease = await self._lease(payload, deadline)
         try:
             response = await self._send(
                 "POST",
@@ -311,7 +307,7 @@ class AsyncKimiClient(AsyncAPIClient):
                 deadline=deadline,
             )
         except BaseException:
-            _release(lease)
+            release_lease(lease)
             raise
         return AsyncChatStream(
             response,
@@ -319,6 +315,7 @@ class AsyncKimiClient(AsyncAPIClient):
             deadline=deadline,
             observe=self._observe,
             typed_error_events=self.host.platform,
+            secret=self.secret,
         )
 
     async def _read_documents(self, request: ChatInput) -> ChatInput:
@@ -329,7 +326,7 @@ class AsyncKimiClient(AsyncAPIClient):
 
     async def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         body = estimate_body(model, messages)
-        return parse_token_count(await self._send("POST", ESTIMATE_PATH, content=body))
+        return parse_token_count(await self._request("POST", ESTIMATE_PATH, content=body))
 
     async def count_tokens(
         self,
@@ -346,11 +343,11 @@ class AsyncKimiClient(AsyncAPIClient):
         try:
             if exact:
                 return TokenCount(await self.estimate_tokens(model, list(messages)))
-            fresh: dict[str, int] = {}
-            for key, message in counter.missing(model, messages):
-                fresh[key] = await self.estimate_tokens(model, [message])
-                counter.store(key, fresh[key])
-            return counter.total(model, messages, fresh)
+            keys, counts, missing = counter.lookup(model, messages)
+            for key, message in missing:
+                counts[key] = await self.estimate_tokens(model, [message])
+                counter.store(key, counts[key])
+            return counter.total(keys, counts)
         except KimiError as exc:
             if not counter.unreachable(exc):
                 raise

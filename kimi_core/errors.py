@@ -39,6 +39,7 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",
+    "RateLimiterUnavailableError",
     "ServiceUnavailableError",
     "StreamInterruptedError",
     "StreamTimeoutError",
@@ -69,6 +70,13 @@ class ConfigurationError(InvalidParameterError):
 
 class FileTooLargeError(InvalidParameterError):
     """A file over the Files API limit (100 MB); raised before upload."""
+
+
+class RateLimiterUnavailableError(KimiError):
+    """The shared rate limiter could not be asked: its Redis refused the connection or did
+    not answer within ``redis_timeout`` (``kimi_core.limits.redis_limiter``). Nothing was
+    sent: the limiter fails closed by default; ``RedisRateLimiter(fail_open=True)`` lets
+    calls through, unlimited, while Redis is away."""
 
 
 class APIError(KimiError):

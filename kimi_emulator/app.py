@@ -4,15 +4,20 @@ What differs between dialects (bodies, errors, auth, thinking, headers) is asked
 dialect's :class:`speakers.Speaker`. Every request goes through the same prelude, in this
 order:
 
-1. it is recorded in ``emu.requests`` (credentials redacted; a chat completion with what the
-   server read: ``seen_reasoning``, ``seen_thinking``, ``seen_effort``);
-2. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` (Azure: ``api-key:
-   <key>``) must match, else 401 (the tools API: no body);
-3. chat completions only: the simulated RPM / concurrency limits admit it, else 429 (with
+1. when the emulator has an ``api_key``, ``Authorization: Bearer <key>`` (Azure: ``api-key:
+   <key>``) must match, else 401 (the tools API: no body), before a byte of the body is read
+   (the request is recorded without its body);
+2. a body over ``MAX_REQUEST_BYTES`` (100 MB, Moonshot's documented limit) is refused with a
+   400 ``invalid_request_error``: from its ``Content-Length`` before it is read, or as soon as
+   a chunked one passes the limit;
+3. it is recorded in ``emu.requests`` (credentials redacted; a chat completion with what the
+   server read: ``seen_reasoning``, ``seen_thinking``, ``seen_effort``; the last
+   ``request_log_size`` requests are kept);
+4. chat completions only: the simulated RPM / concurrency limits admit it, else 429 (with
    ``Retry-After``; the rate-limit headers go on every chat answer while a limit is set:
    Moonshot's ``X-RateLimit-*`` (:mod:`faults`), a host's own, :mod:`host_wire`);
-4. a queued ``delay_next`` sleeps;
-5. a queued ``fail_next`` / ``raw_next`` / ``raw_stream_next`` answers instead of the route.
+5. a queued ``delay_next`` sleeps;
+6. a queued ``fail_next`` / ``raw_next`` / ``raw_stream_next`` answers instead of the route.
 
 Routes (below ``/v1``, ``/kimi``, ``/v1/ai/{endpoint_path}`` - default endpoint path
 ``kimi-k2.6`` - or a host's base path, :mod:`host_dialects`): ``POST /chat/completions``
@@ -119,6 +124,28 @@ class SSEResponse(StreamingResponse):
         async for event in self._iterate():
             await send({"type": "http.response.body", "body": event, "more_body": True})
         # Returning without the final empty body makes uvicorn close the connection.
+
+
+MAX_REQUEST_BYTES = 100 * 1024 * 1024
+"""The largest request body the emulator reads (Moonshot's documented 100 MB limit)."""
+
+
+async def _capped_body(request: Request) -> bytes | None:
+    """The body, or None when it is over ``MAX_REQUEST_BYTES`` (refused from its
+    ``Content-Length`` before reading, or as soon as a chunked one passes the limit)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            return None
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # what ``request.body()`` / ``form()`` give the route (Starlette's cache)
+    return body
 
 
 def _model_json(info: ModelInfo) -> dict[str, Any]:
@@ -311,19 +338,22 @@ class EmulatorApp:
         return self.error(401, "invalid_authentication_error", message, own=True)
 
     async def prelude(self, request: Request, *, chat: bool = False) -> Response | None:
-        """Record, authenticate, rate-limit, delay and apply queued faults (module docstring)."""
+        """Authenticate, bound and record, rate-limit, delay and apply queued faults (module
+        docstring)."""
         state = self.state
-        raw = await request.body()
+        refused = self._unauthorized(request)
+        raw = None if refused is not None else await _capped_body(request)
+        if refused is None and raw is None:
+            refused = self._too_large(request)
         parsed: Any = None
         if raw and not request.headers.get("content-type", "").startswith("multipart/"):
             try:
                 parsed = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 parsed = None
         context: dict[str, Any] = request.scope[_KEY]
         context["json"] = parsed
         self._record(request, parsed, chat)
-        refused = self._unauthorized(request)
         if refused is not None:
             return refused
         if chat:
@@ -349,6 +379,18 @@ class EmulatorApp:
         if spec is not None:
             return self._override(spec, request.url.path)
         return None
+
+    def _too_large(self, request: Request) -> Response:
+        """Moonshot's 400 for a body over its 100 MB limit (the Files API's wording for an
+        upload: docs/kimi-api/errors-and-limits.md)."""
+        if request.url.path.endswith("/files"):
+            message = (
+                "File size is too large, max file size is 100MB, please confirm and re-upload "
+                "the file"
+            )
+        else:
+            message = "Invalid request: the request body is too large, max request size is 100MB"
+        return self.error(400, "invalid_request_error", message)
 
     # --- chat -------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from .faults import CutSpec, FailSpec, MidStreamSpec, RawSpec, RawStreamSpec
 from .files import MAX_BYTES
 from .host_dialects import OPENROUTER_UPSTREAM, canonical_dialect
 from .replies import ScriptedReply
-from .state import EmulatorState, RecordedRequest
+from .state import REQUEST_LOG_SIZE, EmulatorState, RecordedRequest
 from .wire import Dialect, default_error
 
 __all__ = ["KimiEmulator"]
@@ -75,7 +75,9 @@ class KimiEmulator:
     ``kimi-k2.6``) also names the model served when the body's model is missing or not
     served. ``rpm_limit`` / ``concurrency_limit``: see :meth:`set_limits`. Batches (moonshot
     dialect) run on a clock set by :meth:`batch_timing` and moved by :meth:`advance_batches`
-    (:mod:`kimi_emulator.batches`).
+    (:mod:`kimi_emulator.batches`). ``request_log_size``: how many requests :attr:`requests`
+    keeps (the last ones, 10,000 by default). A request without the ``api_key`` is refused
+    before its body is read, and a body over 100 MB is refused (:mod:`kimi_emulator.app`).
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class KimiEmulator:
         chunk_delay: float = 0.0,
         models: Iterable[str | ModelInfo] | None = None,
         max_file_bytes: int = MAX_BYTES,
+        request_log_size: int = REQUEST_LOG_SIZE,
     ) -> None:
         dialect = canonical_dialect(dialect)
         self.dialect: Dialect = dialect
@@ -104,6 +107,7 @@ class KimiEmulator:
             chunk_delay=chunk_delay,
             models=models,
             max_file_bytes=max_file_bytes,
+            request_log_size=request_log_size,
         )
         self._app = EmulatorApp(self._state)
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
@@ -424,7 +428,8 @@ class KimiEmulator:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far (a snapshot), credentials redacted."""
+        """The requests received so far, the last ``request_log_size`` of them (a snapshot),
+        credentials redacted."""
         return self._state.requests
 
     @property

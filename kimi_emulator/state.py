@@ -26,7 +26,10 @@ from .replies import ScriptedReply
 from .validation import build_registry
 from .wire import Dialect
 
-__all__ = ["EmulatorState", "RecordedRequest", "redact_headers"]
+__all__ = ["REQUEST_LOG_SIZE", "EmulatorState", "RecordedRequest", "redact_headers"]
+
+REQUEST_LOG_SIZE = 10_000
+"""How many requests ``emu.requests`` keeps by default (the oldest go first)."""
 
 REDACTED_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization"})
 DEFAULT_BALANCE = {
@@ -113,7 +116,10 @@ class EmulatorState:
         chunk_delay: float,
         models: Iterable[str | ModelInfo] | None,
         max_file_bytes: int = MAX_BYTES,
+        request_log_size: int = REQUEST_LOG_SIZE,
     ) -> None:
+        if request_log_size < 1:
+            raise ValueError(f"request_log_size must be at least 1, got {request_log_size}")
         self.lock = threading.Lock()
         # Bumped by reset(): a request delayed across a reset must not touch the new queues.
         self.generation = 0
@@ -136,7 +142,8 @@ class EmulatorState:
         self._cuts = _Queue()
         self._timeouts = _Queue()
         self._fiber_failures = _Queue()
-        self._requests: list[RecordedRequest] = []
+        # A ring buffer: the last ``request_log_size`` requests (memory stays bounded).
+        self._requests: deque[RecordedRequest] = deque(maxlen=request_log_size)
         self.balance: dict[str, float] = dict(DEFAULT_BALANCE)
         self.clock: float | None = None  # a frozen emulator time (set_clock), else real time
         # The memory formula's store: one per emulator, emptied by reset().

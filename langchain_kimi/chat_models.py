@@ -201,10 +201,15 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
 
     # -- copies and pickles (README "Copies, pickles and serialized chains") ------------------
     def __getstate__(self) -> dict[Any, Any]:
-        """The settings only: never the key, nor the clients and your own HTTP clients or
-        limiter objects (they hold sockets and locks: dropped, with a warning)."""
+        """The settings only: never the key, nor ``default_headers`` (they may hold
+        credentials: the rule of every pickle of the package), nor the clients and your own
+        HTTP clients or limiter objects (they hold sockets and locks: dropped, with a
+        warning)."""
         return keyless_state(
-            self, super().__getstate__(), ("http_client", "http_async_client", "rate_limits")
+            self,
+            super().__getstate__(),
+            ("http_client", "http_async_client", "rate_limits"),
+            cleared=("default_headers",),
         )
 
     def __setstate__(self, state: dict[Any, Any]) -> None:

@@ -12,11 +12,22 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..errors import BatchSubmitError
 from ..resources.batches import DEFAULT_COMPLETION_WINDOW, ASend, AsyncBatches, Batches, Send
 from .job import AsyncKimiBatchJob, KimiBatchJob
 from .state import AsyncBatchClient, BatchClient, PollPolicy
 
 __all__ = ["AsyncJobBatches", "JobBatches"]
+
+
+def _callback_failed(job_id: str, exc: Exception) -> BatchSubmitError:
+    """``on_submit`` raised: the job exists and runs; its id must not be lost with the
+    callback's error (the cause, chained)."""
+    return BatchSubmitError(
+        f"batch job {job_id} was submitted and runs, but on_submit raised "
+        f"{type(exc).__name__}: {exc}; resume it by its id (job_id)",
+        job_id=job_id,
+    )
 
 
 class JobBatches(Batches):
@@ -39,7 +50,9 @@ class JobBatches(Batches):
         on_submit: Callable[[KimiBatchJob], object] | None = None,
     ) -> KimiBatchJob:
         """Run chat ``requests`` as a batch job (``KimiBatchJob.submit``); ``on_submit(job)``
-        is called once it exists (to keep its id for a ``resume``)."""
+        is called once it exists (to keep its id for a ``resume``). A callback that raises
+        does not lose the job: ``BatchSubmitError`` with its ``job_id`` (the callback's error
+        chained) is raised, and the job runs on."""
         job = KimiBatchJob.submit(
             self._client,
             requests,
@@ -51,7 +64,10 @@ class JobBatches(Batches):
             poll=poll,
         )
         if on_submit is not None:
-            on_submit(job)
+            try:
+                on_submit(job)
+            except Exception as exc:
+                raise _callback_failed(job.id, exc) from exc
         return job
 
     def resume(
@@ -96,9 +112,12 @@ class AsyncJobBatches(AsyncBatches):
             poll=poll,
         )
         if on_submit is not None:
-            submitted = on_submit(job)
-            if inspect.isawaitable(submitted):
-                await submitted
+            try:
+                submitted = on_submit(job)
+                if inspect.isawaitable(submitted):
+                    await submitted
+            except Exception as exc:
+                raise _callback_failed(job.id, exc) from exc
         return job
 
     async def resume(

@@ -44,7 +44,6 @@ from typing import Any
 
 from ..errors import (
     BadRequestError,
-    KimiError,
     NotFoundError,
 )
 from ..resources.batches import (
@@ -65,7 +64,7 @@ from .state import (
     Waiting,
     split_job_id,
 )
-from .submit import acreate, create, job_args, listed, plan_job, submit_error
+from .submit import asubmit_parts, job_args, listed, plan_job, submit_parts
 
 __all__ = ["AsyncKimiBatchJob", "BatchResult", "KimiBatchJob", "PollPolicy"]
 
@@ -109,16 +108,8 @@ class KimiBatchJob(BatchJobBase):
         plan = plan_job(
             client, requests, custom_ids, completion_window, metadata, max_file_bytes, max_lines
         )
-        created: list[Batch] = []
         try:
-            for part in plan.files:
-                uploaded = client.files.upload(part.file, "batch", filename=part.filename)
-                created.append(create(client, plan, part, uploaded.id, completion_window, metadata))
-        except KimiError as exc:
-            error = submit_error(exc, created, plan)
-            if error is exc:
-                raise
-            raise error from exc
+            created = submit_parts(client, plan, completion_window, metadata)
         finally:
             plan.close()
         job = cls(client, created, poll=poll, **job_args(plan, created))
@@ -246,18 +237,8 @@ class AsyncKimiBatchJob(BatchJobBase):
             max_file_bytes,
             max_lines,
         )
-        created: list[Batch] = []
         try:
-            for part in plan.files:
-                uploaded = await client.files.upload(part.file, "batch", filename=part.filename)
-                created.append(
-                    await acreate(client, plan, part, uploaded.id, completion_window, metadata)
-                )
-        except KimiError as exc:
-            error = submit_error(exc, created, plan)
-            if error is exc:
-                raise
-            raise error from exc
+            created = await asubmit_parts(client, plan, completion_window, metadata)
         finally:
             plan.close()
         job = cls(client, created, poll=poll, **job_args(plan, created))

@@ -49,6 +49,7 @@ from ..resources.batches import BATCH_URL, JOB_KEY
 from ..resources.files import MAX_FILE_BYTES
 from ..types import ChatCompletion, ChatRequest
 from ..wire.error_body import error_from_response
+from ..wire.json import loads as json_loads
 
 __all__ = [
     "BATCH_URL",
@@ -118,10 +119,6 @@ class BatchFile:
     def lines(self) -> LineRange:
         return LineRange(self.start, self.start + self.count)
 
-    @property
-    def filename(self) -> str:
-        return f"kimi-batch-{self.start}-{self.start + self.count - 1}.jsonl"
-
 
 def _token() -> str:
     import secrets  # imported on use: importing the client stays cheap
@@ -142,6 +139,11 @@ class BatchInput:
     @property
     def total(self) -> int:
         return sum(part.count for part in self.files)
+
+    def filename(self, part: BatchFile) -> str:
+        """The part's upload name, unique to this job (its token): an upload that failed
+        after it may have been stored is found by it (``Files.upload(unique_filename=True)``)."""
+        return f"kimi-batch-{self.token}-{part.start}-{part.start + part.count - 1}.jsonl"
 
     def metadata(self, part: BatchFile, extra: Mapping[str, str] | None) -> dict[str, str]:
         """The batch's metadata: the caller's, plus the job key (``JOB_KEY``)."""
@@ -360,7 +362,7 @@ def unwrap_content(line: str) -> list[str] | None:
     if not line.lstrip().startswith('{"content"'):
         return None
     try:
-        wrapped = json.loads(line)
+        wrapped = json_loads(line)
     except ValueError:
         return None
     content = wrapped.get("content") if isinstance(wrapped, dict) else None
@@ -403,7 +405,7 @@ async def aiter_result_lines(lines: AsyncIterator[str]) -> AsyncIterator[str]:
 def _body(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return json_loads(value)
         except ValueError:
             return value
     return value
@@ -426,7 +428,7 @@ def parse_result_line(line: str) -> tuple[str, ChatCompletion | BatchLineError]:
     """One output or error line (module docstring); a line that is not a JSON object with
     an id is a ``MalformedResponseError``."""
     try:
-        data = json.loads(line)
+        data = json_loads(line)
     except ValueError:
         raise MalformedResponseError("a batch result line is not JSON", body=line[:500]) from None
     custom_id = (data.get("custom_id") or data.get("id")) if isinstance(data, dict) else None

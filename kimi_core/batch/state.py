@@ -63,6 +63,7 @@ __all__ = [
 _log = logging.getLogger("kimi_core.batch")
 
 BatchResult = ChatCompletion | BatchLineError
+Slots = list[BatchResult | None] | dict[int, BatchResult]
 _T = TypeVar("_T")
 _L = TypeVar("_L", bound="ChatTurn")
 # Which code a line that never ran gets, by the status of its batch.
@@ -72,6 +73,7 @@ _UNRUN = {
     "failed": ("batch_failed", "the batch failed validation, so no line ran"),
 }
 _ORDER = ("validating", "cancelling", "in_progress", "finalizing")
+_BAD_LINE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -199,9 +201,16 @@ class ResultFolder:
         self.cost_known = True
 
     def add(self, line: str) -> tuple[int, BatchResult] | None:
-        """The line's ``(index, result)``; None for a second report of a line."""
-        custom_id, result = parse_result_line(line)
-        index = self.job._index_of(custom_id, self.total)
+        """The line's ``(index, result)``; None for a second report of a line, or for a line
+        that is none of the job's answers (not JSON, no custom id, an id outside the job):
+        that one is reported (``BatchJobBase.bad_lines``, a warning in the log) and skipped,
+        so one foreign line never hides the paid answers."""
+        try:
+            custom_id, result = parse_result_line(line)
+            index = self.job._index_of(custom_id, self.total)
+        except MalformedResponseError as exc:
+            self.job._bad_line(line, exc.message, self.secret)
+            return None
         if index in self.seen:
             return None
         self.seen.add(index)
@@ -312,6 +321,10 @@ class BatchJobBase:
         self.cost: Cost | None = None
         """Their cost at the batch price, once ``results`` were read (None when a model's
         price is unknown)."""
+        self.bad_lines: list[str] = []
+        """Result lines that were none of the job's answers (not JSON, no custom id, an id
+        outside the job), each with why (key scrubbed, cut at 300 characters), as the last
+        read of the results found them; each is also logged as a warning."""
         for batch in self.batches:
             found = parse_job_key(batch.metadata)
             if found is not None and found[1].custom and self.custom_ids is None:
@@ -419,6 +432,14 @@ class BatchJobBase:
             )
         return index
 
+    def _bad_line(self, line: str, why: str, secret: str) -> None:
+        text = line if len(line) <= _BAD_LINE_CHARS else line[:_BAD_LINE_CHARS] + "..."
+        if secret:
+            text = scrub(text, secret)
+        report = f"{why}: {text!r}"
+        self.bad_lines.append(report)
+        _log.warning("batch job %s: a result line was skipped: %s", self.id, report)
+
     def _unrun(self, index: int, batch: Batch) -> BatchLineError:
         code, message = _UNRUN.get(
             batch.status or "", ("missing", "the batch reported no result for this line")
@@ -474,18 +495,32 @@ class BatchJobBase:
             if file_id
         ]
 
-    def _slots(self) -> list[BatchResult | None]:
-        return [None] * self.total
+    def _slots(self) -> Slots:
+        """Where ``results`` puts each answer: a list of the job's size; a dict when the size
+        is unknown (a resumed job with neither metadata nor counts), so that memory follows
+        the lines read, never the indices they name."""
+        self.bad_lines = []
+        total = self.total
+        return [None] * total if total else {}
 
     @staticmethod
-    def _place(results: list[BatchResult | None], index: int, result: BatchResult) -> None:
-        if index >= len(results):  # the job's size was unknown (no metadata, no counts)
-            results.extend([None] * (index + 1 - len(results)))
-        results[index] = result
+    def _place(results: Slots, index: int, result: BatchResult) -> None:
+        results[index] = result  # a known size already bounds ``index`` (``_index_of``)
 
-    def _finish(
-        self, slots: list[BatchResult | None], return_exceptions: bool
-    ) -> list[BatchResult]:
+    def _bounded(self, slots: dict[int, BatchResult]) -> list[BatchResult | None]:
+        """An unknown size's results: as many places as lines were read (each input is
+        reported once), an answer naming an index past that reported as a bad line."""
+        size = min(max(slots, default=-1) + 1, len(slots))
+        for index in sorted(i for i in slots if i >= size):
+            self._bad_line(
+                self.custom_id_of(index),
+                f"an answer names input {index}, past the {size} lines the job's files hold",
+                "",
+            )
+        return [slots.get(index) for index in range(size)]
+
+    def _finish(self, slots: Slots, return_exceptions: bool) -> list[BatchResult]:
+        placed = self._bounded(slots) if isinstance(slots, dict) else slots
         results: list[BatchResult] = [
             BatchLineError(
                 "the batch reported no result for this line",
@@ -495,7 +530,7 @@ class BatchJobBase:
             )
             if result is None
             else result
-            for index, result in enumerate(slots)
+            for index, result in enumerate(placed)
         ]
         errors = {i: r for i, r in enumerate(results) if isinstance(r, BatchLineError)}
         if errors and not return_exceptions:

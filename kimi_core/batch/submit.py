@@ -1,40 +1,38 @@
 """Submitting a batch job: every check before the first upload, and never two batches for one.
 
 ``plan`` writes and checks every line (the client's request builder, ``kimi_core.batch.jsonl``)
-before anything is uploaded; ``create`` / ``acreate`` create one part's batch and, when the
-answer was lost after the request may have reached the server, look for the batch by the job
-key in its metadata before giving up (``kimi_core.resources.batches``); ``submit_error`` says
-what a failed submission leaves behind.
+before anything is uploaded; ``submit_parts`` / ``asubmit_parts`` upload each part under a name
+unique to the job and create its batch with the job key in its metadata, so that after any
+failure that may have reached the server (a 5xx, a lost answer) the file and the batch are
+looked up by name and key before anything is sent again (``kimi_core.resources.files``,
+``kimi_core.resources.batches``); ``submit_error`` says what a failed submission leaves
+behind.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..errors import (
-    APIConnectionError,
     BatchSubmitError,
     InvalidParameterError,
     KimiError,
 )
 from ..resources.batches import (
-    MAX_LIST_LIMIT,
     check_metadata,
     window_seconds,
 )
 from ..resources.files import MAX_FILE_BYTES
+from ..transport.retry import maybe_acted_on
 from ..types import Batch
 from .jsonl import (
-    BatchFile,
     BatchInput,
-    parse_job_key,
     write_batch_files,
 )
 from .state import AsyncBatchClient, BatchClient
 
-__all__ = ["acreate", "create", "job_args", "listed", "plan_job", "submit_error"]
+__all__ = ["asubmit_parts", "job_args", "listed", "plan_job", "submit_error", "submit_parts"]
 
 
 def _prepare(
@@ -76,19 +74,15 @@ def plan_job(
     )
 
 
-def _found(plan: BatchInput, part: BatchFile, batches: Iterable[Batch]) -> Batch | None:
-    """The batch of ``part`` among ``batches``, by its job key."""
-    key = plan.metadata(part, None)
-    for batch in batches:
-        if parse_job_key(batch.metadata) == parse_job_key(key):
-            return batch
-    return None
-
-
-def submit_error(exc: KimiError, created: list[Batch], plan: BatchInput) -> KimiError:
-    """What a failed submission raises: the error itself when surely nothing was created."""
+def submit_error(
+    exc: KimiError, created: list[Batch], plan: BatchInput, *, creating: bool
+) -> KimiError:
+    """What a failed submission raises: the error itself when surely nothing was created.
+    ``creating``: the failure was the create's (an upload's failure creates no batch; a
+    file it may have stored is found by its unique name on the next submit's lookup, or
+    deleted with ``files.delete``)."""
     job_id = ",".join(batch.id for batch in created)
-    ambiguous = isinstance(exc, APIConnectionError) and exc.request_sent
+    ambiguous = creating and maybe_acted_on(exc)
     if not created and not ambiguous:
         return exc
     message = f"submitting the batch job failed: {exc}"
@@ -114,50 +108,60 @@ def listed(custom_ids: Iterable[str] | None) -> list[str] | None:
     return None if custom_ids is None else list(custom_ids)
 
 
-def create(
+def submit_parts(
     client: BatchClient,
     plan: BatchInput,
-    part: BatchFile,
-    file_id: str,
     window: str,
     metadata: Mapping[str, str] | None,
-) -> Batch:
-    """Create ``part``'s batch; when the answer was lost after the request was sent, look
-    for the batch by its job key before giving up (module docstring of ``batches``)."""
+) -> list[Batch]:
+    """Upload each part and create its batch (module docstring); ``submit_error`` on a
+    failure."""
+    created: list[Batch] = []
+    creating = False
     try:
-        return client.batches.create(
-            file_id, completion_window=window, metadata=plan.metadata(part, metadata)
-        )
-    except APIConnectionError as exc:
-        if not exc.request_sent:
+        for part in plan.files:
+            creating = False
+            uploaded = client.files.upload(
+                part.file, "batch", filename=plan.filename(part), unique_filename=True
+            )
+            creating = True
+            created.append(
+                client.batches.create(
+                    uploaded.id, completion_window=window, metadata=plan.metadata(part, metadata)
+                )
+            )
+    except KimiError as exc:
+        error = submit_error(exc, created, plan, creating=creating)
+        if error is exc:
             raise
-        found = None
-        with contextlib.suppress(KimiError):
-            found = _found(plan, part, client.batches.list(limit=MAX_LIST_LIMIT).data)
-        if found is None:
-            raise
-        return found
+        raise error from exc
+    return created
 
 
-async def acreate(
+async def asubmit_parts(
     client: AsyncBatchClient,
     plan: BatchInput,
-    part: BatchFile,
-    file_id: str,
     window: str,
     metadata: Mapping[str, str] | None,
-) -> Batch:
+) -> list[Batch]:
+    """``submit_parts``, awaited."""
+    created: list[Batch] = []
+    creating = False
     try:
-        return await client.batches.create(
-            file_id, completion_window=window, metadata=plan.metadata(part, metadata)
-        )
-    except APIConnectionError as exc:
-        if not exc.request_sent:
+        for part in plan.files:
+            creating = False
+            uploaded = await client.files.upload(
+                part.file, "batch", filename=plan.filename(part), unique_filename=True
+            )
+            creating = True
+            created.append(
+                await client.batches.create(
+                    uploaded.id, completion_window=window, metadata=plan.metadata(part, metadata)
+                )
+            )
+    except KimiError as exc:
+        error = submit_error(exc, created, plan, creating=creating)
+        if error is exc:
             raise
-        found = None
-        with contextlib.suppress(KimiError):
-            page = await client.batches.list(limit=MAX_LIST_LIMIT)
-            found = _found(plan, part, page.data)
-        if found is None:
-            raise
-        return found
+        raise error from exc
+    return created

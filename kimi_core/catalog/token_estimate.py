@@ -26,6 +26,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..wire.json import loads as json_loads
+
 __all__ = [
     "MEDIA_TOKENS",
     "MESSAGE_OVERHEAD",
@@ -119,7 +121,7 @@ def _web_search_tokens(message: Mapping[str, Any]) -> int:
     if not is_search or not isinstance(content, str):
         return 0
     try:
-        data = json.loads(content)
+        data = json_loads(content)
         total = data["usage"]["total_tokens"]
     except (ValueError, TypeError, KeyError):
         return 0

@@ -20,6 +20,7 @@ from ..errors import (
 from ..types import ChatCompletion, Usage
 from ..wire.answer import details_text
 from ..wire.error_body import error_from_body, parse_error_body
+from ..wire.json import loads as json_loads
 
 __all__ = ["Chunk", "StreamAccumulator"]
 
@@ -86,7 +87,7 @@ class StreamAccumulator:
             self.done = True
             return None
         try:
-            chunk = json.loads(data)
+            chunk = json_loads(data)
         except ValueError:
             raise self._malformed_event("stream event is not JSON", data) from None
         if not isinstance(chunk, dict):
@@ -149,9 +150,7 @@ class StreamAccumulator:
                 if usage:
                     chunk["usage"] = usage
             if usage:
-                if type(usage) is not dict:
-                    raise self._malformed("usage is not an object", chunk)
-                self.usage_dict = usage
+                self.usage_dict = self._checked_usage(usage, chunk)
             fingerprint = chunk.get("system_fingerprint")
             if fingerprint:
                 self.system_fingerprint = fingerprint
@@ -212,6 +211,25 @@ class StreamAccumulator:
         )
         error.text, error.reasoning = self.text, self.reasoning
         return error
+
+    def _checked_usage(self, usage: Any, chunk: Chunk) -> dict[str, Any]:
+        """``usage`` if it is an object whose counts are numbers; else (``"total_tokens":
+        "many"``) it is malformed, as in a whole answer (the same ``Usage`` model reads
+        both)."""
+        if type(usage) is not dict:
+            raise self._malformed("usage is not an object", chunk)
+        try:
+            Usage.model_validate(usage)
+        except ValueError as exc:  # pydantic's ValidationError
+            problems: list[dict[str, Any]] = getattr(exc, "errors", list)()
+            where = "; ".join(
+                f"usage.{'.'.join(map(str, problem['loc']))}: {problem['msg']}"
+                for problem in problems
+            )
+            raise self._malformed(
+                f"the stream's usage does not match the wire format ({where or exc})", chunk
+            ) from None
+        return usage
 
     def _malformed_event(self, what: str, data: str) -> MalformedResponseError:
         error = MalformedResponseError(what, body=data[:500], request_id=self.request_id)

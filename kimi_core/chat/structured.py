@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import MalformedResponseError
+from ..wire.json import loads as json_loads
 
 __all__ = [
     "JSON_OBJECT",
@@ -64,7 +65,7 @@ def parse_json_object(text: str) -> dict[str, Any]:
             stripped = stripped[4:]
         stripped = stripped.strip()
     try:
-        value = json.loads(stripped)
+        value = json_loads(stripped)
     except ValueError as exc:
         raise MalformedResponseError(
             f"JSON mode answer is not valid JSON: {exc}", body=text[:500]

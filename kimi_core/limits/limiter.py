@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
+import logging
 import threading
 import time
 from collections import deque
@@ -25,8 +27,11 @@ __all__ = [
     "Limiter",
     "RateLimiter",
     "RateLimits",
+    "aacquire_within",
+    "acquire_within",
     "estimate_request_tokens",
     "rate_limit_headers",
+    "release_lease",
     "resolve_limits",
     "shared_rate_limiter",
 ]
@@ -144,8 +149,25 @@ class LeaseLike(Protocol):
     def release(self, actual_tokens: int | None = None) -> None: ...
 
 
+_log = logging.getLogger("kimi_core.limits")
+
+
+def release_lease(lease: LeaseLike | None, tokens: int | None = None) -> None:
+    """Give a lease back; never raises: a limiter that fails to hear of it (a Redis gone
+    away) must not throw away an answer the server already billed. The failure is logged;
+    the lease expires on its own (a Redis lease by its TTL)."""
+    if lease is None:
+        return
+    try:
+        lease.release(tokens)
+    except Exception as exc:  # any limiter's failure, a caller's own limiter's too
+        _log.warning("the rate limiter failed to release a lease: %s: %s", type(exc).__name__, exc)
+
+
 class Limiter(Protocol):
-    """What the clients need of a limiter (``RateLimiter`` in-process, ``RedisRateLimiter``)."""
+    """What the clients need of a limiter (``RateLimiter`` in-process, ``RedisRateLimiter``).
+    Both of this package's also take ``timeout=`` (``TimeoutError`` once it passed): the
+    clients pass what a call's ``total_timeout`` leaves (``acquire_within``)."""
 
     def acquire(self, tokens: int = 0) -> LeaseLike: ...
 
@@ -330,18 +352,23 @@ class RateLimiter:
             if wait > 0:
                 self._paused_until = max(self._paused_until, now + min(wait, self.window))
 
-    def acquire(self, tokens: int = 0) -> Lease:
-        """Block until the request may be sent."""
+    def acquire(self, tokens: int = 0, *, timeout: float | None = None) -> Lease:
+        """Block until the request may be sent; ``timeout`` (seconds): ``TimeoutError``
+        if it may not within that time."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while True:
                 wait, lease = self._try(tokens)
                 if lease is not None:
                     return lease
-                self._cond.wait(None if wait < 0 else max(wait, 0.001))
+                bounded = _bounded_wait(None if wait < 0 else max(wait, 0.001), deadline)
+                self._cond.wait(bounded)
 
-    async def aacquire(self, tokens: int = 0) -> Lease:
-        """Wait (without blocking the event loop) until the request may be sent."""
+    async def aacquire(self, tokens: int = 0, *, timeout: float | None = None) -> Lease:
+        """Wait (without blocking the event loop) until the request may be sent;
+        ``timeout`` as ``acquire``. Cancelling the wait takes nothing."""
         loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             future: asyncio.Future[None] | None = None
             with self._cond:
@@ -352,12 +379,13 @@ class RateLimiter:
                     future = loop.create_future()
                     self._async_waiters.append((loop, future))
             if future is not None:
-                # The timeout is a safety net against a wake-up lost to a cancelled waiter.
-                await asyncio.wait({future}, timeout=1.0)
-                if not future.done():
+                try:
+                    # The timeout is a safety net against a wake-up lost to a cancelled waiter.
+                    await asyncio.wait({future}, timeout=_bounded_wait(1.0, deadline))
+                finally:  # timed out or cancelled too: never woken later
                     future.cancel()
             else:
-                await asyncio.sleep(max(wait, 0.001))
+                await asyncio.sleep(_bounded_wait(max(wait, 0.001), deadline) or 0.0)
 
     def _release(self, entry: list[float], actual_tokens: int | None) -> None:
         with self._cond:
@@ -369,8 +397,55 @@ class RateLimiter:
             while self._async_waiters:
                 loop, future = self._async_waiters.popleft()
                 if not future.done():
-                    loop.call_soon_threadsafe(_wake, future)
+                    try:
+                        loop.call_soon_threadsafe(_wake, future)
+                    except RuntimeError:  # its loop has closed: wake the next one
+                        continue
                     break
+
+
+def _bounded_wait(wait: float | None, deadline: float | None) -> float | None:
+    """``wait`` cut to what is left before ``deadline``; ``TimeoutError`` once it passed."""
+    if deadline is None:
+        return wait
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the rate limiter gave no slot within the time allowed")
+    return left if wait is None else min(wait, left)
+
+
+def acquire_within(limiter: Limiter, tokens: int, timeout: float | None) -> LeaseLike:
+    """``limiter.acquire(tokens)``, given up with ``TimeoutError`` after ``timeout`` seconds
+    (a call's ``total_timeout``) when the limiter takes a ``timeout`` (both of this
+    package's do; a limiter of your own without one waits as it does)."""
+    if timeout is None or not _takes_timeout(limiter.acquire):
+        return limiter.acquire(tokens)
+    return limiter.acquire(tokens, timeout=timeout)  # type: ignore[call-arg]
+
+
+async def aacquire_within(limiter: Limiter, tokens: int, timeout: float | None) -> LeaseLike:
+    """``acquire_within``, awaited (a limiter without ``timeout`` is waited for with
+    ``asyncio.wait_for``)."""
+    if timeout is None:
+        return await limiter.aacquire(tokens)
+    if _takes_timeout(limiter.aacquire):
+        return await limiter.aacquire(tokens, timeout=timeout)  # type: ignore[call-arg]
+    return await asyncio.wait_for(limiter.aacquire(tokens), max(timeout, 0.0))
+
+
+def _takes_timeout(method: Callable[..., Any]) -> bool:
+    function = getattr(method, "__func__", method)
+    known = _TAKES_TIMEOUT.get(function)
+    if known is None:
+        try:
+            known = "timeout" in inspect.signature(method).parameters
+        except (TypeError, ValueError):
+            known = False
+        _TAKES_TIMEOUT[function] = known
+    return known
+
+
+_TAKES_TIMEOUT: dict[Any, bool] = {}
 
 
 def _wake(future: asyncio.Future[None]) -> None:

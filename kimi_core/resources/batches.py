@@ -5,11 +5,16 @@ Reached as ``client.batches`` (``docs/kimi-api/batch.md`` §3-§6). ``Batches`` 
 built on top (``client.batches.submit`` / ``resume``) are the batch layer's
 (``kimi_core.batch.api``).
 
-Creating a batch is billed work, so ``POST /batches`` is retried only when it surely did not
-reach the server (``kimi_core.transport.retry``). When it may have (an answer lost after the
-request was written), ``submit`` looks for the batch among the newest ones by the job key it
-carries in its metadata before it gives up; to be sure never to run a job twice, keep ``job.id`` and
-``resume`` it rather than submitting again.
+Creating a batch is billed work, so ``POST /batches`` is sent again only when it surely did
+not reach the server (a 429, a refused connection: ``kimi_core.transport.retry``). After a
+failure that may have reached it (a 5xx, which a proxy gives whatever its backend did; an
+answer lost after the request was written), a batch whose metadata carries the job key
+(``JOB_KEY``: every batch ``submit`` creates) is looked up by that key among the newest ones
+before anything is sent again, and the batch found is returned; only when it is not there is
+the create sent again (at most ``max_retries`` times). A create without the job key is never
+sent again after such a failure: the error is raised (``batches.list()`` shows whether it was
+created). To be sure never to run a job twice, keep ``job.id`` and ``resume`` it rather than
+submitting again.
 
 Checked before sending (``InvalidParameterError``): ``completion_window`` (``<n>h`` or
 ``<n>d``, 12 hours to 7 days), ``metadata`` (at most 16 pairs, keys up to 64 characters, string
@@ -28,6 +33,7 @@ import httpx
 
 from ..errors import InvalidParameterError, MalformedResponseError
 from ..types import Batch, BatchList
+from ..wire.json import loads as json_loads
 from ..wire.paths import path_segment
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "parse_batch",
     "parse_batch_list",
     "window_seconds",
+    "with_job_key",
 ]
 
 BATCH_URL = "/v1/chat/completions"
@@ -58,8 +65,8 @@ MAX_METADATA_KEY = 64
 MAX_METADATA_VALUE = 512
 MAX_LIST_LIMIT = 100
 
-Send = Callable[..., httpx.Response]
-ASend = Callable[..., Awaitable[httpx.Response]]
+Send = Callable[..., Any]
+ASend = Callable[..., Awaitable[Any]]
 
 
 def window_seconds(window: str) -> int:
@@ -132,7 +139,7 @@ def batch_path(batch_id: str) -> str:
 
 def _json(response: httpx.Response) -> Any:
     try:
-        return json.loads(response.content)
+        return json_loads(response.content)
     except ValueError:
         raise MalformedResponseError(
             "Batch API answer is not JSON", body=response.text[:500]
@@ -149,6 +156,17 @@ def parse_batch(response: httpx.Response) -> Batch:
         raise MalformedResponseError(
             f"batch answer does not match the batch object: {exc}", body=str(body)[:500]
         ) from None
+
+
+def with_job_key(batches: BatchList, metadata: Mapping[str, str] | None) -> Batch | None:
+    """The batch among ``batches`` whose job key is the one in ``metadata``."""
+    key = (metadata or {}).get(JOB_KEY)
+    if key is None:
+        return None
+    for batch in batches.data:
+        if (batch.metadata or {}).get(JOB_KEY) == key:
+            return batch
+    return None
 
 
 def parse_batch_list(response: httpx.Response) -> BatchList:
@@ -189,9 +207,19 @@ class Batches:
         completion_window: str = DEFAULT_COMPLETION_WINDOW,
         metadata: Mapping[str, str] | None = None,
     ) -> Batch:
-        """``POST /batches`` for an uploaded ``batch`` file (``files.upload(f, "batch")``)."""
+        """``POST /batches`` for an uploaded ``batch`` file (``files.upload(f, "batch")``);
+        never sent twice (module docstring)."""
         body = create_body(input_file_id, completion_window, metadata)
-        return parse_batch(self._send("POST", "/batches", content=body))
+
+        def find() -> Batch | None:
+            return with_job_key(self.list(limit=MAX_LIST_LIMIT), metadata)
+
+        keyed = metadata is not None and JOB_KEY in metadata
+        batch: Batch = self._send(
+            "POST", "/batches", content=body, parse=parse_batch, once=True,
+            find=find if keyed else None,
+        )  # fmt: skip
+        return batch
 
     def retrieve(self, batch_id: str) -> Batch:
         return parse_batch(self._send("GET", batch_path(batch_id)))
@@ -230,7 +258,16 @@ class AsyncBatches:
         metadata: Mapping[str, str] | None = None,
     ) -> Batch:
         body = create_body(input_file_id, completion_window, metadata)
-        return parse_batch(await self._send("POST", "/batches", content=body))
+
+        async def find() -> Batch | None:
+            return with_job_key(await self.list(limit=MAX_LIST_LIMIT), metadata)
+
+        keyed = metadata is not None and JOB_KEY in metadata
+        batch: Batch = await self._send(
+            "POST", "/batches", content=body, parse=parse_batch, once=True,
+            find=find if keyed else None,
+        )  # fmt: skip
+        return batch
 
     async def retrieve(self, batch_id: str) -> Batch:
         return parse_batch(await self._send("GET", batch_path(batch_id)))

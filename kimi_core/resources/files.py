@@ -8,6 +8,15 @@ over 100 MB (``docs/kimi-api/files.md``: 100 MB per file) or an unknown purpose 
 rewinds it for a retry); ``content_lines`` streams a file's raw content line by line (batch
 output and error files).
 
+An upload is a ``POST``: a 429 or a connection that failed before the request was written is
+retried; a 5xx (which a proxy gives whatever its backend did) is retried too, and may leave a
+duplicate file behind (never billed; ``files.list()`` shows it), unless the upload's name is
+unique (``unique_filename=True``, as a batch job's input files, which carry the job's token):
+then the file is looked up by name before it is sent again, and no duplicate is made.
+
+A ``str`` is a path: one that names no existing file is refused (``InvalidParameterError``
+saying so; send text as ``bytes`` with a ``filename``).
+
 ``extract`` is what document loaders do: upload with purpose ``file-extract``, read the
 extracted text, optionally delete the upload (Kimi keeps at most 1,000 files per account), also
 when reading failed, in which case the reading error is the one raised.
@@ -17,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import stat
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -35,6 +43,7 @@ from ..errors import (
     MalformedResponseError,
 )
 from ..types import FileDeleted, FileObject
+from ..wire.json import loads as json_loads
 from ..wire.paths import path_segment
 
 __all__ = ["MAX_FILE_BYTES", "PURPOSES", "AsyncFiles", "ExtractedFile", "FileInput", "Files"]
@@ -95,10 +104,8 @@ def read_upload(
         path = Path(file)
         try:
             info = path.stat()
-        except OSError as exc:
-            raise InvalidParameterError(
-                f"cannot upload {str(path)!r}: {exc.strerror or exc}", param="file"
-            ) from None
+        except (OSError, ValueError) as exc:  # a NUL in the string: ValueError
+            raise InvalidParameterError(_not_a_file(file, exc), param="file") from None
         if not stat.S_ISREG(info.st_mode):
             raise InvalidParameterError(
                 f"cannot upload {str(path)!r}: not a regular file", param="file"
@@ -111,6 +118,20 @@ def read_upload(
         raise FileTooLargeError(_too_large(filename or "upload", len(data)), param="file")
     _check_batch_file(purpose, filename or "upload", len(data))
     return {"file": (filename or "upload", data)}, {"purpose": purpose}
+
+
+def _not_a_file(file: str | os.PathLike[str], exc: Exception) -> str:
+    """Why ``file`` cannot be uploaded, its name cut short (a str may be a whole text)."""
+    shown = str(file)
+    if len(shown) > 80:
+        shown = shown[:60] + f"... ({len(shown):,} characters)"
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    hint = (
+        "; a str is read as a file path: to upload text, pass bytes with filename="
+        if isinstance(file, str)
+        else ""
+    )
+    return f"cannot upload {shown!r}: {reason}{hint}"
 
 
 def _check_batch_file(purpose: str, filename: str, size: int) -> None:
@@ -134,7 +155,7 @@ def _too_large(name: str, size: int) -> str:
 
 def _json(response: httpx.Response) -> Any:
     try:
-        return json.loads(response.content)
+        return json_loads(response.content)
     except ValueError:
         raise MalformedResponseError(
             "Files API answer is not JSON", body=response.text[:500]
@@ -152,12 +173,24 @@ def parse_content(response: httpx.Response) -> str:
     return response.text
 
 
+def parse_file(response: httpx.Response) -> FileObject:
+    return FileObject.model_validate(_json(response))
+
+
 def parse_list(response: httpx.Response) -> list[FileObject]:
     body = _json(response)
     items = body.get("data") if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise MalformedResponseError("Files API list has no data array", body=str(body)[:500])
     return [FileObject.model_validate(item) for item in items]
+
+
+def _named(files: list[FileObject], name: str, purpose: str) -> FileObject | None:
+    """The file named ``name`` for ``purpose`` (an upload looked up by its unique name)."""
+    for item in files:
+        if item.filename == name and item.purpose == purpose:
+            return item
+    return None
 
 
 def _file_path(file_id: str) -> str:
@@ -181,8 +214,8 @@ class ExtractedFile:
     text: str
 
 
-Send = Callable[..., httpx.Response]
-ASend = Callable[..., Awaitable[httpx.Response]]
+Send = Callable[..., Any]
+ASend = Callable[..., Awaitable[Any]]
 
 
 class Files:
@@ -192,12 +225,28 @@ class Files:
         self._send = send
 
     def upload(
-        self, file: FileInput, purpose: Purpose = "file-extract", *, filename: str | None = None
+        self,
+        file: FileInput,
+        purpose: Purpose = "file-extract",
+        *,
+        filename: str | None = None,
+        unique_filename: bool = False,
     ) -> FileObject:
+        """Upload ``file`` (a path, bytes, or a binary file object; a ``str`` is a path).
+        ``unique_filename``: no other file of the account has this name, so an upload that
+        failed after it may have been stored is looked up by name before it is sent again
+        (module docstring)."""
         files, data = read_upload(file, purpose, filename)
-        return FileObject.model_validate(
-            _json(self._send("POST", "/files", files=files, data=data))
-        )
+        name = files["file"][0]
+
+        def find() -> FileObject | None:
+            return _named(self.list(), name, purpose)
+
+        uploaded: FileObject = self._send(
+            "POST", "/files", files=files, data=data, parse=parse_file,
+            find=find if unique_filename else None,
+        )  # fmt: skip
+        return uploaded
 
     def content(self, file_id: str) -> str:
         return parse_content(self._send("GET", _file_path(file_id) + "/content"))
@@ -248,11 +297,25 @@ class AsyncFiles:
         self._send = send
 
     async def upload(
-        self, file: FileInput, purpose: Purpose = "file-extract", *, filename: str | None = None
+        self,
+        file: FileInput,
+        purpose: Purpose = "file-extract",
+        *,
+        filename: str | None = None,
+        unique_filename: bool = False,
     ) -> FileObject:
+        """``Files.upload``, awaited."""
         files, data = read_upload(file, purpose, filename)
-        response = await self._send("POST", "/files", files=files, data=data)
-        return FileObject.model_validate(_json(response))
+        name = files["file"][0]
+
+        async def find() -> FileObject | None:
+            return _named(await self.list(), name, purpose)
+
+        uploaded: FileObject = await self._send(
+            "POST", "/files", files=files, data=data, parse=parse_file,
+            find=find if unique_filename else None,
+        )  # fmt: skip
+        return uploaded
 
     async def content(self, file_id: str) -> str:
         return parse_content(await self._send("GET", _file_path(file_id) + "/content"))

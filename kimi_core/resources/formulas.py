@@ -12,8 +12,9 @@ per URI, for the life of its client (``refresh=True`` or ``forget()`` fetch them
 
 Retries are the client's (``kimi_core.transport.retry``): the ``GET`` is retried like any idempotent
 request; running a fiber is what gets billed, so its ``POST`` is retried only when it surely
-was not processed (refused connection, stale keep-alive) or was refused with a 429 / 5xx, and
-never after a failed fiber (``FiberFailedError``: the formula ran).
+was not processed (a refused connection, a request not fully written) or was refused with a
+429 / 5xx, and never after a failed fiber (``FiberFailedError``: the formula ran; its text is
+scrubbed of the key by the client, ``kimi_core.wire.error_body.scrub_error``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ..errors import (
     NotFoundError,
 )
 from ..wire.error_body import error_from_body, request_id
+from ..wire.json import loads as json_loads
 
 __all__ = [
     "OFFICIAL_FORMULAS",
@@ -169,8 +171,9 @@ class Fiber:
 
 
 def index_tools(tools: Iterable[FormulaTool]) -> dict[str, FormulaTool]:
-    """The tools by name; a name two formulas share is an ``InvalidParameterError`` (Kimi
-    answers 400 to a request declaring it twice, §3)."""
+    """The tools by name; a name two formulas share, or one formula declares twice, is an
+    ``InvalidParameterError`` (Kimi answers 400 to a request declaring it twice, §3). The
+    same formula listed twice gives equal tools: not a clash."""
     index: dict[str, FormulaTool] = {}
     for tool in tools:
         other = index.get(tool.name)
@@ -178,6 +181,12 @@ def index_tools(tools: Iterable[FormulaTool]) -> dict[str, FormulaTool]:
             raise InvalidParameterError(
                 f"the tool name {tool.name!r} is declared by both {other.uri} and {tool.uri}; "
                 "Kimi rejects a request declaring a function name twice: use one of them",
+                param="formulas",
+            )
+        if other is not None and other != tool:
+            raise InvalidParameterError(
+                f"the formula {tool.uri} declares the tool name {tool.name!r} twice; Kimi "
+                "rejects a request declaring a function name twice",
                 param="formulas",
             )
         index[tool.name] = tool
@@ -211,7 +220,7 @@ def _dumps(value: Any, param: str) -> str:
 
 def _json(response: httpx.Response, what: str) -> Any:
     try:
-        return json.loads(response.content)
+        return json_loads(response.content)
     except ValueError:
         raise MalformedResponseError(
             f"{what} answer is not JSON",

@@ -8,6 +8,12 @@ includes the per-request overhead once; the sum takes out the extra ones, assumi
 ``REQUEST_OVERHEAD`` tokens (the chat template's assistant priming; docs/kimi-api/chat.md,
 "Token counting": assumed, exact on the emulator). ``exact=True`` sends the list as a whole.
 
+The cache is bounded in bytes whatever the messages' size: at most ``CACHE_ENTRIES`` entries,
+each keyed by a 16-byte hash of the model and the message (never the text itself), under 1 MB
+in all. It is thread-safe: a call reads the counts it needs once (``TokenCounter.lookup``),
+so another thread's (or its own) new counts pushing one out of the cache before the sum
+change nothing.
+
 When the endpoint cannot be reached (connection or timeout errors, a 404 from a gateway
 without it, 5xx after the retries) the count is ``kimi_core.catalog.token_estimate``'s formula, the
 result says so (``TokenCount.estimated``) and a ``TokenCountEstimateWarning`` is issued once
@@ -17,6 +23,7 @@ a hundred times must not wait a hundred timeouts).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "CACHE_ENTRIES",
     "ESTIMATE_PATH",
     "OFFLINE_FOR",
     "REQUEST_OVERHEAD",
@@ -53,7 +61,7 @@ __all__ = [
 ESTIMATE_PATH = "/tokenizers/estimate-token-count"
 REQUEST_OVERHEAD = REPLY_PRIMING
 OFFLINE_FOR = 60.0
-_CACHE_SIZE = 4096
+CACHE_ENTRIES = 4096
 
 
 class TokenCountEstimateWarning(UserWarning):
@@ -74,61 +82,62 @@ class TokenCount(int):
         return f"TokenCount({int(self)}, estimated={self.estimated})"
 
 
-def _key(model: str, message: Mapping[str, Any]) -> str:
-    return model + "\x00" + json.dumps(message, sort_keys=True, ensure_ascii=False, default=str)
+def _key(model: str, message: Mapping[str, Any]) -> bytes:
+    """A fixed-size key (a hash of the model and the message): the cache never holds text."""
+    text = json.dumps(message, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.blake2b(model.encode(), digest_size=16)
+    digest.update(b"\x00")
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.digest()
 
 
 class TokenCounter:
     """Per-client cache of single-message counts, and the offline state (module docstring).
 
-    The client does the I/O: ``missing`` says which messages to count alone, ``store`` keeps
-    each answer, ``total`` adds them up; ``unreachable`` and ``estimate`` are the fallback."""
+    The client does the I/O: ``lookup`` says which messages to count alone (and the counts
+    known), ``store`` keeps each answer, ``total`` adds them up; ``unreachable`` and
+    ``estimate`` are the fallback."""
 
-    def __init__(self, size: int = _CACHE_SIZE) -> None:
-        self._counts: OrderedDict[str, int] = OrderedDict()
+    def __init__(self, size: int = CACHE_ENTRIES) -> None:
+        self._counts: OrderedDict[bytes, int] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
         self._offline_until = 0.0
         self._warned = False
 
-    def missing(
+    def lookup(
         self, model: str, messages: Sequence[Mapping[str, Any]]
-    ) -> list[tuple[str, Mapping[str, Any]]]:
-        """The distinct messages whose count is not cached yet, with their cache keys."""
-        wanted: dict[str, Mapping[str, Any]] = {}
+    ) -> tuple[list[bytes], dict[bytes, int], list[tuple[bytes, Mapping[str, Any]]]]:
+        """Each message's key (in order), the counts already cached (read now, under the
+        lock: a later eviction does not take them away), and the distinct messages still to
+        count, with their keys."""
+        keys = [_key(model, message) for message in messages]
+        known: dict[bytes, int] = {}
+        wanted: dict[bytes, Mapping[str, Any]] = {}
         with self._lock:
-            for message in messages:
-                key = _key(model, message)
-                if key not in self._counts:
+            counts = self._counts
+            for key, message in zip(keys, messages, strict=True):
+                count = counts.get(key)
+                if count is not None:
+                    known[key] = count
+                    counts.move_to_end(key)
+                elif key not in known:
                     wanted.setdefault(key, message)
-        return list(wanted.items())
+        return keys, known, list(wanted.items())
 
-    def store(self, key: str, count: int) -> None:
+    def store(self, key: bytes, count: int) -> None:
         with self._lock:
             self._counts[key] = count
             self._counts.move_to_end(key)
             while len(self._counts) > self._size:
                 self._counts.popitem(last=False)
 
-    def total(
-        self,
-        model: str,
-        messages: Sequence[Mapping[str, Any]],
-        fresh: Mapping[str, int] | None = None,
-    ) -> TokenCount:
-        """The list's count from its messages' counts (``fresh``: those just counted, in case
-        the cache already let them go)."""
-        total = 0
-        with self._lock:
-            for message in messages:
-                key = _key(model, message)
-                count = fresh.get(key) if fresh else None
-                if count is None:
-                    count = self._counts[key]
-                    self._counts.move_to_end(key)
-                total += count
-        if len(messages) > 1:
-            total -= (len(messages) - 1) * REQUEST_OVERHEAD
+    @staticmethod
+    def total(keys: Sequence[bytes], counts: Mapping[bytes, int]) -> TokenCount:
+        """The list's count from its messages' counts (``counts`` has every key)."""
+        total = sum(counts[key] for key in keys)
+        if len(keys) > 1:
+            total -= (len(keys) - 1) * REQUEST_OVERHEAD
         return TokenCount(total)
 
     def offline(self) -> bool:

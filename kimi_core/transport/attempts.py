@@ -6,20 +6,21 @@ sleep; ``Attempts`` builds each try's request (its timeouts cut to what the call
 again (``kimi_core.transport.retry``: never a chat request that may have been answered,
 unless asked), and scrubs the API key from anything a server or proxy echoed back.
 
-Whether a failed ``POST`` may have reached the server is decided from what httpcore reports
-through its public ``trace`` extension: a failure to connect or to write the request cannot
-have been acted on, nor can a *stale keep-alive connection* — one reused from the pool that
-the server had already closed, seen as the connection closing (or being reset) before a
-single byte of the answer while it was being awaited, on a connection this try did not open.
-Any other failure after the request was written (a read timeout, a reset or a close on a
-fresh connection, a break mid-answer) is ambiguous.
+Whether a failed ``POST`` may have reached the server is decided from the exception alone: a
+failure to connect or to write the whole request cannot have been acted on; any failure after
+the request was written (a read timeout, a reset or a close, on a fresh connection or on one
+reused from the pool, a break mid-answer) is ambiguous. A connection reused from the pool that
+the server closed without a word is ambiguous too: the server may have read the request, acted
+on it and closed, which the client cannot tell from a server that timed the idle connection
+out. Such races are kept rare instead by expiring idle connections from the pool well before
+servers close them (``kimi_core.transport.base.KEEPALIVE_EXPIRY``).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 
@@ -29,10 +30,11 @@ from ..errors import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    KimiError,
     MalformedResponseError,
     RateLimitError,
 )
-from ..wire.error_body import error_from_response, scrub
+from ..wire.error_body import error_from_response, scrub, scrub_error
 from .hints import hint_for
 from .retry import parse_retry_after
 
@@ -64,6 +66,8 @@ class _Client(Protocol):
 
 __all__ = ["Attempts", "buffered"]
 
+_E = TypeVar("_E", bound=BaseException)
+
 _IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 # Transport failures that happen before the request was fully written: the server cannot
 # have acted on it.
@@ -77,31 +81,21 @@ _NOT_SENT = (
     httpx.ProxyError,
 )
 
-
-# The two ways a reused connection shows that the server had closed it before our request.
-_STALE = (httpx.RemoteProtocolError, httpx.ReadError)
-_AWAITING_ANSWER_FAILED = "http11.receive_response_headers.failed"
 _SENT = "http11.send_request_body.complete"
 
 
 class _Trace:
-    """What httpcore reports about one try: did it open a connection, what did it reach."""
+    """httpcore's trace of one try (its public ``trace`` extension): tells the lease when
+    the whole request is written (the limiter's RPM stamp)."""
 
-    __slots__ = ("fresh", "sent", "unanswered")
+    __slots__ = ("sent",)
 
-    def __init__(self, sent: Callable[[], None] | None = None) -> None:
-        self.fresh = False  # a new connection was opened for this try
-        self.unanswered = False  # the request was written, and waiting for the answer failed
-        self.sent = sent  # told when the whole request is written (the limiter's RPM stamp)
+    def __init__(self, sent: Callable[[], None]) -> None:
+        self.sent = sent
 
     def note(self, event: str) -> None:
-        if event == _AWAITING_ANSWER_FAILED:
-            self.unanswered = True
-        elif event == _SENT:
-            if self.sent is not None:
-                self.sent()
-        elif event == "connection.connect_tcp.started":
-            self.fresh = True
+        if event == _SENT:
+            self.sent()
 
     def __call__(self, event: str, info: dict[str, Any]) -> None:
         self.note(event)
@@ -114,6 +108,16 @@ class _AsyncTrace(_Trace):
 
     async def acall(self, event: str, info: dict[str, Any]) -> None:
         self.note(event)
+
+
+def _forget_credentials(exc: Exception) -> None:
+    """httpx's exception (the typed error's cause) keeps its request, whose URL shows the
+    user and password a base URL may carry: the cause keeps a copy without them."""
+    request = getattr(exc, "_request", None)
+    if isinstance(request, httpx.Request) and request.url.userinfo:
+        exc._request = httpx.Request(  # type: ignore[attr-defined]
+            request.method, request.url.copy_with(userinfo=b"")
+        )
 
 
 def buffered(response: httpx.Response, raw: Iterable[bytes]) -> httpx.Response:
@@ -141,10 +145,9 @@ class Attempts:
         "lease",
         "method",
         "model",
+        "once",
         "path",
-        "stale",
         "stream",
-        "trace",
     )
 
     def __init__(
@@ -159,8 +162,10 @@ class Attempts:
         deadline: float | None,
         is_async: bool,
         lease: LeaseLike | None = None,
+        once: bool = False,
     ) -> None:
         self.client = client
+        self.once = once
         self.lease = lease
         self.method = method
         self.path = path
@@ -171,22 +176,18 @@ class Attempts:
         self.idempotent = method in _IDEMPOTENT
         self.is_async = is_async
         self.attempt = 0
-        self.trace: _Trace | None = None
-        self.stale = False  # the last try failed on a stale keep-alive connection
 
     # -- each try ------------------------------------------------------------------------
 
     def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         """The next try's request; its timeouts never run past the call's deadline."""
         request = self.client._build_request(http, self.method, self.path, self.kwargs, self.stream)
-        if not self.idempotent:  # only a POST needs to know whether it may have been served
-            sent = getattr(self.lease, "sent", None)
+        sent = getattr(self.lease, "sent", None)
+        if sent is not None:  # the limiter counts the request from its write
             if self.is_async:
-                async_trace = _AsyncTrace(sent)
-                request.extensions["trace"] = async_trace.acall
-                self.trace = async_trace
+                request.extensions["trace"] = _AsyncTrace(sent).acall
             else:
-                self.trace = request.extensions["trace"] = _Trace(sent)
+                request.extensions["trace"] = _Trace(sent)
         if self.deadline is not None:
             left = self.deadline - time.monotonic()
             if left <= 0:
@@ -217,12 +218,12 @@ class Attempts:
         detail = scrub(str(exc), client.secret())
         detail = detail.replace(client.base_url, where)
         attempts = self.attempt + 1
+        _forget_credentials(exc)
         if isinstance(exc, httpx.DecodingError):
             return MalformedResponseError(
                 f"the answer from {where} could not be decoded ({type(exc).__name__}: {detail})"
             )
-        self.stale = self._stale(exc)
-        sent = not isinstance(exc, _NOT_SENT) and not self.stale
+        sent = not isinstance(exc, _NOT_SENT)
         if isinstance(exc, httpx.TimeoutException):
             return APITimeoutError(
                 f"request to {where} timed out ({type(exc).__name__})",
@@ -250,28 +251,24 @@ class Attempts:
         )
         return self.explained(error)
 
-    def explained(self, error: APIStatusError) -> APIStatusError:
-        error.attempts = self.attempt + 1
-        secret = self.client.secret()
-        message = scrub(error.message, secret)
-        client = self.client
-        hint = hint_for(error, self.model, client.base_url, client.options.host)
-        if hint is not None:
-            message = f"{message} ({hint})"
-        if message == error.message and scrub(error.body, secret) == error.body:
-            return error
-        return type(error)(
-            message,
-            status=error.status,
-            type=error.type,
-            code=error.code,
-            trace_id=error.trace_id,
-            body=scrub(error.body, secret),
-            headers=error.headers,
-            attempts=error.attempts,
-        )
+    def explained(self, error: _E) -> _E:
+        """An error read from an answer, for the caller: the key the server may have echoed
+        scrubbed from all it carries (``kimi_core.wire.error_body.scrub_error``), its
+        attempts counted, and a hint where the rule that refused it is known to have moved
+        (``kimi_core.transport.hints``: a retired model, a missing ``/v1``, the other
+        platform's key...)."""
+        if isinstance(error, APIError):
+            error.attempts = self.attempt + 1
+        scrub_error(error, self.client.secret())
+        if isinstance(error, APIStatusError):
+            client = self.client
+            hint = hint_for(error, self.model, client.base_url, client.options.host)
+            if hint is not None:
+                error.message = f"{error.message} ({hint})"
+                error.args = (error.message,)
+        return error
 
-    def retry_delay(self, error: APIError) -> float | None:
+    def retry_delay(self, error: KimiError) -> float | None:
         """Seconds to wait before the next try, or None to give up with ``error``; the
         limiter hears of a 429's ``Retry-After`` so that every caller slows down."""
         client = self.client
@@ -280,29 +277,13 @@ class Attempts:
             if observe is not None:
                 observe(None, parse_retry_after(error.headers.get("retry-after")))
         policy = client.retry_policy
-        if not policy.should_retry(error, self.attempt, idempotent=self.idempotent):
+        if not policy.should_retry(error, self.attempt, idempotent=self.idempotent, once=self.once):
             return None
-        # A stale connection is a race with the server's idle close: try again at once.
-        delay = 0.0 if self.stale else policy.delay(error, self.attempt)
-        self.stale = False
+        delay = policy.delay(error, self.attempt)
         if self.deadline is not None and time.monotonic() + delay >= self.deadline:
             return None  # the wait would outlast the call's deadline
         self.attempt += 1
         return delay
-
-    def _stale(self, exc: Exception) -> bool:
-        """The try failed on a stale keep-alive connection (module docstring)."""
-        trace = self.trace
-        return (
-            trace is not None
-            and not trace.fresh
-            and trace.unanswered
-            and isinstance(exc, _STALE)
-            and (
-                not isinstance(exc, httpx.RemoteProtocolError)
-                or "without sending a response" in str(exc)
-            )
-        )
 
     def _deadline_error(self, *, sent: bool = False) -> APITimeoutError:
         total = self.client.options.total_timeout

@@ -12,8 +12,9 @@ on them.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -23,17 +24,25 @@ from .._fastpath import fix_connection_pool
 from .._version import __version__
 from ..catalog.hosts import redact_url
 from ..chat.request import ChatInput, PreparedChat, prepare_chat
-from ..errors import APIError, APIStatusError, ConfigurationError
-from ..limits.limiter import LeaseLike, Limiter, estimate_request_tokens
+from ..errors import APIError, APITimeoutError, ConfigurationError, KimiError
+from ..limits.limiter import (
+    LeaseLike,
+    Limiter,
+    aacquire_within,
+    acquire_within,
+    estimate_request_tokens,
+    release_lease,
+)
 from ..options import KimiOptions
 from .attempts import Attempts, buffered
 from .loop_pools import LoopBoundClient
 from .responses import without_stream_cycle
-from .retry import RetryPolicy
+from .retry import RetryPolicy, maybe_acted_on
 
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "KEEPALIVE_EXPIRY",
     "AsyncAPIClient",
     "BaseClient",
     "SyncAPIClient",
@@ -41,9 +50,18 @@ __all__ = [
 
 # Thinking answers can take minutes; connecting should not.
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+# An idle pooled connection is closed after this many seconds, well before common servers
+# close theirs (uvicorn, vLLM, SGLang, Node: 5 s; nginx 75 s; cloud load balancers 60 s): a
+# request written on a connection the server is closing at that moment may have been read and
+# acted on, so it is never sent again (``kimi_core.transport.attempts``); expiring early keeps
+# that race rare. What it costs (a new connection after a pause longer than this) is measured
+# by ``benchmarks/keepalive.py`` (README, "Retries and errors").
+KEEPALIVE_EXPIRY = 2.0
 # Sized so a few hundred concurrent calls never queue for a connection; the pool itself is
 # swapped for one that survives bursts on warm connections (kimi_core._fastpath).
-DEFAULT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=1000, max_keepalive_connections=200, keepalive_expiry=KEEPALIVE_EXPIRY
+)
 
 _HTTP = TypeVar("_HTTP", httpx.Client, httpx.AsyncClient)
 _T = TypeVar("_T")
@@ -68,6 +86,39 @@ async def _achecked(pieces: AsyncIterator[bytes], attempts: Attempts) -> AsyncIt
     async for piece in pieces:
         attempts.check_deadline()
         yield piece
+
+
+_UNLEASED = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_LOOKUP_FAILED: Any = object()
+
+
+def _look_up(find: Callable[[], _T | None]) -> _T | None:
+    """What ``find`` found, None, or ``_LOOKUP_FAILED`` when it could not tell."""
+    try:
+        return find()
+    except KimiError:
+        return _LOOKUP_FAILED  # type: ignore[no-any-return]
+
+
+async def _alook_up(find: Callable[[], Awaitable[_T | None]]) -> _T | None:
+    try:
+        return await find()
+    except KimiError:
+        return _LOOKUP_FAILED  # type: ignore[no-any-return]
+
+
+def _error_body(response: httpx.Response) -> bytes:
+    try:
+        return response.read()
+    finally:
+        response.close()
+
+
+async def _aerror_body(response: httpx.Response) -> bytes:
+    try:
+        return await response.aread()
+    finally:
+        await response.aclose()
 
 
 def _join(base_url: str, path: str) -> httpx.URL:
@@ -123,6 +174,7 @@ class BaseClient:
             max_retries=options.max_retries, retry_ambiguous=options.retry_ambiguous
         )
         self._urls: dict[str, httpx.URL] = {}
+        self._tls: ssl.SSLContext | None = None
         self._auth = options.host.auth_header
         self._headers = {
             **({} if self._token else self._auth_header(self.api_key.get_secret_value())),
@@ -180,6 +232,7 @@ class BaseClient:
         model: str | None,
         deadline: float | None,
         lease: LeaseLike | None,
+        once: bool = False,
     ) -> Attempts:
         return Attempts(
             self,
@@ -191,12 +244,27 @@ class BaseClient:
             deadline=deadline,
             is_async=self._is_async,
             lease=lease,
+            once=once,
         )
 
     def _deadline(self) -> float | None:
         """When a call starting now must be over (``total_timeout``), or None."""
         total = self.options.total_timeout
         return None if total is None else time.monotonic() + total
+
+    @staticmethod
+    def _left(deadline: float | None) -> float | None:
+        return None if deadline is None else deadline - time.monotonic()
+
+    def _limiter_timeout(self) -> APITimeoutError:
+        """``total_timeout`` passed while the call still waited for the rate limiter:
+        nothing was sent."""
+        return APITimeoutError(
+            f"the call to {redact_url(self.base_url)} did not finish within "
+            f"total_timeout={self.options.total_timeout} s: it was still waiting for the "
+            "rate limiter (nothing was sent)",
+            request_sent=False,
+        )
 
     def _observe(self, rate_limit: dict[str, int | str] | None) -> None:
         """Let the limiter correct its pace with the answer's ``X-RateLimit-*`` values."""
@@ -207,10 +275,26 @@ class BaseClient:
 
     def _own_http(self, factory: Callable[..., _HTTP]) -> _HTTP:
         """The httpx client built when the caller passes none: this client's timeout and
-        headers, ``DEFAULT_LIMITS``, and the burst-safe pool (``kimi_core._fastpath``)."""
-        http = factory(timeout=self.timeout, limits=DEFAULT_LIMITS, headers=self._headers)
+        headers, ``DEFAULT_LIMITS``, the client's one TLS context, and the burst-safe pool
+        (``kimi_core._fastpath``)."""
+        http = factory(
+            timeout=self.timeout,
+            limits=DEFAULT_LIMITS,
+            headers=self._headers,
+            verify=self._tls_context(),
+        )
         fix_connection_pool(http)
         return http
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """One TLS context for every pool of this client, built on first use (as httpx
+        builds it: the system's and certifi's roots, ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``).
+        Loading the roots takes about 35 ms: an async client opens a pool per event loop,
+        and must not pay that per ``asyncio.run``."""
+        context = self._tls
+        if context is None:
+            context = self._tls = httpx.create_ssl_context()
+        return context
 
     def _build_request(
         self,
@@ -268,12 +352,21 @@ class SyncAPIClient(BaseClient):
         parse: Callable[[httpx.Response], _T] | None = None,
         lease: LeaseLike | None = None,
         deadline: float | None = None,
+        once: bool = False,
         **kwargs: Any,
     ) -> Any:
         """Send with retries (``kimi_core.transport.attempts``); returns a 2xx response (its
-        body unread when ``stream``), or what ``parse`` reads from it."""
+        body unread when ``stream``), or what ``parse`` reads from it. ``once``: never sent
+        again once it may have reached the server (``kimi_core.transport.retry``)."""
         attempts = self._attempts(
-            method, path, kwargs, stream=stream, model=model, deadline=deadline, lease=lease
+            method,
+            path,
+            kwargs,
+            stream=stream,
+            model=model,
+            deadline=deadline,
+            lease=lease,
+            once=once,
         )
         http = self._http
         while True:
@@ -286,7 +379,7 @@ class SyncAPIClient(BaseClient):
                     finally:
                         response.close()
             except (httpx.TransportError, httpx.DecodingError) as exc:
-                error: APIError = attempts.transport_error(exc)
+                error: KimiError = attempts.transport_error(exc)
                 cause: BaseException | None = exc
             else:
                 if response.status_code < 300:
@@ -297,14 +390,11 @@ class SyncAPIClient(BaseClient):
                         return response
                     try:
                         return parse(response)
-                    except APIStatusError as exc:  # a gateway's 200 carrying an error
-                        error, cause = attempts.explained(exc), None
+                    except KimiError as exc:  # a gateway's 200 carrying an error, a failed
+                        error, cause = attempts.explained(exc), exc.__cause__  # fiber...
                 else:
-                    try:
-                        body = response.read()
-                    finally:
-                        response.close()
-                    error, cause = attempts.status_error(response, body), None
+                    # No local holds the raw body: it may echo the key (the error does not).
+                    error, cause = attempts.status_error(response, _error_body(response)), None
             delay = attempts.retry_delay(error)
             if delay is None:
                 raise error from cause
@@ -313,9 +403,64 @@ class SyncAPIClient(BaseClient):
             if retry is not None:
                 retry()  # a retry counts against the account's RPM too
 
-    def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
+    def _lease(
+        self, payload: Mapping[str, Any] | None, deadline: float | None = None
+    ) -> LeaseLike | None:
+        """The limiter's lease for a request (``payload``: a chat request, its tokens
+        estimated; None: a resource's request, no tokens), waited for until ``deadline``."""
         limiter = self.rate_limiter
-        return limiter.acquire(estimate_request_tokens(payload)) if limiter else None
+        if limiter is None:
+            return None
+        tokens = estimate_request_tokens(payload) if payload is not None else 0
+        try:
+            return acquire_within(limiter, tokens, self._left(deadline))
+        except TimeoutError:
+            raise self._limiter_timeout() from None
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        once: bool = False,
+        find: Callable[[], _T | None] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A resource's request (files, formulas, batches, token counting).
+
+        A ``POST`` (billed or counted work: a fiber, a token count, an upload, a batch) takes
+        a limiter lease, as a chat call does; a ``GET`` / ``DELETE`` (polling, listing,
+        downloading) takes none: it is not billed, and a download held open must not hold a
+        concurrency slot. ``once``: never sent again once it may have reached the server
+        (the failure is raised). With ``find`` (a lookup of what the request creates), it is
+        sent ``once`` too, and after a failure that may have reached the server (a 5xx, a lost
+        answer) it waits the backoff, and ``find()`` runs before anything is sent again;
+        what it finds is returned, else the request is sent again (at most ``max_retries``
+        times). A lookup that fails raises the original error."""
+        if method in _UNLEASED:
+            return self._send(method, path, **kwargs)
+        attempt = 0
+        while True:
+            lease = self._lease(None)
+            try:
+                return self._send(
+                    method, path, lease=lease, once=once or find is not None, **kwargs
+                )
+            except APIError as exc:
+                if find is None or not maybe_acted_on(exc):
+                    raise
+                error = exc
+            finally:
+                release_lease(lease)
+            again = attempt < self.retry_policy.max_retries
+            if again:
+                _backoff(self.retry_policy.delay(error, attempt))
+            found = _look_up(find)
+            if found is not None and found is not _LOOKUP_FAILED:
+                return found
+            if found is _LOOKUP_FAILED or not again:
+                raise error
+            attempt += 1
 
     def close(self) -> None:
         if self._owns_http:
@@ -362,11 +507,19 @@ class AsyncAPIClient(BaseClient):
         parse: Callable[[httpx.Response], _T] | None = None,
         lease: LeaseLike | None = None,
         deadline: float | None = None,
+        once: bool = False,
         **kwargs: Any,
     ) -> Any:
         """``SyncAPIClient._send``, awaited."""
         attempts = self._attempts(
-            method, path, kwargs, stream=stream, model=model, deadline=deadline, lease=lease
+            method,
+            path,
+            kwargs,
+            stream=stream,
+            model=model,
+            deadline=deadline,
+            lease=lease,
+            once=once,
         )
         http = self._http_for_loop()
         while True:
@@ -381,7 +534,7 @@ class AsyncAPIClient(BaseClient):
                     finally:
                         await response.aclose()
             except (httpx.TransportError, httpx.DecodingError) as exc:
-                error: APIError = attempts.transport_error(exc)
+                error: KimiError = attempts.transport_error(exc)
                 cause: BaseException | None = exc
             except RuntimeError as exc:  # a caller's pool used from a closed event loop
                 if "loop" not in str(exc).lower():
@@ -396,14 +549,12 @@ class AsyncAPIClient(BaseClient):
                         return response
                     try:
                         return parse(response)
-                    except APIStatusError as exc:
-                        error, cause = attempts.explained(exc), None
+                    except KimiError as exc:
+                        error, cause = attempts.explained(exc), exc.__cause__
                 else:
-                    try:
-                        body = await response.aread()
-                    finally:
-                        await response.aclose()
-                    error, cause = attempts.status_error(response, body), None
+                    # No local holds the raw body: it may echo the key (the error does not).
+                    error = attempts.status_error(response, await _aerror_body(response))
+                    cause = None
             delay = attempts.retry_delay(error)
             if delay is None:
                 raise error from cause
@@ -412,9 +563,53 @@ class AsyncAPIClient(BaseClient):
             if retry is not None:
                 await retry()
 
-    async def _lease(self, payload: Mapping[str, Any]) -> LeaseLike | None:
+    async def _lease(
+        self, payload: Mapping[str, Any] | None, deadline: float | None = None
+    ) -> LeaseLike | None:
+        """``SyncAPIClient._lease``, awaited (cancelling it takes no lease)."""
         limiter = self.rate_limiter
-        return await limiter.aacquire(estimate_request_tokens(payload)) if limiter else None
+        if limiter is None:
+            return None
+        tokens = estimate_request_tokens(payload) if payload is not None else 0
+        try:
+            return await aacquire_within(limiter, tokens, self._left(deadline))
+        except TimeoutError:
+            raise self._limiter_timeout() from None
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        once: bool = False,
+        find: Callable[[], Awaitable[_T | None]] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """``SyncAPIClient._request``, awaited (``find`` is a coroutine function)."""
+        if method in _UNLEASED:
+            return await self._send(method, path, **kwargs)
+        attempt = 0
+        while True:
+            lease = await self._lease(None)
+            try:
+                return await self._send(
+                    method, path, lease=lease, once=once or find is not None, **kwargs
+                )
+            except APIError as exc:
+                if find is None or not maybe_acted_on(exc):
+                    raise
+                error = exc
+            finally:
+                release_lease(lease)
+            again = attempt < self.retry_policy.max_retries
+            if again:
+                await _abackoff(self.retry_policy.delay(error, attempt))
+            found = await _alook_up(find)
+            if found is not None and found is not _LOOKUP_FAILED:
+                return found
+            if found is _LOOKUP_FAILED or not again:
+                raise error
+            attempt += 1
 
     async def aclose(self) -> None:
         """Close the running loop's pool (a caller's ``http_client`` stays open)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -12,6 +11,7 @@ from ..errors import MalformedResponseError
 from ..limits.limiter import rate_limit_headers
 from ..types import ChatCompletion
 from ..wire.error_body import error_from_body, request_id
+from ..wire.json import loads as json_loads
 
 __all__ = ["decode_json", "parse_completion", "without_stream_cycle"]
 
@@ -25,7 +25,7 @@ def decode_json(response: httpx.Response) -> Any:
             request_id=request_id(response.headers),
         )
     try:
-        return json.loads(content)
+        return json_loads(content)
     except ValueError:
         raise MalformedResponseError(
             f"answer from {response.request.url.path} is not JSON "

@@ -20,6 +20,12 @@ billed, the answer. ``retry_ambiguous=True`` retries those too. A stream is neve
 it has handed an event to the caller (the client retries only before the body is read).
 ``Retry-After`` (seconds or an HTTP date) wins over the backoff, capped at
 ``max_retry_after``.
+
+A request sent ``once`` (creating a batch, uploading a batch file: work a 502 or 504 from a
+proxy does not prove undone) is retried only when it surely did not reach the server (a 429,
+a connection that failed before the request was written); after a 5xx or a lost answer the
+caller looks the object up before it sends anything again (``maybe_acted_on``;
+``kimi_core.transport.base``, ``find=``).
 """
 
 from __future__ import annotations
@@ -29,9 +35,14 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-from ..errors import APIConnectionError, APIStatusError, QuotaExceededError
+from ..errors import (
+    APIConnectionError,
+    APIStatusError,
+    MalformedResponseError,
+    QuotaExceededError,
+)
 
-__all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "maybe_acted_on", "parse_retry_after"]
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -65,12 +76,18 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     retry_ambiguous: bool = False
 
-    def should_retry(self, error: BaseException, attempt: int, *, idempotent: bool = True) -> bool:
+    def should_retry(
+        self, error: BaseException, attempt: int, *, idempotent: bool = True, once: bool = False
+    ) -> bool:
         """``attempt`` counts from 0 (the first try); ``idempotent``: the request may be
-        repeated without effect (a ``GET``), unlike a chat ``POST`` (module docstring)."""
+        repeated without effect (a ``GET``), unlike a chat ``POST``; ``once``: never repeat
+        it once it may have reached the server, even with ``retry_ambiguous`` (module
+        docstring)."""
         if attempt >= self.max_retries:
             return False
         if isinstance(error, QuotaExceededError):
+            return False
+        if once and maybe_acted_on(error):
             return False
         if isinstance(error, APIStatusError):
             if error.status == 504 and not idempotent and not self.retry_ambiguous:
@@ -89,3 +106,14 @@ class RetryPolicy:
                 return min(stated, self.max_retry_after)
         backoff = min(self.max_delay, self.base_delay * 2.0**attempt)
         return backoff * (0.5 + random.random() / 2)
+
+
+def maybe_acted_on(error: BaseException) -> bool:
+    """Whether the server may have done what a failed request asked: a 5xx (a proxy's 502 /
+    504 says nothing of its backend), an answer lost after the request was written, or a
+    2xx answer that could not be read."""
+    if isinstance(error, APIStatusError):
+        return error.status >= 500
+    if isinstance(error, APIConnectionError):  # APITimeoutError too
+        return error.request_sent
+    return isinstance(error, MalformedResponseError)

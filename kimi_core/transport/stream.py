@@ -15,6 +15,9 @@ an error event (the ``APIStatusError`` of its kind), a chunk that is not the wir
 ``usage`` that is not an object, a second choice, text that is not a string
 (``MalformedResponseError``). Nothing is silently truncated.
 
+An error built from what the server sent (an error event, a body that is not a stream) has
+the key scrubbed (``kimi_core.wire.error_body.scrub_error``) when the client passes ``secret``.
+
 A stream holds a connection and, with a rate limiter, a concurrency slot. Both go back when
 it is exhausted, closed, or fails; one dropped without any of that gives them back when it
 is garbage-collected (``_give_back``), so a forgotten stream cannot block later calls.
@@ -23,7 +26,6 @@ is garbage-collected (``_give_back``), so a forgotten stream cannot block later 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import weakref
@@ -34,12 +36,14 @@ import httpx
 
 from ..chat.accumulator import Chunk, StreamAccumulator
 from ..errors import (
+    KimiError,
     MalformedResponseError,
 )
-from ..limits.limiter import LeaseLike, rate_limit_headers
+from ..limits.limiter import LeaseLike, rate_limit_headers, release_lease
 from ..types import ChatCompletion, Usage
-from ..wire.error_body import error_from_body
+from ..wire.error_body import error_from_body, scrub_error
 from ..wire.error_body import request_id as response_request_id
+from ..wire.json import loads as json_loads
 from ..wire.sse import SSEDecoder
 
 __all__ = ["AsyncChatStream", "ChatStream", "StreamAccumulator"]  # the accumulator re-exported
@@ -57,7 +61,7 @@ def _body_as_stream(response: httpx.Response, body: bytes) -> bytes:
     stripped = body.lstrip()
     if stripped.startswith(b"{"):
         try:
-            parsed = json.loads(body)
+            parsed = json_loads(body)
         except ValueError:
             parsed = None
         if isinstance(parsed, dict) and "error" in parsed:
@@ -89,15 +93,16 @@ def _give_back(response: httpx.Response, lease: LeaseLike | None, loop: Any) -> 
         loop.call_soon_threadsafe(_close_async_soon, response, lease)
     except RuntimeError:  # the loop has closed: its pool is gone, only the slot is left
         if lease is not None:
-            threading.Thread(target=lease.release, name="kimi-stream-cleanup", daemon=True).start()
+            threading.Thread(
+                target=release_lease, args=(lease,), name="kimi-stream-cleanup", daemon=True
+            ).start()
 
 
 def _close_sync(response: httpx.Response, lease: LeaseLike | None) -> None:
     try:
         response.close()
     finally:
-        if lease is not None:
-            lease.release()
+        release_lease(lease)
 
 
 def _close_async_soon(response: httpx.Response, lease: LeaseLike | None) -> None:
@@ -105,8 +110,7 @@ def _close_async_soon(response: httpx.Response, lease: LeaseLike | None) -> None
         try:
             await response.aclose()
         finally:
-            if lease is not None:
-                lease.release()
+            release_lease(lease)
 
     task = asyncio.get_running_loop().create_task(close())
     _cleanups.add(task)
@@ -132,8 +136,10 @@ class _StreamBase:
         deadline: float | None = None,
         observe: Callable[[dict[str, int | str] | None], None] | None = None,
         typed_error_events: bool = True,
+        secret: Callable[[], str] | None = None,
     ) -> None:
         self.response = response
+        self._secret = secret
         headers = response.headers
         self.state = StreamAccumulator(
             response_request_id(headers),
@@ -152,7 +158,12 @@ class _StreamBase:
         self._finalizer.detach()
         lease, self._lease = self._lease, None
         if lease is not None:
-            lease.release(self.state.total_tokens())
+            release_lease(lease, self.state.total_tokens())
+
+    def _scrubbed(self, error: KimiError) -> None:
+        """An error event may echo the key: scrubbed as every server error is."""
+        if self._secret is not None:
+            scrub_error(error, self._secret())
 
     def _check_deadline(self) -> None:
         if time.monotonic() > self._deadline:  # type: ignore[operator]
@@ -219,6 +230,9 @@ class ChatStream(_StreamBase):
                 state.check_complete(cause=exc)
                 return
             state.check_complete()
+        except KimiError as exc:
+            self._scrubbed(exc)
+            raise
         finally:
             self.close()
 
@@ -248,6 +262,7 @@ class AsyncChatStream(_StreamBase):
         deadline: float | None = None,
         observe: Callable[[dict[str, int | str] | None], None] | None = None,
         typed_error_events: bool = True,
+        secret: Callable[[], str] | None = None,
     ) -> None:
         self._loop = asyncio.get_running_loop()
         super().__init__(
@@ -256,6 +271,7 @@ class AsyncChatStream(_StreamBase):
             deadline=deadline,
             observe=observe,
             typed_error_events=typed_error_events,
+            secret=secret,
         )
 
     async def __aiter__(self) -> AsyncIterator[Chunk]:
@@ -287,6 +303,9 @@ class AsyncChatStream(_StreamBase):
                 state.check_complete(cause=exc)
                 return
             state.check_complete()
+        except KimiError as exc:
+            self._scrubbed(exc)
+            raise
         finally:
             await self.aclose()
 

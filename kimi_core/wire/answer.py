@@ -14,12 +14,12 @@ What an answer cost is the catalog's business (``kimi_core.catalog.prices.cost_f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MalformedResponseError
+from .json import loads as json_loads
 
 __all__ = [
     "ROUND_SEPARATOR",
@@ -133,7 +133,7 @@ def message_tool_calls(message: Mapping[str, Any]) -> list[dict[str, Any]]:
 def decode_arguments(arguments: str) -> dict[str, Any] | str:
     """A call's arguments as a dict, or the reason they are not a JSON object (a string)."""
     try:
-        args = json.loads(arguments) if arguments.strip() else {}
+        args = json_loads(arguments) if arguments.strip() else {}
     except ValueError as exc:
         return f"arguments are not valid JSON: {exc}"
     if not isinstance(args, dict):

@@ -2,18 +2,19 @@
 
 One reader for every error a server can send: a non-2xx answer (``error_from_response``), an
 error body that came with a 2xx status or inside a stream (``error_from_body``), the request
-id from whichever header carries it (``request_id``), and ``scrub``, which takes the API key
-out of anything a server or proxy echoed back. Bodies read (``parse_error_body``): Moonshot's
-``{"error": {"message", "type"}}``, AceData's ``{"success": false, "error": {"code",
-"message"}, "trace_id"}``, a bare ``{"message"}`` / ``{"detail"}``, and anything else (an HTML
-page from a proxy), kept as text.
+id from whichever header carries it (``request_id``), and ``scrub`` / ``scrub_error``, which
+take the API key out of anything a server or proxy echoed back: ``scrub_error`` is the one
+place every error built from what a server sent is scrubbed (an HTTP error, an error event
+mid-stream, a failed fiber, a malformed answer, a batch line), whatever its class. Bodies
+read (``parse_error_body``): Moonshot's ``{"error": {"message", "type"}}``, AceData's
+``{"success": false, "error": {"code", "message"}, "trace_id"}``, a bare ``{"message"}`` /
+``{"detail"}``, and anything else (an HTML page from a proxy), kept as text.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import (
     APIStatusError,
@@ -31,6 +32,7 @@ from ..errors import (
     RateLimitError,
     ServiceUnavailableError,
 )
+from .json import loads as json_loads
 
 __all__ = [
     "REQUEST_ID_HEADERS",
@@ -39,6 +41,7 @@ __all__ = [
     "parse_error_body",
     "request_id",
     "scrub",
+    "scrub_error",
 ]
 
 # Where Moonshot names a request: ``Msh-Request-Id``, or ``x-trace-id`` (Moonshot's own client
@@ -58,6 +61,24 @@ def scrub(value: Any, secret: str) -> Any:
     if isinstance(value, list):
         return [scrub(item, secret) for item in value]
     return value
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def scrub_error(error: _E, secret: str) -> _E:
+    """``error`` itself, with ``secret`` replaced by ``***`` in its arguments (its message)
+    and in every text or JSON attribute it carries (``message``, ``body``, ``error``,
+    ``text``, ``headers``...): what ``str``, ``repr``, a pickle or a tool message built from
+    it would show. The one place errors from a server's words are scrubbed."""
+    if not secret:
+        return error
+    error.args = tuple(scrub(arg, secret) for arg in error.args)
+    attributes = getattr(error, "__dict__", {})
+    for name, value in list(attributes.items()):
+        if isinstance(value, str | dict | list):
+            attributes[name] = scrub(value, secret)
+    return error
 
 
 def request_id(headers: Mapping[str, str]) -> str | None:
@@ -122,7 +143,7 @@ def parse_error_body(
     """
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     try:
-        body: Any = json.loads(text) if text.strip() else None
+        body: Any = json_loads(text) if text.strip() else None
     except ValueError:
         body = None
     if isinstance(body, list) and body and isinstance(body[0], dict):
@@ -172,7 +193,7 @@ def _with_upstream(message: Any, metadata: dict[str, Any]) -> Any:
     upstream: Any = None
     if isinstance(raw, str) and raw.strip():
         try:
-            inner = json.loads(raw)
+            inner = json_loads(raw)
         except ValueError:
             upstream = raw.strip()[:500]
         else:

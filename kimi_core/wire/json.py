@@ -1,4 +1,6 @@
-"""The JSON body of a request: compact UTF-8, and a value JSON cannot carry named before sending."""
+"""JSON both ways: the body of a request (compact UTF-8, a value JSON cannot carry named before
+sending), and ``loads``, the one reader of JSON a server sent (nesting too deep for the parser
+is a ``ValueError`` like any other unreadable JSON, never a ``RecursionError``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,17 @@ from typing import Any
 
 from ..errors import InvalidParameterError
 
-__all__ = ["encode_json"]
+__all__ = ["encode_json", "loads"]
+
+
+def loads(data: str | bytes | bytearray) -> Any:
+    """``json.loads``; JSON nested too deeply to parse (``RecursionError``) raises
+    ``ValueError``, as any other JSON that cannot be read does, so every caller's
+    ``except ValueError`` turns it into its typed error (``MalformedResponseError``)."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
 
 
 def encode_json(payload: Mapping[str, Any]) -> bytes:

@@ -119,7 +119,7 @@ def test_submit_sends_the_chat_requests_as_lines(
         "metadata": {"run": "nightly", "kimi_job": f"{token}/0:2"},
     }
     assert emu.files[0]["purpose"] == "batch"
-    assert emu.files[0]["filename"] == "kimi-batch-0-1.jsonl"
+    assert emu.files[0]["filename"] == f"kimi-batch-{token}-0-1.jsonl"  # unique to the job
     assert texts(job.results()) == ["You said: one", "You said: two"]
 
 
@@ -484,9 +484,16 @@ def test_an_ambiguous_create_that_finds_nothing_says_how_to_look() -> None:
     empty = json_response({"object": "list", "data": [], "has_more": False})
     recorder = Recorder(json_response({"id": "file-1", "object": "file"}), lost, empty)
     http = httpx.Client(transport=httpx.MockTransport(recorder))
-    client = KimiClient(api_key=KEY, base_url="https://api.moonshot.cn/v1", http_client=http)
+    client = KimiClient(
+        api_key=KEY, base_url="https://api.moonshot.cn/v1", http_client=http, max_retries=0
+    )  # no retry left: the lookup that finds nothing ends the submit
     with client, pytest.raises(BatchSubmitError) as caught:
         client.batches.submit([ask("a")])
+    assert [(r.method, r.url.path) for r in recorder.requests] == [
+        ("POST", "/v1/files"),
+        ("POST", "/v1/batches"),
+        ("GET", "/v1/batches"),
+    ]
     assert caught.value.job_id == ""
     assert "the last batch may have been created too: client.batches.list() shows it" in str(
         caught.value
@@ -494,6 +501,47 @@ def test_an_ambiguous_create_that_finds_nothing_says_how_to_look() -> None:
     cause = caught.value.__cause__
     assert isinstance(cause, APIConnectionError)
     assert cause.request_sent is True
+
+
+def test_a_create_answered_5xx_is_looked_up_then_sent_again_when_not_there(
+    sleeps: list[float],
+) -> None:
+    """A 502 says nothing of the backend: the job key is looked for first (after the
+    backoff); only when no batch carries it is the create sent again."""
+    made = {"id": "batch_made", "object": "batch", "status": "validating"}
+    empty = json_response({"object": "list", "data": [], "has_more": False})
+    recorder = Recorder(
+        json_response({"id": "file-1", "object": "file"}),
+        json_response({"error": {"message": "bad gateway"}}, status=502),
+        empty,
+        json_response(made),
+    )
+    http = httpx.Client(transport=httpx.MockTransport(recorder))
+    with KimiClient(api_key=KEY, base_url="https://api.moonshot.cn/v1", http_client=http) as c:
+        job = c.batches.submit([ask("a")])
+    assert job.id == "batch_made"
+    assert [r.method + " " + r.url.path for r in recorder.requests] == [
+        "POST /v1/files",
+        "POST /v1/batches",
+        "GET /v1/batches",
+        "POST /v1/batches",
+    ]
+    assert len(sleeps) == 1
+
+
+def test_a_create_without_the_job_key_is_never_sent_again_after_a_5xx(
+    sleeps: list[float],
+) -> None:
+    """``client.batches.create`` with no job key cannot be looked up: a 502 is raised."""
+    recorder = Recorder(json_response({"error": {"message": "bad gateway"}}, status=502))
+    http = httpx.Client(transport=httpx.MockTransport(recorder))
+    with (
+        KimiClient(api_key=KEY, base_url="https://api.moonshot.cn/v1", http_client=http) as c,
+        pytest.raises(InternalServerError),
+    ):
+        c.batches.create("file-1")
+    assert len(recorder.requests) == 1
+    assert sleeps == []
 
 
 def test_a_failure_after_some_batches_names_them(emu: KimiEmulator, client: KimiClient) -> None:

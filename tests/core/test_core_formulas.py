@@ -630,6 +630,9 @@ def test_names_two_formulas_share_are_refused() -> None:
         "the tool name 'one' is declared by both a/x:1 and b/z:1; Kimi rejects a request "
         "declaring a function name twice: use one of them"
     )
+    other = FormulaTool("a/x:1", "one", "one", "another description", {}, {})
+    with pytest.raises(InvalidParameterError, match="declares the tool name 'one' twice"):
+        index_tools([tool("a/x:1", "one"), other])  # one formula, two declarations
 
 
 def test_fiber_body_is_compact_json() -> None:

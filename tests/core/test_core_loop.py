@@ -59,8 +59,10 @@ def test_one_client_per_loop_and_a_new_one_per_new_loop() -> None:
     assert first == (factory.built[0], factory.built[0])
     assert second == (factory.built[1], factory.built[1])
     assert len(factory.built) == 2
-    # The first loop's pool is gone with its loop: it is dropped, not closed from loop two.
-    assert factory.built[0].closed_on == []
+    # The first loop's pool was closed by its own loop, as it shut down (never from loop two).
+    assert len(factory.built[0].closed_on) == 1
+    assert len(factory.built[1].closed_on) == 1
+    assert factory.built[0].closed_on != factory.built[1].closed_on
 
 
 def test_a_client_built_outside_a_loop_is_adopted_by_the_first_loop() -> None:
@@ -104,15 +106,16 @@ def test_aclose_closes_this_loops_client_and_the_next_call_builds_one() -> None:
     before, after, loop = asyncio.run(use_close_use())
     assert (before, after) == (factory.built[0], factory.built[1])
     assert factory.built[0].closed_on == [loop]
-    assert factory.built[1].closed_on == []
+    assert factory.built[1].closed_on == [loop]  # when that loop shut down
 
 
 def test_aclose_does_not_touch_another_loops_pool() -> None:
     factory = Factory()
     clients = _bound(factory)
     asyncio.run(_get(clients))
+    [first_loop] = factory.built[0].closed_on  # closed by its own loop as it shut down
     asyncio.run(clients.aclose())
-    assert factory.built[0].closed_on == []  # its loop is closed: dropped, never closed here
+    assert factory.built[0].closed_on == [first_loop]  # not closed again from another loop
     assert asyncio.run(_get(clients)) == (factory.built[1], factory.built[1])
 
 

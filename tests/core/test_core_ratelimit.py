@@ -290,3 +290,28 @@ def test_a_lower_server_limit_replaces_the_configured_rpm() -> None:
     assert limiter.limits == RateLimits(rpm=200, concurrency=3)
     limiter.observe({"limit": 900, "remaining": 150, "reset": 1})
     assert limiter.limits.rpm == 200  # never raised above what was configured
+
+
+def test_a_timeout_bounds_the_wait_for_a_slot_sync_and_async() -> None:
+    """``acquire(timeout=)`` / ``aacquire(timeout=)`` (what a call's ``total_timeout``
+    leaves): ``TimeoutError`` once it passed; a cancelled wait takes nothing."""
+    import asyncio
+
+    from kimi_core.limits.limiter import RateLimiter as Limiter
+
+    limiter = Limiter({"concurrency": 1})
+    held = limiter.acquire()
+    with pytest.raises(TimeoutError):
+        limiter.acquire(timeout=0.05)
+
+    async def waits() -> None:
+        with pytest.raises(TimeoutError):
+            await limiter.aacquire(timeout=0.05)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(limiter.aacquire(), 0.05)
+
+    asyncio.run(waits())
+    assert limiter.in_flight == 1
+    held.release()
+    assert limiter.acquire(timeout=0.05).release() is None
+    assert limiter.in_flight == 0

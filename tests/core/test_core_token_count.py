@@ -80,7 +80,14 @@ def test_a_wrong_key_is_raised_not_estimated() -> None:
 
 def test_the_cache_is_bounded() -> None:
     counter = TokenCounter(size=2)
-    for i in range(3):
-        counter.store(f"k{i}", i)
-    assert counter.missing("m", [{"role": "user", "content": "x"}]) != []
-    assert list(counter._counts) == ["k1", "k2"]
+    messages = [{"role": "user", "content": f"m{i}"} for i in range(3)]
+    keys, known, missing = counter.lookup("m", messages)
+    assert (known, len(missing)) == ({}, 3)
+    for key, count in zip(keys, (1, 2, 3), strict=True):
+        counter.store(key, count)
+    assert list(counter._counts) == keys[1:]  # the oldest went
+    assert all(len(key) == 16 for key in keys)  # a hash, never the message's text
+    keys, known, missing = counter.lookup("m", messages)
+    assert known == {keys[1]: 2, keys[2]: 3}
+    assert [key for key, _ in missing] == keys[:1]
+    assert counter.total(keys, {**known, keys[0]: 1}) == 6 - 2 * REQUEST_OVERHEAD

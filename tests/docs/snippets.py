@@ -22,10 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
+from served_models import SERVED
 
 from kimi_core.catalog.hosts import HOSTS, detect_host
 from kimi_emulator import KimiEmulator
-from served_models import SERVED
 
 ROOT = Path(__file__).resolve().parents[2]
 FENCE = re.compile(

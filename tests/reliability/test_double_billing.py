@@ -3,9 +3,11 @@
 
 A chat request that reached the server and then lost its answer (reset mid-body, a close
 without a response, a read timeout) may have been generated and billed: it is not retried
-unless ``retry_ambiguous=True``. A stale keep-alive connection (reused from the pool, closed
-by the server before it answered a byte) and a request that was never fully written are
-retried, at once for the stale connection.
+unless ``retry_ambiguous=True``, whatever the connection's history: a keep-alive connection
+reused from the pool and closed by the server before it answered a byte is one of those (the
+server may have read the request and acted on it). A request that was never fully written, or
+never connected, is retried. Idle connections leave the pool after ``KEEPALIVE_EXPIRY``
+seconds, well before servers close theirs, which keeps that race rare.
 """
 
 from __future__ import annotations
@@ -58,33 +60,74 @@ def test_retry_ambiguous_opts_in_to_sending_again(path: Path, sleeps: list[float
     assert server.requests == 3
 
 
-def test_a_stale_keep_alive_connection_is_retried_at_once(sleeps: list[float]) -> None:
+def test_a_reused_connection_closed_unanswered_is_not_sent_again(sleeps: list[float]) -> None:
+    """The second call gets the pooled connection, which the server drops unanswered after
+    reading the request: it may have acted on it, so it is not sent again (it used to be,
+    at once, as a "stale" connection)."""
     with (
         HostileServer(stale_after_first) as server,
         KimiClient(api_key="sk-stale", base_url=server.url, max_retries=2) as client,
     ):
         request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "ping"}]}
         assert client.chat(request).message.text == ANSWER
-        # The second call gets the pooled connection, which the server drops unanswered.
-        assert client.chat(request).message.text == ANSWER
-    assert (server.requests, server.connections) == (3, 2)
-    assert sleeps == [0.0]  # no backoff for a race with the server's idle close
+        with pytest.raises(APIConnectionError) as caught:
+            client.chat(request)
+    assert (caught.value.request_sent, caught.value.attempts) == (True, 1)
+    assert (server.requests, server.connections) == (2, 1)
+    assert sleeps == []
 
 
-def test_a_stale_connection_is_retried_at_once_async(sleeps: list[float]) -> None:
+def test_a_reused_connection_closed_unanswered_is_not_sent_again_async(
+    sleeps: list[float],
+) -> None:
     import asyncio
 
     from kimi_core import AsyncKimiClient
 
-    async def run(url: str) -> list[str]:
+    async def run(url: str) -> BaseException | None:
         async with AsyncKimiClient(api_key="sk-stale", base_url=url, max_retries=2) as client:
             request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "ping"}]}
-            return [(await client.chat(request)).message.text for _ in range(2)]
+            assert (await client.chat(request)).message.text == ANSWER
+            try:
+                await client.chat(request)
+            except APIConnectionError as exc:
+                return exc
+        return None
 
     with HostileServer(stale_after_first) as server:
-        assert asyncio.run(run(server.url)) == [ANSWER, ANSWER]
+        error = asyncio.run(run(server.url))
+    assert isinstance(error, APIConnectionError)
+    assert (error.request_sent, error.attempts) == (True, 1)
+    assert (server.requests, server.connections) == (2, 1)
+    assert sleeps == []
+
+
+def test_a_reused_connection_closed_unanswered_is_resent_with_retry_ambiguous(
+    sleeps: list[float],
+) -> None:
+    with (
+        HostileServer(stale_after_first) as server,
+        KimiClient(
+            api_key="sk-stale", base_url=server.url, max_retries=2, retry_ambiguous=True
+        ) as client,
+    ):
+        request = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "ping"}]}
+        assert [client.chat(request).message.text for _ in range(2)] == [ANSWER, ANSWER]
     assert (server.requests, server.connections) == (3, 2)
-    assert sleeps == [0.0]
+    assert len(sleeps) == 1  # an ordinary backoff, no special case
+    assert sleeps[0] > 0
+
+
+def test_idle_connections_leave_the_pool_before_servers_close_them() -> None:
+    """The pool's idle expiry is well under the shortest common server idle timeout (5 s:
+    uvicorn, vLLM, SGLang, Node), so a reused connection is rarely one being closed."""
+    from kimi_core.transport.base import DEFAULT_LIMITS, KEEPALIVE_EXPIRY
+
+    assert DEFAULT_LIMITS.keepalive_expiry == KEEPALIVE_EXPIRY
+    assert KEEPALIVE_EXPIRY <= 5.0 / 2
+    with KimiClient(api_key="sk-stale", base_url="http://127.0.0.1:9/v1") as client:
+        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        assert pool._keepalive_expiry == KEEPALIVE_EXPIRY
 
 
 def test_a_fresh_connection_closed_unanswered_is_not_stale(sleeps: list[float]) -> None:

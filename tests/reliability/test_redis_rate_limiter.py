@@ -70,9 +70,10 @@ def test_four_processes_never_exceed_concurrency_or_rpm(redis_url: str) -> None:
 
 def _hold_forever(url: str, name: str, ready: Any) -> None:
     limiter = RedisRateLimiter(RateLimits(concurrency=1), url, name=name, lease_ttl=1.0)
-    limiter.acquire()
+    lease = limiter.acquire()  # held (a lease dropped unreleased is given back)
     ready.set()
     time.sleep(600)
+    lease.release()
 
 
 def test_a_killed_workers_lease_expires(redis_url: str) -> None:
@@ -150,3 +151,31 @@ def test_presets_and_mappings(redis_url: str, limits: Any) -> None:
     limiter = RedisRateLimiter(limits, redis_url, name=uuid.uuid4().hex)
     assert limiter.limits.rpm in (200, 10)
     limiter.close()
+
+
+def test_a_closed_limiter_says_so_with_a_typed_error(redis_url: str) -> None:
+    from kimi_core import RateLimiterUnavailableError
+
+    limiter = RedisRateLimiter(RateLimits(concurrency=1), redis_url, name=uuid.uuid4().hex)
+    limiter.acquire().release()
+    limiter.close()
+    with pytest.raises(RateLimiterUnavailableError, match="closed"):
+        limiter.acquire()
+
+
+def test_a_release_on_an_event_loop_does_not_wait_for_redis(redis_url: str) -> None:
+    """The release runs on the limiter's threads; the slot is free soon after."""
+    limiter = RedisRateLimiter(RateLimits(concurrency=1), redis_url, name=uuid.uuid4().hex)
+
+    async def main() -> float:
+        lease = await limiter.aacquire()
+        started = time.perf_counter()
+        lease.release()
+        took = time.perf_counter() - started
+        (await limiter.aacquire(timeout=2.0)).release()  # the slot came back
+        return took
+
+    try:
+        assert asyncio.run(main()) < 0.05
+    finally:
+        limiter.close()
