@@ -5,7 +5,7 @@ run takes seconds, not minutes).
 Prints the achieved throughput as a fraction of what the limits allow (target >= 0.95), the
 429s the server sent (target 0: the pacing itself must not cause any) and the errors that
 reached the caller (must be 0). The limiter corrects its pace with the server's
-``X-RateLimit-*`` and ``Retry-After`` headers (README, "Rate limits").
+``X-RateLimit-*`` and ``Retry-After`` headers (docs/guides/rate-limits.md).
 
     python benchmarks/limits.py                  # 1,000 calls, rpm 333 per 5 s window (~15 s)
     python benchmarks/limits.py --calls 301 --rpm 100 --window 2 --concurrency 10

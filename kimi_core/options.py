@@ -7,7 +7,8 @@ value fails the same way: a ``ConfigurationError`` (a ``ValueError`` and an
 ``InvalidParameterError`` whose ``param`` names the option), at construction, before any
 request. The clients are then built from the resolved options without checking again.
 
-Key and base URL precedence are ``kimi_core.catalog.hosts``'s (documented in the README).
+Key and base URL precedence are ``kimi_core.catalog.hosts``'s (documented in
+docs/getting-started/install.md).
 httpx is not imported here: an adapter resolves its options at construction without paying
 for the HTTP stack, which loads with the first client.
 """
@@ -22,6 +23,7 @@ from pydantic import SecretStr
 from typing_extensions import Unpack
 
 from .catalog.hosts import (
+    DEFAULT_HOST,
     HOSTS,
     HostProfile,
     TokenProvider,
@@ -93,7 +95,7 @@ class KimiOptions:
     base_url: str
     gateway: HostProfile | None = None
     """The gateway named by the caller (None when only a base URL or nothing was given)."""
-    host: HostProfile = HOSTS["moonshot-cn"]
+    host: HostProfile = HOSTS[DEFAULT_HOST]
     """The host profile in use: the named gateway, else the one the base URL's hostname
     identifies, else Moonshot's (``kimi_core.catalog.hosts``)."""
     token: TokenProvider | None = None
@@ -155,6 +157,7 @@ class KimiOptions:
                 key.get_secret_value() or f"token:{id(token)}",
                 settings.get("rate_limits"),
                 settings.get("rate_limiter"),
+                host.name,
             ),
             allow_insecure=allow_insecure,
             http_client=settings.get("http_client"),
@@ -232,18 +235,20 @@ def _moonshot_compatible(url: str) -> HostProfile:
     """The profile of a base URL no profile recognises: Moonshot's dialect and platform
     rules, as every earlier release assumed (a proxy in front of Moonshot, the emulator);
     pass ``gateway=`` for anything else."""
-    return HOSTS["moonshot-global"] if ".moonshot.ai" in url else HOSTS["moonshot-cn"]
+    return HOSTS["moonshot-cn"] if ".moonshot.cn" in url else HOSTS[DEFAULT_HOST]
 
 
-def _limiter(key: str, rate_limits: Any, rate_limiter: Limiter | None) -> Limiter | None:
+def _limiter(
+    key: str, rate_limits: Any, rate_limiter: Limiter | None, platform: str
+) -> Limiter | None:
     """The limiter given, else one for ``rate_limits``: a limiter object (e.g. a
     ``RedisRateLimiter``) is used as given; limits are shared by every client of this key in
-    the process."""
+    the process, and a tier preset is the tier of the client's platform."""
     if rate_limiter is not None or rate_limits is None:
         return rate_limiter
     if isinstance(rate_limits, RateLimits | str | Mapping):
         try:
-            return shared_rate_limiter(key, rate_limits)
+            return shared_rate_limiter(key, rate_limits, platform)
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(str(exc), param="rate_limits") from None
     return cast("Limiter", rate_limits)

@@ -73,7 +73,7 @@ def answers(
 
 
 class BatchJobMethods:
-    """``ChatKimi``'s batch-job methods (README "Batch jobs"), on top of what ``ChatKimi``
+    """``ChatKimi``'s batch-job methods (docs/guides/batch-jobs.md), on top of what ``ChatKimi``
     provides: its clients and ``_exchange`` (the request ``invoke`` would send)."""
 
     if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Copies and pickles of the package's pydantic models (``ChatKimi``, ``KimiToolkit``): the key
 never goes into a pickle, live connections and locks never either, and a copy shares the
-caller's own HTTP clients and limiter instead of trying to copy a socket (README, "Copies,
-pickles and serialized chains")."""
+caller's own HTTP clients and limiter instead of trying to copy a socket
+(docs/guides/reliability.md, "Copies, pickles and serialized chains")."""
 
 from __future__ import annotations
 

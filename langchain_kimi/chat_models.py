@@ -146,7 +146,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     """Attach usage to the last streamed chunk."""
     max_retries: int = 2
     """Retries of failed requests, done by ``kimi_core`` (never after a stream started; what is
-    retried: README "Retries and errors")."""
+    retried: docs/guides/retries-and-errors.md)."""
     retry_ambiguous: bool = False
     """Also retry a request that was sent and then lost its answer (a read timeout, a reset):
     the server may have generated and billed it, so this is off by default."""
@@ -199,7 +199,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
             "thinking": self.thinking,
         }
 
-    # -- copies and pickles (README "Copies, pickles and serialized chains") ------------------
+    # -- copies and pickles (docs/guides/reliability.md, "Copies, pickles...") ----------------
     def __getstate__(self) -> dict[Any, Any]:
         """The settings only: never the key, nor ``default_headers`` (they may hold
         credentials: the rule of every pickle of the package), nor the clients and your own
@@ -462,8 +462,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
                 await run_manager.on_llm_new_token("", chunk=generation)
             yield generation
 
-    # Batch jobs (README "Batch jobs"): ``batch_job``, ``abatch_job``, ``resume_batch_job`` and
-    # ``aresume_batch_job`` come from ``_batch.BatchJobMethods``.
+    # Batch jobs (docs/guides/batch-jobs.md): ``batch_job``, ``abatch_job``,
+    # ``resume_batch_job`` and ``aresume_batch_job`` come from ``_batch.BatchJobMethods``.
 
     # -- tokens ------------------------------------------------------------------------------
     def _token_messages(
@@ -486,7 +486,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         """Kimi's own count (``POST /tokenizers/estimate-token-count``), one request per
         message not counted before; the offline estimate (a ``kimi_core.TokenCount`` with
         ``estimated=True``, and a ``TokenCountEstimateWarning``) when the endpoint cannot be
-        reached, or always with ``offline=True`` (README, "Token counting")."""
+        reached, or always with ``offline=True`` (docs/guides/framework-notes.md, "Token
+        counting")."""
         with translated_errors():
             wire = self._token_messages(messages, tools)
             return self.client.count_tokens(self.model_name, wire, offline=offline)

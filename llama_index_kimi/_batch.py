@@ -67,7 +67,7 @@ def answers(
 
 
 class BatchJobMethods:
-    """``Kimi``'s batch-job methods (README "Batch jobs"), on top of what ``Kimi`` provides:
+    """``Kimi``'s batch-job methods (docs/guides/batch-jobs.md), on top of what ``Kimi`` provides:
     its client lifecycle and ``_turn`` (the request ``chat`` would send)."""
 
     if TYPE_CHECKING:

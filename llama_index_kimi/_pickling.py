@@ -1,6 +1,6 @@
-"""Copies, pickles and dicts of ``Kimi`` (README "Copies, pickles and serialized chains"): the
-settings travel, the key and live connections never do, and a model revived without a key
-looks it up on its first call instead of failing where it is revived.
+"""Copies, pickles and dicts of ``Kimi`` (docs/guides/reliability.md, "Copies, pickles and
+serialized chains"): the settings travel, the key and live connections never do, and a model
+revived without a key looks it up on its first call instead of failing where it is revived.
 
 ``from_dict`` and unpickling rebuild the model inside ``key_on_first_use()``; there the
 constructor's ``resolve_options`` returns None for a missing key, and ``clients_for`` then

@@ -306,7 +306,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         if options is not None:
             self.base_url = options.base_url
 
-    # -- copies, pickles, dicts (README "Copies, pickles and serialized chains") -------------
+    # -- copies, pickles, dicts (docs/guides/reliability.md, "Copies, pickles...") -----------
     @classmethod
     def from_dict(cls, data: dict[str, Any], **kwargs: Any) -> Kimi:
         """``to_dict``'s inverse. The dict holds no key: it comes from ``kwargs``
@@ -482,8 +482,8 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
     ) -> CompletionResponseAsyncGen:
         return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
 
-    # Batch jobs (README "Batch jobs"): ``batch_job``, ``abatch_job``, ``resume_batch_job`` and
-    # ``aresume_batch_job`` come from ``_batch.BatchJobMethods``.
+    # Batch jobs (docs/guides/batch-jobs.md): ``batch_job``, ``abatch_job``,
+    # ``resume_batch_job`` and ``aresume_batch_job`` come from ``_batch.BatchJobMethods``.
 
     # -- function calling -----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ by the core's ``count_text``: the text itself, without a chat message's overhead
 count of a user message holding the text, less an empty message's; ``""`` is 0), from Kimi's
 endpoint once per distinct text (cached), the offline estimate when it cannot be reached, or
 always with ``offline=True`` — which text splitters want, since they count every candidate
-piece (README, "Token counting").
+piece (docs/guides/framework-notes.md, "Token counting").
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ source of each value and how sure it is):
   proxy in front of Moonshot: the behaviour of every earlier release);
   ``catalog_prices``: Moonshot's prices are the bill (its own endpoints only).
 
-Precedence (README, "Where Kimi runs"): the ``base_url`` argument, else the named
+Precedence (docs/guides/hosts.md): the ``base_url`` argument, else the named
 ``gateway``'s URL, else ``MOONSHOT_BASE_URL`` / ``KIMI_BASE_URL``, else Moonshot China. The
 host: the named ``gateway``, else the profile whose hostnames match the base URL, else
 Moonshot's. The key: the ``api_key`` argument (a string, a ``SecretStr`` or a zero-argument
@@ -42,6 +42,7 @@ from pydantic import SecretStr
 from ..errors import ConfigurationError
 
 __all__ = [
+    "DEFAULT_HOST",
     "GATEWAYS",
     "HOSTS",
     "Dialect",
@@ -481,6 +482,8 @@ HOSTS: dict[str, HostProfile] = {
 GATEWAYS = HOSTS
 """The name earlier releases used for the host table."""
 
+# The endpoint used when nothing names one (docs/getting-started/install.md; CHANGELOG.md).
+DEFAULT_HOST = "moonshot-global"
 _ALIASES = {
     "moonshot": "moonshot-cn",
     "moonshot-ai": "moonshot-global",
@@ -506,11 +509,15 @@ _NOT_SUPPORTED = {
 
 
 def get_host(name: str | HostProfile | None) -> HostProfile:
-    """Look a host profile up by its name (``HOSTS``) or an alias; ``None`` means Moonshot
-    China. An unknown name is a ``ConfigurationError`` listing the known ones."""
+    """Look a host profile up by its name (``HOSTS``) or an alias; ``None`` means the default
+    endpoint, Moonshot's global platform (as in Moonshot's own client; ``"moonshot"`` stays
+    the alias of ``"moonshot-cn"`` it always was). An unknown name is a
+    ``ConfigurationError`` listing the known ones."""
     if isinstance(name, HostProfile):
         return name
-    key = _ALIASES.get(name or "moonshot", name or "moonshot")
+    if name is None:
+        return HOSTS[DEFAULT_HOST]
+    key = _ALIASES.get(name, name)
     if key in _NOT_SUPPORTED:
         raise ConfigurationError(_NOT_SUPPORTED[key], param="gateway")
     try:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ..catalog.hosts import HOSTS, HostProfile, get_host
+from ..catalog.hosts import DEFAULT_HOST, HOSTS, HostProfile, get_host
 from ..catalog.model_info import SAMPLING_FIELDS, ModelInfo, apply_fixed_sampling, model_traits
 from ..errors import InvalidParameterError
 from ..types import ChatRequest
@@ -65,7 +65,7 @@ MAX_STOP_BYTES = 32  # docs/kimi-api/chat.md, "Sampling": at most 32 bytes each
 # most 5 stop strings and max_completion_tokens (docs/kimi-api/chat.md, models.md §6);
 # Cloudsway 4 and max_tokens (docs/kimi-api/gateways.md); the others docs/kimi-api/hosts.md.
 _OUTPUT_FIELDS = ("max_tokens", "max_completion_tokens")
-_MOONSHOT = HOSTS["moonshot-cn"]
+_MOONSHOT = HOSTS[DEFAULT_HOST]
 
 
 def _host(host: HostProfile | str | None) -> HostProfile:

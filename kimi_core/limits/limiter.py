@@ -30,6 +30,7 @@ __all__ = [
     "aacquire_within",
     "acquire_within",
     "estimate_request_tokens",
+    "preset_name",
     "rate_limit_headers",
     "release_lease",
     "resolve_limits",
@@ -52,33 +53,62 @@ class RateLimits:
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
 
 
+# Moonshot's account tiers by cumulative top-up, (concurrency, RPM, TPM) per tier
+# (docs/kimi-api/errors-and-limits.md, "Rate-limit tiers"). China: Moonshot's current page.
+# Global: the table quoted from platform.kimi.ai's limits page on 2026-09-12, one source, lower
+# than the older English page (which showed China's numbers); kept because it is the newest.
+_CN_TIERS = (
+    (1, 3, 500_000),
+    (50, 200, 2_000_000),
+    (100, 500, 3_000_000),
+    (200, 5_000, 3_000_000),
+    (400, 5_000, 4_000_000),
+    (1_000, 10_000, 5_000_000),
+)
+_GLOBAL_TIERS = (
+    (1, 3, 500_000),
+    (15, 100, 2_000_000),
+    (40, 100, 3_000_000),
+    (50, 200, 3_000_000),
+    (60, 200, 4_000_000),
+    (100, 300, 5_000_000),
+)
 PRESETS: dict[str, RateLimits] = {
-    # Moonshot's account tiers by cumulative top-up (docs/kimi-api/errors-and-limits.md).
-    "tier0": RateLimits(rpm=3, tpm=500_000, concurrency=1),
-    "tier1": RateLimits(rpm=200, tpm=2_000_000, concurrency=50),
-    "tier2": RateLimits(rpm=500, tpm=3_000_000, concurrency=100),
-    "tier3": RateLimits(rpm=5_000, tpm=3_000_000, concurrency=200),
-    "tier4": RateLimits(rpm=5_000, tpm=4_000_000, concurrency=400),
-    "tier5": RateLimits(rpm=10_000, tpm=5_000_000, concurrency=1_000),
+    **{
+        f"{platform}-tier{n}": RateLimits(rpm=rpm, tpm=tpm, concurrency=concurrency)
+        for platform, table in (("cn", _CN_TIERS), ("global", _GLOBAL_TIERS))
+        for n, (concurrency, rpm, tpm) in enumerate(table)
+    },
     # The per-model table of an older tier (the Chinese summary page in docs/kimi-api/gateways.md).
     "moonshot-v1-8k": RateLimits(rpm=30, tpm=300_000, concurrency=5),
     "moonshot-v1-32k": RateLimits(rpm=30, tpm=300_000, concurrency=5),
     "moonshot-v1-128k": RateLimits(rpm=10, tpm=300_000, concurrency=3),
     "kimi-k2": RateLimits(rpm=10, tpm=300_000, concurrency=3),
 }
+_TIERS = tuple(f"tier{n}" for n in range(len(_CN_TIERS)))
 
 
-def resolve_limits(limits: RateLimits | str | Mapping[str, int | None]) -> RateLimits:
-    """Limits from a ``RateLimits``, a preset name (``"tier1"``) or a mapping."""
+def preset_name(name: str, platform: str | None = None) -> str:
+    """The full preset name: ``"tier1"`` is the tier of the client's platform (``cn-tier1``
+    on Moonshot China, ``global-tier1`` elsewhere: the default endpoint is the global one)."""
+    if name in _TIERS:
+        return f"{'cn' if platform == 'moonshot-cn' else 'global'}-{name}"
+    return name
+
+
+def resolve_limits(
+    limits: RateLimits | str | Mapping[str, int | None], platform: str | None = None
+) -> RateLimits:
+    """Limits from a ``RateLimits``, a preset name (``"tier1"``, ``"cn-tier1"``,
+    ``"global-tier1"``) or a mapping."""
     if isinstance(limits, RateLimits):
         return limits
     if isinstance(limits, str):
         try:
-            return PRESETS[limits]
+            return PRESETS[preset_name(limits, platform)]
         except KeyError:
-            raise ValueError(
-                f"unknown rate-limit preset {limits!r}; presets: {', '.join(PRESETS)}"
-            ) from None
+            names = ", ".join((*_TIERS, *PRESETS))
+            raise ValueError(f"unknown rate-limit preset {limits!r}; presets: {names}") from None
     return RateLimits(**limits)
 
 
@@ -223,8 +253,13 @@ class RateLimiter:
         window: float = 60.0,
         margin: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        platform: str | None = None,
+        follow_server: bool | None = None,
     ) -> None:
-        self.limits = resolve_limits(limits)
+        self.limits = resolve_limits(limits, platform)
+        # A preset is a guess at the account's tier: the server's ``X-RateLimit-Limit`` replaces
+        # its RPM either way. Limits the user wrote out are only ever lowered by it.
+        self.follow_server = isinstance(limits, str) if follow_server is None else follow_server
         self.window = window
         # A request leaves this window ``margin`` after it left the server's (default 1% of
         # the window): the server counts it on arrival, a little after it was written here,
@@ -327,7 +362,8 @@ class RateLimiter:
         """Correct the pace with what the server reported.
 
         - A 429's ``Retry-After``: no request starts before it has passed.
-        - ``X-RateLimit-Limit`` below the configured RPM: the server's figure is used.
+        - ``X-RateLimit-Limit`` below the configured RPM, or any figure when the limits came
+          from a preset: the server's figure is used.
         - ``X-RateLimit-Remaining: 0`` with ``X-RateLimit-Reset`` (seconds, or a Unix time)
           while this limiter still counts plenty of room (under 90% of the RPM): someone else
           uses the account too, so nothing starts until the reset. When this limiter's own
@@ -340,7 +376,11 @@ class RateLimiter:
             rpm = self.limits.rpm
             if rate_limit:
                 limit = rate_limit.get("limit")
-                if isinstance(limit, int) and limit > 0 and (rpm is None or limit < rpm):
+                if (
+                    isinstance(limit, int)
+                    and limit > 0
+                    and (rpm is None or limit < rpm or self.follow_server)
+                ):
                     self.limits = replace(self.limits, rpm=limit)
                     rpm = limit
                 reset = rate_limit.get("reset")
@@ -453,18 +493,21 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-_SHARED: dict[tuple[str, RateLimits], RateLimiter] = {}
+_SHARED: dict[tuple[str, RateLimits, bool], RateLimiter] = {}
 _SHARED_LOCK = threading.Lock()
 
 
 def shared_rate_limiter(
-    api_key: str, limits: RateLimits | str | Mapping[str, int | None]
+    api_key: str, limits: RateLimits | str | Mapping[str, int | None], platform: str | None = None
 ) -> RateLimiter:
-    """The process-wide limiter for this key and limits (keyed by a hash, never the key)."""
-    resolved = resolve_limits(limits)
+    """The process-wide limiter for this key and limits (keyed by a hash, never the key);
+    a tier preset is the tier of ``platform`` (``preset_name``)."""
+    resolved = resolve_limits(limits, platform)
+    follow = isinstance(limits, str)
     fingerprint = hashlib.sha256(api_key.encode()).hexdigest()
     with _SHARED_LOCK:
-        limiter = _SHARED.get((fingerprint, resolved))
+        limiter = _SHARED.get((fingerprint, resolved, follow))
         if limiter is None:
-            limiter = _SHARED[(fingerprint, resolved)] = RateLimiter(resolved)
+            limiter = RateLimiter(resolved, follow_server=follow)
+            _SHARED[(fingerprint, resolved, follow)] = limiter
         return limiter

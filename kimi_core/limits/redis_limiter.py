@@ -12,7 +12,7 @@ estimate on release. A daemon thread renews held leases every ``lease_ttl / 3`` 
 lease outlives a long stream but not a dead worker (or a dropped lease): it expires after
 ``lease_ttl``.
 
-When Redis fails (``docs``: README "Rate limits and cost"):
+When Redis fails (docs/guides/rate-limits.md):
 
 - Every Redis round trip is bounded by ``redis_timeout`` (socket connect and read timeouts, no
   retries inside the client), and none runs on an event loop's thread: they run on the
@@ -262,7 +262,9 @@ class RedisRateLimiter:
     renewing it. ``redis_timeout``: the most one Redis round trip may take (connecting
     included) before the call fails with ``RateLimiterUnavailableError`` (default 5 s);
     ``fail_open``: let calls through, unlimited, while Redis is unreachable (default: fail
-    closed). See the module docstring for what happens when Redis fails.
+    closed). ``platform``: whose tier an unqualified preset (``"tier1"``) is
+    (``"moonshot-cn"``; default the global platform). See the module docstring for what
+    happens when Redis fails.
     """
 
     def __init__(
@@ -276,9 +278,10 @@ class RedisRateLimiter:
         redis_timeout: float = 5.0,
         fail_open: bool = False,
         margin: float | None = None,
+        platform: str | None = None,
     ) -> None:
         self._redis = _connect(url, redis_timeout)
-        self.limits = resolve_limits(limits)
+        self.limits = resolve_limits(limits, platform)
         self.window = window
         self.margin = window * 0.01 if margin is None else margin
         self.lease_ttl = lease_ttl

@@ -55,7 +55,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 # request written on a connection the server is closing at that moment may have been read and
 # acted on, so it is never sent again (``kimi_core.transport.attempts``); expiring early keeps
 # that race rare. What it costs (a new connection after a pause longer than this) is measured
-# by ``benchmarks/keepalive.py`` (README, "Retries and errors").
+# by ``benchmarks/keepalive.py`` (docs/guides/retries-and-errors.md).
 KEEPALIVE_EXPIRY = 2.0
 # Sized so a few hundred concurrent calls never queue for a connection; the pool itself is
 # swapped for one that survives bursts on warm connections (kimi_core._fastpath).

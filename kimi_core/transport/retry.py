@@ -1,7 +1,7 @@
 """When to retry a failed request, and how long to wait first.
 
-What may be retried, and why (``docs/kimi-api/errors-and-limits.md``; the README's
-"Retries and errors" table says the same):
+What may be retried, and why (``docs/kimi-api/errors-and-limits.md``; the table in
+``docs/guides/retries-and-errors.md`` says the same):
 
 - an answer that says the request was not served: 429 (except
   ``exceeded_current_quota_error``, a balance that retrying cannot help), 500, 502, 503

@@ -12,7 +12,7 @@ from kimi_core import AsyncKimiClient, KimiClient
 
 # A key that must never show up in a repr, str, log line or error message.
 SENTINEL_KEY = "sk-SENTINEL-c0ffee-do-not-leak-4242"
-BASE_URL = "https://api.moonshot.cn/v1"
+BASE_URL = "https://api.moonshot.ai/v1"  # the default endpoint (moonshot-global)
 
 Answer = httpx.Response | Callable[[httpx.Request], httpx.Response]
 

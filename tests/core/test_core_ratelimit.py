@@ -156,18 +156,34 @@ async def test_async_concurrency_cap_honoured() -> None:
 
 
 def test_shared_rate_limiter() -> None:
-    first = shared_rate_limiter("key-A", "tier1")
-    assert shared_rate_limiter("key-A", "tier1") is first
-    assert shared_rate_limiter("key-A", RateLimits(rpm=200, tpm=2_000_000, concurrency=50)) is first
-    assert shared_rate_limiter("key-B", "tier1") is not first
-    assert shared_rate_limiter("key-A", "tier2") is not first
+    first = shared_rate_limiter("key-A", "cn-tier1")
+    assert shared_rate_limiter("key-A", "cn-tier1") is first
+    assert shared_rate_limiter("key-A", "tier1", "moonshot-cn") is first
+    explicit = RateLimits(rpm=200, tpm=2_000_000, concurrency=50)
+    # The same numbers written out are the user's own limits, not a preset's guess.
+    assert shared_rate_limiter("key-A", explicit) is not first
+    assert shared_rate_limiter("key-A", explicit) is shared_rate_limiter("key-A", explicit)
+    assert shared_rate_limiter("key-B", "cn-tier1") is not first
+    assert shared_rate_limiter("key-A", "cn-tier2") is not first
     assert repr(first) == "RateLimiter(RateLimits(rpm=200, tpm=2000000, concurrency=50))"
 
 
 def test_presets_and_resolution() -> None:
-    assert PRESETS["tier0"] == RateLimits(rpm=3, tpm=500_000, concurrency=1)
-    assert PRESETS["tier5"] == RateLimits(rpm=10_000, tpm=5_000_000, concurrency=1_000)
+    # China: Moonshot's current limits page; global: the table quoted on 2026-09-12
+    # (docs/kimi-api/errors-and-limits.md, "Rate-limit tiers").
+    assert PRESETS["cn-tier0"] == RateLimits(rpm=3, tpm=500_000, concurrency=1)
+    assert PRESETS["cn-tier1"] == RateLimits(rpm=200, tpm=2_000_000, concurrency=50)
+    assert PRESETS["cn-tier5"] == RateLimits(rpm=10_000, tpm=5_000_000, concurrency=1_000)
+    assert PRESETS["global-tier0"] == RateLimits(rpm=3, tpm=500_000, concurrency=1)
+    assert PRESETS["global-tier1"] == RateLimits(rpm=100, tpm=2_000_000, concurrency=15)
+    assert PRESETS["global-tier2"] == RateLimits(rpm=100, tpm=3_000_000, concurrency=40)
+    assert PRESETS["global-tier5"] == RateLimits(rpm=300, tpm=5_000_000, concurrency=100)
     assert PRESETS["kimi-k2"] == RateLimits(rpm=10, tpm=300_000, concurrency=3)
+    # "tierN" is the tier of the client's platform; the global one by default.
+    assert resolve_limits("tier1") == PRESETS["global-tier1"]
+    assert resolve_limits("tier1", "moonshot-global") == PRESETS["global-tier1"]
+    assert resolve_limits("tier1", "moonshot-cn") == PRESETS["cn-tier1"]
+    assert resolve_limits("cn-tier3", "moonshot-global") == PRESETS["cn-tier3"]
     assert resolve_limits({"rpm": 5}) == RateLimits(rpm=5)
     with pytest.raises(ValueError, match="unknown rate-limit preset 'tier9'"):
         resolve_limits("tier9")
@@ -315,3 +331,28 @@ def test_a_timeout_bounds_the_wait_for_a_slot_sync_and_async() -> None:
     held.release()
     assert limiter.acquire(timeout=0.05).release() is None
     assert limiter.in_flight == 0
+
+
+def test_a_preset_follows_the_servers_rpm_both_ways_explicit_limits_only_go_down() -> None:
+    """X-RateLimit-Limit wins over a preset (a guess at the account's tier), up or down; limits
+    the user wrote out are only lowered by it."""
+    preset = RateLimiter("tier1")
+    assert preset.limits.rpm == 100
+    preset.observe({"limit": 200, "remaining": 150, "reset": 10})
+    assert preset.limits == RateLimits(rpm=200, tpm=2_000_000, concurrency=15)
+    preset.observe({"limit": 60, "remaining": 50, "reset": 10})
+    assert preset.limits.rpm == 60
+    explicit = RateLimiter(RateLimits(rpm=100))
+    explicit.observe({"limit": 200, "remaining": 150, "reset": 10})
+    assert explicit.limits.rpm == 100
+    explicit.observe({"limit": 60, "remaining": 50, "reset": 10})
+    assert explicit.limits.rpm == 60
+
+
+def test_a_clients_tier_preset_is_its_platforms_tier() -> None:
+    from kimi_core import KimiClient
+
+    with KimiClient("sk-tier-global", rate_limits="tier1") as default:
+        assert default.rate_limiter.limits == PRESETS["global-tier1"]  # type: ignore[union-attr]
+    with KimiClient("sk-tier-cn", gateway="moonshot-cn", rate_limits="tier1") as china:
+        assert china.rate_limiter.limits == PRESETS["cn-tier1"]  # type: ignore[union-attr]

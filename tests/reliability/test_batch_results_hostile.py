@@ -260,19 +260,16 @@ def test_an_upload_lost_before_any_create_does_not_say_a_batch_may_exist() -> No
 # -- Low: results() keeps 5.3 KB per tiny answer ---------------------------------------------------
 
 
-def _readme_documents_iter_results() -> bool:
-    readme = Path(__file__).resolve().parents[2] / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start = text.find("## Batch jobs")
-    section = text[start : text.find("\n## ", start + 1)]
-    return "iter_results" in section
+def _guide_documents_iter_results() -> bool:
+    guide = Path(__file__).resolve().parents[2] / "docs" / "guides" / "batch-jobs.md"
+    return "iter_results" in guide.read_text(encoding="utf-8")
 
 
 def test_results_memory_per_answer_is_slim_or_iter_results_is_documented(
     kimi_emulator: KimiEmulator,
 ) -> None:
     """Either fix closes the item: slim answers (at most 2 KB each kept by ``results()``),
-    or the README's "Batch jobs" section points large jobs to ``iter_results``."""
+    or the Batch jobs guide points large jobs to ``iter_results``."""
     lines = 2000
     with KimiClient(api_key=KEY, base_url=kimi_emulator.base_url, max_retries=0) as client:
         job = client.batches.submit(ask(f"t{i}") for i in range(lines))
@@ -288,7 +285,7 @@ def test_results_memory_per_answer_is_slim_or_iter_results_is_documented(
             tracemalloc.stop()
     assert len(texts(results)) == lines
     per_answer = kept / lines
-    assert per_answer <= 2048 or _readme_documents_iter_results(), (
-        f"results() keeps {per_answer:.0f} bytes per tiny answer and the README's Batch jobs "
-        "section does not point large jobs to iter_results"
+    assert per_answer <= 2048 or _guide_documents_iter_results(), (
+        f"results() keeps {per_answer:.0f} bytes per tiny answer and the Batch jobs guide "
+        "does not point large jobs to iter_results"
     )

@@ -146,10 +146,18 @@ def test_for_api_key_never_puts_the_key_in_redis(redis_url: str) -> None:
     limiter.close()
 
 
-@pytest.mark.parametrize("limits", ["tier1", {"rpm": 10}])
-def test_presets_and_mappings(redis_url: str, limits: Any) -> None:
-    limiter = RedisRateLimiter(limits, redis_url, name=uuid.uuid4().hex)
-    assert limiter.limits.rpm in (200, 10)
+@pytest.mark.parametrize(
+    ("limits", "platform", "rpm"),
+    [
+        ("tier1", None, 100),
+        ("tier1", "moonshot-cn", 200),
+        ("cn-tier2", None, 500),
+        ({"rpm": 10}, None, 10),
+    ],
+)
+def test_presets_and_mappings(redis_url: str, limits: Any, platform: str | None, rpm: int) -> None:
+    limiter = RedisRateLimiter(limits, redis_url, name=uuid.uuid4().hex, platform=platform)
+    assert limiter.limits.rpm == rpm
     limiter.close()
 
 
