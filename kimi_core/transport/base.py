@@ -76,6 +76,34 @@ async def _abackoff(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def _settled(
+    response: httpx.Response,
+    stream: bool,
+    parse: Callable[[httpx.Response], Any] | None,
+    attempts: Attempts,
+) -> tuple[Any, tuple[KimiError, BaseException | None] | None]:
+    """What a 2xx answer gives: ``(value, None)``, or ``(None, (error, cause))`` when the
+    parser finds an error in it (a gateway's 200 carrying one, a failed fiber...)."""
+    if stream:
+        return response, None
+    response = without_stream_cycle(response)
+    if parse is None:
+        return response, None
+    try:
+        return parse(response), None
+    except KimiError as exc:
+        return None, (attempts.explained(exc), exc.__cause__)
+
+
+async def _abuffered(response: httpx.Response, attempts: Attempts) -> httpx.Response:
+    """The body read piece by piece (a server trickling bytes must not outlast the call)."""
+    try:
+        raw = [piece async for piece in _achecked(response.aiter_raw(), attempts)]
+        return buffered(response, raw)
+    finally:
+        await response.aclose()
+
+
 def _checked(pieces: Iterator[bytes], attempts: Attempts) -> Iterator[bytes]:
     for piece in pieces:
         attempts.check_deadline()
@@ -383,15 +411,10 @@ class SyncAPIClient(BaseClient):
                 cause: BaseException | None = exc
             else:
                 if response.status_code < 300:
-                    if stream:
-                        return response
-                    response = without_stream_cycle(response)
-                    if parse is None:
-                        return response
-                    try:
-                        return parse(response)
-                    except KimiError as exc:  # a gateway's 200 carrying an error, a failed
-                        error, cause = attempts.explained(exc), exc.__cause__  # fiber...
+                    value, failure = _settled(response, stream, parse, attempts)
+                    if failure is None:
+                        return value
+                    error, cause = failure
                 else:
                     # No local holds the raw body: it may echo the key (the error does not).
                     error, cause = attempts.status_error(response, _error_body(response)), None
@@ -528,11 +551,7 @@ class AsyncAPIClient(BaseClient):
                     attempts.request(http), stream=stream or deadline is not None
                 )
                 if deadline is not None and not stream and response.status_code < 300:
-                    try:
-                        raw = [piece async for piece in _achecked(response.aiter_raw(), attempts)]
-                        response = buffered(response, raw)
-                    finally:
-                        await response.aclose()
+                    response = await _abuffered(response, attempts)
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 error: KimiError = attempts.transport_error(exc)
                 cause: BaseException | None = exc
@@ -542,15 +561,10 @@ class AsyncAPIClient(BaseClient):
                 raise attempts.transport_error(exc) from exc
             else:
                 if response.status_code < 300:
-                    if stream:
-                        return response
-                    response = without_stream_cycle(response)
-                    if parse is None:
-                        return response
-                    try:
-                        return parse(response)
-                    except KimiError as exc:
-                        error, cause = attempts.explained(exc), exc.__cause__
+                    value, failure = _settled(response, stream, parse, attempts)
+                    if failure is None:
+                        return value
+                    error, cause = failure
                 else:
                     # No local holds the raw body: it may echo the key (the error does not).
                     error = attempts.status_error(response, await _aerror_body(response))

@@ -278,7 +278,7 @@ def test_repr_and_str_never_contain_the_key() -> None:
     sync = KimiClient(SENTINEL_KEY)
     asyn = AsyncKimiClient(SENTINEL_KEY)
     assert repr(sync) == (
-        "KimiClient(base_url='https://api.moonshot.cn/v1', max_retries=2, "
+        "KimiClient(base_url='https://api.moonshot.ai/v1', max_retries=2, "
         "api_key=SecretStr('**********'))"
     )
     assert repr(asyn).startswith("AsyncKimiClient(base_url=")
@@ -324,9 +324,9 @@ def test_errors_never_contain_the_key(mode: str) -> None:
     # The hint names the URL used and the other platform (issue 26).
     assert str(auth.value) == (
         "401 invalid_authentication_error: Invalid Authentication (the key was refused by "
-        "https://api.moonshot.cn/v1; keys from platform.moonshot.ai / platform.kimi.ai work on "
+        "https://api.moonshot.ai/v1; keys from platform.moonshot.ai / platform.kimi.ai work on "
         "https://api.moonshot.ai/v1 and keys from platform.moonshot.cn on "
-        "https://api.moonshot.cn/v1: try gateway='moonshot-global' if yours comes from the "
+        "https://api.moonshot.cn/v1: try gateway='moonshot-cn' if yours comes from the "
         "other platform) (trace id: r-1)"
     )
 

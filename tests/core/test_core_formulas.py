@@ -540,7 +540,7 @@ def test_plugin_functions_in_either_layout_and_unknown_entries_skipped() -> None
     ]
     assert (
         str(recorder.requests[0].url)
-        == "https://api.moonshot.cn/v1/formulas/acme/sheet:latest/tools"
+        == "https://api.moonshot.ai/v1/formulas/acme/sheet:latest/tools"
     )
 
 

@@ -10,8 +10,9 @@ from kimi_core import ConfigurationError, KimiClient
 from kimi_core.catalog.hosts import GATEWAYS, get_gateway, resolve_api_key, resolve_base_url
 
 
-def test_default_is_moonshot_china() -> None:
-    assert resolve_base_url() == "https://api.moonshot.cn/v1"
+def test_default_is_moonshot_global() -> None:
+    # Issue 26: the global platform, as Moonshot's own client and every peer default to.
+    assert resolve_base_url() == "https://api.moonshot.ai/v1"
 
 
 def test_gateway_urls() -> None:

@@ -267,7 +267,7 @@ def test_connect_error_exhausted(mode: str, sleeps: list[float]) -> None:
     assert caught.value.attempts == 3
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
     assert str(caught.value) == (
-        "could not talk to https://api.moonshot.cn/v1: ConnectError: simulated [after 3 attempts]"
+        "could not talk to https://api.moonshot.ai/v1: ConnectError: simulated [after 3 attempts]"
     )
     assert len(recorder.requests) == 3
     assert len(sleeps) == 2
