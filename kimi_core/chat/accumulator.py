@@ -96,6 +96,12 @@ class StreamAccumulator:
             if not chunk.get("choices") and self.typed_error_events:
                 raise self._in_stream_error(chunk)
             raise self._interrupted_by(chunk["error"])
+        if "choices" not in chunk and _error_like(chunk):
+            # A host's own error body as an event (SGLang's flat {"object": "error"},
+            # Cloudflare's {"errors": [...]}, SiliconFlow's {"code", "message"}).
+            if self.typed_error_events:
+                raise self._in_stream_error(chunk)
+            raise self._interrupted_by(chunk, whole=True)
         self.add_chunk(chunk)
         return chunk
 
@@ -236,12 +242,16 @@ class StreamAccumulator:
         error.text, error.reasoning = self.text, self.reasoning
         return error
 
-    def _interrupted_by(self, error: Any) -> StreamInterruptedError:
+    def _interrupted_by(self, error: Any, *, whole: bool = False) -> StreamInterruptedError:
         """A host's error in the middle of a stream (OpenRouter: an ``error`` object next
         to ``choices`` with ``finish_reason: "error"``, or on the choice; vLLM: an ``error``
-        event): the stream is cut, with the text received so far and the host's message
-        (its upstream provider's included, ``wire.error_body``)."""
-        body = json.dumps({"error": error}) if isinstance(error, dict) else "{}"
+        event; ``whole``: ``error`` is a whole error body of another shape): the stream is
+        cut, with the text received so far and the host's message (its upstream provider's
+        included, ``wire.error_body``)."""
+        if whole:
+            body = json.dumps(error)
+        else:
+            body = json.dumps({"error": error}) if isinstance(error, dict) else "{}"
         message, kind, code, _, _ = parse_error_body(body)
         what = message or "the host reported an error (finish_reason: error)"
         cut = StreamInterruptedError(
@@ -348,3 +358,13 @@ class StreamAccumulator:
                 "usage": self.usage_dict,
             }
         )
+
+
+def _error_like(chunk: Chunk) -> bool:
+    """Whether an event without ``choices`` is an error body rather than a chunk (a usage-only
+    chunk has an ``id`` or ``usage``, never these)."""
+    if chunk.get("object") == "error":
+        return True
+    if isinstance(chunk.get("errors"), list) and chunk.get("success") is False:
+        return True
+    return "message" in chunk and "code" in chunk and "id" not in chunk and "usage" not in chunk
