@@ -258,7 +258,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         price: Any = None,
         **kwargs: Any,
     ) -> None:
-        # Over 60 lines for its signature: every setting is an explicit parameter, in the
+        # long: over 60 lines for its signature: every setting is an explicit parameter, in the
         # order positional callers rely on. The connection is set up by ``_connect``.
         #
         # A kimi_core limiter goes to the clients (it needs token counts and releases); the

@@ -115,6 +115,30 @@ def _video_url(block: VideoBlock) -> str:
     return media_url_from_base64(data, block.video_mimetype or "video/mp4")
 
 
+def _assistant(
+    content: str | list[dict[str, Any]],
+    reasoning: list[str],
+    calls: list[dict[str, Any]],
+    extra: dict[str, Any],
+    name: str | None,
+    keep_reasoning: bool,
+) -> dict[str, Any]:
+    """An assistant message: its reasoning from thinking blocks (else ``reasoning_content``),
+    its tool calls (else the legacy ``tool_calls``), OpenRouter's ``reasoning_details``."""
+    if not calls and extra.get("tool_calls"):
+        calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
+    thought = "".join(reasoning) or extra.get("reasoning_content") or None
+    details = extra.get("reasoning_details")
+    return kimi_messages.assistant_message(
+        content,
+        reasoning=thought,
+        tool_calls=calls,
+        name=name,
+        keep_reasoning=keep_reasoning,
+        reasoning_details=details if isinstance(details, list) else None,
+    )
+
+
 def _to_kimi_message(message: ChatMessage, index: int, keep_reasoning: bool) -> dict[str, Any]:
     role = _ROLES.get(message.role.value)
     if role is None:
@@ -157,18 +181,7 @@ def _to_kimi_message(message: ChatMessage, index: int, keep_reasoning: bool) -> 
     name = extra.get("name")
     name = name if isinstance(name, str) and name else None
     if role == "assistant":
-        if not calls and extra.get("tool_calls"):
-            calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
-        thought = "".join(reasoning) or extra.get("reasoning_content") or None
-        details = extra.get("reasoning_details")
-        return kimi_messages.assistant_message(
-            content,
-            reasoning=thought,
-            tool_calls=calls,
-            name=name,
-            keep_reasoning=keep_reasoning,
-            reasoning_details=details if isinstance(details, list) else None,
-        )
+        return _assistant(content, reasoning, calls, extra, name, keep_reasoning)
     if role == "tool":
         call_id = extra.get("tool_call_id")
         if not call_id:
