@@ -345,8 +345,8 @@ class StreamFolder:
             blocks.extend(self._calls)
             message_kwargs["tool_calls"] = list(self._wire_calls)
         details = self._state.reasoning_details
-        if details:
-            message_kwargs["reasoning_details"] = list(details)
+        if details:  # copies: the last item grows with the next fragments
+            message_kwargs["reasoning_details"] = [dict(d) for d in details]
         additional: dict[str, Any] = {}
         if reasoning:
             additional["thinking_delta"] = reasoning

@@ -171,7 +171,7 @@ class StreamAccumulator:
         details = delta.get("reasoning_details")
         if details:
             if type(details) is list:
-                self.reasoning_details.extend(details)
+                _merge_details(self.reasoning_details, details)
             if "reasoning" not in delta:
                 text = details_text(details)
                 if text:
@@ -368,3 +368,28 @@ def _error_like(chunk: Chunk) -> bool:
     if isinstance(chunk.get("errors"), list) and chunk.get("success") is False:
         return True
     return "message" in chunk and "code" in chunk and "id" not in chunk and "usage" not in chunk
+
+
+_DETAIL_TEXTS = ("text", "summary", "data")
+
+
+def _merge_details(merged: list[Any], fragments: list[Any]) -> None:
+    """OpenRouter streams each ``reasoning_details`` item in fragments (same ``type`` and
+    ``index``, a piece of ``text`` / ``summary`` / ``data`` each): folded into one item per
+    block, as a non-streamed answer gives them and as they are replayed. Other keys (``id``,
+    ``format``, a closing ``signature``) keep their last non-null value."""
+    for fragment in fragments:
+        last = merged[-1] if merged else None
+        if (
+            type(fragment) is dict
+            and type(last) is dict
+            and fragment.get("type") == last.get("type")
+            and fragment.get("index") == last.get("index")
+        ):
+            for key, value in fragment.items():
+                if key in _DETAIL_TEXTS and isinstance(value, str):
+                    last[key] = (last.get(key) or "") + value
+                elif value is not None:
+                    last[key] = value
+        else:
+            merged.append(dict(fragment) if type(fragment) is dict else fragment)

@@ -4,6 +4,7 @@ dialect (``KimiEmulator(host)``), reset before every test."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hosts_matrix import HOST_NAMES, KEY
@@ -13,14 +14,14 @@ from kimi_emulator import KimiEmulator
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, KimiEmulator]]:
-    emulators: dict[str, KimiEmulator] = {}
-    try:
-        for name in HOST_NAMES:
-            emulators[name] = KimiEmulator(name, api_key=KEY).start()
-        yield emulators
-    finally:
-        for emulator in emulators.values():
-            emulator.stop()
+    """Started and stopped side by side (each waits for its own server thread)."""
+    emulators = {name: KimiEmulator(name, api_key=KEY) for name in HOST_NAMES}
+    with ThreadPoolExecutor(max_workers=len(emulators)) as pool:
+        try:
+            list(pool.map(KimiEmulator.start, emulators.values()))
+            yield emulators
+        finally:
+            list(pool.map(KimiEmulator.stop, emulators.values()))
 
 
 @pytest.fixture(params=HOST_NAMES)

@@ -39,6 +39,8 @@ from kimi_core import errors
 from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
+ASK = "Weather in Paris?"
+
 
 def get_weather(city: str) -> str:
     """The weather in a city."""
@@ -121,17 +123,7 @@ def test_a_tool_call_turn_is_replayed_with_reasoning_the_hosts_way(
         ToolMessage("sunny", tool_call_id="get_weather:0"),
     ]
     llm.invoke(history)
-    sent = chat_requests(emu)[-1]
-    replayed = sent.json["messages"][1]
-    keys = {k for k in ("reasoning", "reasoning_content", "reasoning_details") if k in replayed}
-    assert keys == REPLAY_KEYS[name]
-    for key in keys - {"reasoning_details"}:
-        assert replayed[key] == THOUGHT
-    if "reasoning_details" in keys:  # OpenRouter: the answer's list, unchanged
-        assert replayed["reasoning_details"] == ai.additional_kwargs["reasoning_details"]
-        assert replayed["reasoning_details"][0]["text"] == THOUGHT
-    assert replayed["tool_calls"][0]["id"] == "get_weather:0"
-    assert sent.seen_reasoning == [THOUGHT]  # what the host itself read back
+    check_replay(name, emu)
 
 
 def test_stream_usage_is_asked_for_where_the_host_needs_it(name: str, emu: KimiEmulator) -> None:
@@ -178,7 +170,7 @@ async def test_astream_reads_text_reasoning_usage_and_cost(name: str, emu: KimiE
 async def test_astream_reads_tool_calls(name: str, emu: KimiEmulator) -> None:
     emu.script("", reasoning=THOUGHT, tool_calls=[CALL])
     llm = make(name, emu, thinking=True).bind_tools([get_weather])
-    folded = _fold([chunk async for chunk in llm.astream("Weather in Paris?")])
+    folded = _fold([chunk async for chunk in llm.astream(ASK)])
     assert folded.tool_calls == [
         {
             "name": "get_weather",
@@ -188,6 +180,27 @@ async def test_astream_reads_tool_calls(name: str, emu: KimiEmulator) -> None:
         }
     ]
     assert folded.additional_kwargs["reasoning_content"] == THOUGHT
+    # Replayed (async) as the invoked turn is: the streamed reasoning goes back the host's way.
+    history = [HumanMessage(ASK), folded, ToolMessage("sunny", tool_call_id="get_weather:0")]
+    await llm.ainvoke(history)
+    check_replay(name, emu)
+
+
+def check_replay(name: str, emu: KimiEmulator) -> None:
+    """The last request's replayed assistant turn: its reasoning under the host's keys, as
+    the host read it (OpenRouter: one ``reasoning_details`` item per block, unchanged)."""
+    sent = chat_requests(emu)[-1]
+    replayed = sent.json["messages"][1]
+    keys = {k for k in ("reasoning", "reasoning_content", "reasoning_details") if k in replayed}
+    assert keys == REPLAY_KEYS[name]
+    for key in keys - {"reasoning_details"}:
+        assert replayed[key] == THOUGHT
+    if "reasoning_details" in keys:
+        assert replayed["reasoning_details"] == [
+            {"type": "reasoning.text", "text": THOUGHT, "format": "unknown", "index": 0}
+        ]
+    assert replayed["tool_calls"][0]["id"] == "get_weather:0"
+    assert sent.seen_reasoning == [THOUGHT]  # what the host itself read back
 
 
 def _check_error(name: str, error: BaseException, kind: type[BaseException]) -> None:

@@ -50,6 +50,9 @@ def get_weather(city: str) -> str:
 
 
 TOOL = FunctionTool.from_defaults(fn=get_weather)
+TOOL_RESULT = ChatMessage(
+    role="tool", content="sunny", additional_kwargs={"tool_call_id": "get_weather:0"}
+)
 
 
 def make(name: str, emu: KimiEmulator, **extra: Any) -> Kimi:
@@ -198,6 +201,24 @@ async def test_astream_reads_tool_calls(name: str, emu: KimiEmulator) -> None:
         "get_weather",
         {"city": "Paris"},
     )
+    # Replayed (async) as the chatted turn is: the streamed reasoning goes back the host's way.
+    history = [
+        ChatMessage(role="user", content=ASK),
+        responses[-1].message,
+        TOOL_RESULT,
+    ]
+    await llm.achat_with_tools([TOOL], chat_history=history)
+    sent = chat_requests(emu)[-1]
+    replayed = sent.json["messages"][1]
+    keys = {k for k in ("reasoning", "reasoning_content", "reasoning_details") if k in replayed}
+    assert keys == REPLAY_KEYS[name]
+    for key in keys - {"reasoning_details"}:
+        assert replayed[key] == THOUGHT
+    if "reasoning_details" in keys:  # one item per block, as a chat answer gives it
+        assert replayed["reasoning_details"] == [
+            {"type": "reasoning.text", "text": THOUGHT, "format": "unknown", "index": 0}
+        ]
+    assert sent.seen_reasoning == [THOUGHT]
 
 
 def _check_error(name: str, error: BaseException, kind: type[BaseException]) -> None:
