@@ -343,8 +343,9 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         response_format = kwargs.get("response_format")
         if response_format is not None:
             kwargs["response_format"] = _structured.response_format(response_format)
+        host = private_value(self, "_clients").options.host
         wire, prefix = request_messages(
-            messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs})
+            messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs}, host)
         )
         return build_chat_request(wire, defaults, kwargs), prefix
 

@@ -422,10 +422,10 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             for key, value in kwargs.items()
             if value is not None and key not in _LOCAL_KWARGS
         }
-        wire, prefix = to_kimi_messages(
-            messages, keep_reasoning=keeps_reasoning({**defaults, **overrides})
-        )
         options = self._clients.options
+        wire, prefix = to_kimi_messages(
+            messages, keep_reasoning=keeps_reasoning({**defaults, **overrides}, options.host)
+        )
         return ChatTurn(
             build_chat_request(wire, defaults, overrides),
             prefix=prefix,

@@ -171,6 +171,17 @@ INTERRUPTION = "upstream connection lost"
 OPENROUTER_COST = 11 * 1e-6 + 7 * 4e-6
 
 
+# A family that always keeps earlier reasoning (kimi-k3), as some hosts spell it: every
+# earlier assistant turn goes back with its reasoning, not only tool-call turns.
+PRESERVING = {
+    "moonshot-global": "kimi-k3",
+    "openrouter": "moonshotai/kimi-k3",
+    "fireworks": "accounts/fireworks/models/kimi-k3",
+    "vllm": "moonshotai/Kimi-K3",
+    "ollama": "kimi-k3:cloud",
+}
+
+
 def thinking_fields(body: dict[str, Any]) -> dict[str, Any]:
     """The thinking-related fields of a recorded request body."""
     return {key: body[key] for key in THINKING_KEYS if key in body}

@@ -23,6 +23,7 @@ from hosts_matrix import (
     OFF,
     ON,
     PLATFORM,
+    PRESERVING,
     REPLAY_KEYS,
     STREAM_OPTIONS,
     TEXT,
@@ -124,6 +125,23 @@ def test_a_tool_call_turn_is_replayed_with_reasoning_the_hosts_way(
     ]
     llm.invoke(history)
     check_replay(name, emu)
+
+
+@pytest.mark.parametrize("host", sorted(PRESERVING))
+def test_a_preserving_family_gets_every_turns_reasoning_back(
+    host: str, servers: dict[str, KimiEmulator]
+) -> None:
+    emu = servers[host]
+    emu.reset()
+    llm = ChatKimi(**settings(host, emu, model=PRESERVING[host]))
+    earlier = AIMessage("Paris.", additional_kwargs={"reasoning_content": THOUGHT})
+    llm.invoke([HumanMessage("Capital of France?"), earlier, HumanMessage("And Italy?")])
+    sent = chat_requests(emu)[-1]
+    replayed = sent.json["messages"][1]
+    assert {k: replayed[k] for k in REPLAY_KEYS[host] - {"reasoning_details"}} == dict.fromkeys(
+        REPLAY_KEYS[host] - {"reasoning_details"}, THOUGHT
+    )
+    assert sent.seen_reasoning == [THOUGHT]
 
 
 def test_stream_usage_is_asked_for_where_the_host_needs_it(name: str, emu: KimiEmulator) -> None:

@@ -22,6 +22,7 @@ from hosts_matrix import (
     OFF,
     ON,
     PLATFORM,
+    PRESERVING,
     REPLAY_KEYS,
     STREAM_OPTIONS,
     TEXT,
@@ -32,7 +33,7 @@ from hosts_matrix import (
     settings,
     thinking_fields,
 )
-from llama_index.core.base.llms.types import ChatResponse, ThinkingBlock
+from llama_index.core.base.llms.types import ChatResponse, TextBlock, ThinkingBlock
 from llama_index.core.llms import ChatMessage
 from llama_index.core.tools import FunctionTool
 
@@ -150,6 +151,26 @@ def test_a_tool_call_turn_is_replayed_with_reasoning_the_hosts_way(
         assert replayed["reasoning_details"][0]["text"] == THOUGHT
     assert replayed["tool_calls"][0]["id"] == "get_weather:0"
     assert sent.seen_reasoning == [THOUGHT]  # what the host itself read back
+
+
+@pytest.mark.parametrize("host", sorted(PRESERVING))
+def test_a_preserving_family_gets_every_turns_reasoning_back(
+    host: str, servers: dict[str, KimiEmulator]
+) -> None:
+    emu = servers[host]
+    emu.reset()
+    llm = Kimi(**settings(host, emu, model=PRESERVING[host]))
+    earlier = ChatMessage(
+        role="assistant", blocks=[ThinkingBlock(content=THOUGHT), TextBlock(text="Paris.")]
+    )
+    question = ChatMessage(role="user", content="Capital of France?")
+    llm.chat([question, earlier, ChatMessage(role="user", content="And Italy?")])
+    sent = chat_requests(emu)[-1]
+    replayed = sent.json["messages"][1]
+    assert {k: replayed[k] for k in REPLAY_KEYS[host] - {"reasoning_details"}} == dict.fromkeys(
+        REPLAY_KEYS[host] - {"reasoning_details"}, THOUGHT
+    )
+    assert sent.seen_reasoning == [THOUGHT]
 
 
 def test_stream_usage_is_asked_for_where_the_host_needs_it(name: str, emu: KimiEmulator) -> None:
