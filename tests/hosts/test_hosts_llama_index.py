@@ -245,15 +245,21 @@ async def test_astream_reads_tool_calls(name: str, emu: KimiEmulator) -> None:
 def _check_error(name: str, error: BaseException, kind: type[BaseException]) -> None:
     assert isinstance(error, kind)
     assert HOST_MESSAGE in str(error)
-    if name == "openrouter":  # the upstream's own message and its name
-        assert "Moonshot AI" in str(error)
+    if name == "openrouter" and not isinstance(error, errors.QuotaExceededError):
+        assert "Moonshot AI" in str(error)  # the upstream's message and name (402: OpenRouter's)
 
 
-def test_an_error_is_typed_with_the_hosts_message(name: str, emu: KimiEmulator) -> None:
-    emu.fail_next(400, message=HOST_MESSAGE)
-    with pytest.raises(errors.BadRequestError) as caught:
+@pytest.mark.parametrize(
+    ("status", "kind"), [(400, errors.BadRequestError), (402, errors.QuotaExceededError)]
+)
+def test_an_error_is_typed_with_the_hosts_message(
+    name: str, emu: KimiEmulator, status: int, kind: type[errors.APIStatusError]
+) -> None:
+    emu.fail_next(status, message=HOST_MESSAGE)
+    with pytest.raises(kind) as caught:
         make(name, emu).chat(HI)
-    _check_error(name, caught.value, errors.BadRequestError)
+    _check_error(name, caught.value, kind)
+    assert caught.value.status_code == status
 
 
 async def test_an_async_rate_limit_is_typed_with_the_hosts_message(
