@@ -378,6 +378,7 @@ def test_price_gives_a_cost_where_the_host_reports_none(servers: dict[str, KimiE
         "amount": pytest.approx(expected),
         "currency": "USD",
     }
+    assert "price" not in chat_requests(emu)[-1].json  # the user's, never sent
     script(emu)
     folded = _fold(list(llm.stream("Hi")))
     assert folded.response_metadata["cost"]["amount"] == pytest.approx(expected)
