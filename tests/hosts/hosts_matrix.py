@@ -137,6 +137,9 @@ REPLAY_KEYS: dict[str, set[str]] = {
 # Hosts whose streams carry usage only when asked: stream_options.include_usage is sent.
 STREAM_OPTIONS = {name for name in HOST_NAMES if name not in PLATFORM}
 
+# Hosts that send no rate-limit headers (hosts.md: none documented / self-hosted servers).
+NO_RATE_HEADERS = {"openrouter", "cloudflare", "vllm", "sglang", "ollama"}
+
 # Hostnames that pick each host by themselves (the self-hosted ones have none).
 DETECT_URLS = {
     "moonshot-cn": "https://api.moonshot.cn/v1",

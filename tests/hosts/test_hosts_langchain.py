@@ -20,6 +20,7 @@ from hosts_matrix import (
     INTERRUPTION,
     KEY,
     MODELS,
+    NO_RATE_HEADERS,
     OFF,
     ON,
     PLATFORM,
@@ -219,6 +220,21 @@ def check_replay(name: str, emu: KimiEmulator) -> None:
         ]
     assert replayed["tool_calls"][0]["id"] == "get_weather:0"
     assert sent.seen_reasoning == [THOUGHT]  # what the host itself read back
+
+
+def test_rate_limit_headers_are_read_where_the_host_sends_them(
+    name: str, emu: KimiEmulator
+) -> None:
+    emu.set_limits(rpm=100, tpm=100_000)
+    try:
+        rate_limit = make(name, emu).invoke("Hi").response_metadata.get("rate_limit")
+    finally:
+        emu.set_limits()
+    if name in NO_RATE_HEADERS:
+        assert rate_limit is None
+    else:
+        assert rate_limit is not None
+        assert (rate_limit["limit"], rate_limit["remaining"]) == (100, 99)
 
 
 def _check_error(name: str, error: BaseException, kind: type[BaseException]) -> None:

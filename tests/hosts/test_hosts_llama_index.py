@@ -19,6 +19,7 @@ from hosts_matrix import (
     INTERRUPTION,
     KEY,
     MODELS,
+    NO_RATE_HEADERS,
     OFF,
     ON,
     PLATFORM,
@@ -240,6 +241,21 @@ async def test_astream_reads_tool_calls(name: str, emu: KimiEmulator) -> None:
             {"type": "reasoning.text", "text": THOUGHT, "format": "unknown", "index": 0}
         ]
     assert sent.seen_reasoning == [THOUGHT]
+
+
+def test_rate_limit_headers_are_read_where_the_host_sends_them(
+    name: str, emu: KimiEmulator
+) -> None:
+    emu.set_limits(rpm=100, tpm=100_000)
+    try:
+        rate_limit = make(name, emu).chat(HI).additional_kwargs.get("rate_limit")
+    finally:
+        emu.set_limits()
+    if name in NO_RATE_HEADERS:
+        assert rate_limit is None
+    else:
+        assert rate_limit is not None
+        assert (rate_limit["limit"], rate_limit["remaining"]) == (100, 99)
 
 
 def _check_error(name: str, error: BaseException, kind: type[BaseException]) -> None:
