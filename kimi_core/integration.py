@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from .batch.job import PollPolicy as PollPolicy
     from .batch.state import BatchJobBase as BatchJobBase
     from .batch.state import fold_answers as fold_answers
+    from .catalog.hosts import HostProfile as HostProfile
     from .catalog.model_info import DEFAULT_MODEL as DEFAULT_MODEL
     from .catalog.model_info import ModelInfo as ModelInfo
+    from .catalog.model_info import Price as Price
     from .catalog.model_info import check_sampling as check_sampling
     from .catalog.model_info import get_model_info as get_model_info
     from .catalog.prices import Cost as Cost
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from .chat.content import media_url_from_base64 as media_url_from_base64
     from .chat.content import text_part as text_part
     from .chat.content import video_part as video_part
+    from .chat.host_thinking import check_effort_setting as check_effort_setting
     from .chat.messages import assistant_message as assistant_message
     from .chat.messages import finish_partial as finish_partial
     from .chat.messages import system_message as system_message
@@ -88,7 +91,14 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "_fastpath": ("ENABLED", "is_plain_model", "private_value", "unvalidated_builder"),
     "batch.job": ("AsyncKimiBatchJob", "BatchResult", "KimiBatchJob", "PollPolicy"),
     "batch.state": ("BatchJobBase", "fold_answers"),
-    "catalog.model_info": ("DEFAULT_MODEL", "ModelInfo", "check_sampling", "get_model_info"),
+    "catalog.hosts": ("HostProfile",),
+    "catalog.model_info": (
+        "DEFAULT_MODEL",
+        "ModelInfo",
+        "Price",
+        "check_sampling",
+        "get_model_info",
+    ),
     "catalog.prices": ("Cost", "cost_for"),
     "chat.accumulator": ("StreamAccumulator",),
     "chat.content": (
@@ -113,6 +123,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "json_schema_format",
         "parse_json_object",
     ),
+    "chat.host_thinking": ("check_effort_setting",),
     "chat.thinking": ("keeps_reasoning",),
     "chat.tool_choice": ("check_tool_choice",),
     "chat.tools": ("is_builtin_tool", "tool_name"),

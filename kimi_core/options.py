@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypedDict, cast
 
 from pydantic import SecretStr
@@ -36,7 +37,7 @@ from .catalog.model_info import DEFAULT_MODEL, Price
 from .errors import ConfigurationError
 from .limits.limiter import Limiter, RateLimits, shared_rate_limiter
 
-__all__ = ["ConnectionSettings", "KimiOptions"]
+__all__ = ["ConnectionSettings", "KimiOptions", "as_price"]
 
 _UNSET: Any = object()
 
@@ -74,9 +75,11 @@ class ConnectionSettings(TypedDict, total=False):
     """Stream a non-streaming call that may outlast Moonshot's 900 s gateway limit (a model
     reasoning at a high effort, a large output limit) and fold it into the same answer
     (default True)."""
-    price: Price | None
+    price: Price | Mapping[str, Any] | None
     """The price to report ``cost`` with where the host reports none and is not Moonshot's
-    platform (whose catalog prices apply): never another host's price as the bill."""
+    platform (whose catalog prices apply): never another host's price as the bill. A
+    ``Price`` or a mapping of its fields, per million tokens: ``{"input": "1.20", "output":
+    "4.50", "currency": "USD"}`` (optional ``cached_input``)."""
     http_client: Any
     """Your own ``httpx.Client`` for sync calls (used as is, never closed here)."""
     async_http_client: Any
@@ -164,7 +167,7 @@ class KimiOptions:
             async_http_client=settings.get("async_http_client"),
             model=DEFAULT_MODEL if model is _UNSET else model,
             thinking=thinking,
-            price=settings.get("price"),
+            price=as_price(settings.get("price")),
             stream_long_calls=bool(settings.get("stream_long_calls", True)),
         )
 
@@ -222,13 +225,48 @@ def _check_settings(
         raise ConfigurationError(
             f"thinking must be True, False or None, got {thinking!r}", param="thinking"
         )
-    price = settings.get("price")
-    if price is not None and not isinstance(price, Price):
-        raise ConfigurationError(
-            f"price must be a kimi_core.Price, got {type(price).__name__}", param="price"
-        )
+    as_price(settings.get("price"))
     if model is not _UNSET and model is not None and not isinstance(model, str):
         raise ConfigurationError(f"model must be a string, got {model!r}", param="model")
+
+
+_PRICE_FIELDS = ("input", "output", "currency", "cached_input", "cache_write", "cache_write_1h")
+
+
+def as_price(value: Any) -> Price | None:
+    """``price=`` as a ``Price``: one as given, or a mapping of its fields (amounts as
+    strings or numbers, per million tokens); anything else is a ``ConfigurationError``."""
+    if value is None or isinstance(value, Price):
+        return value
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            "price must be a kimi_core.Price or a mapping like {'input': '1.20', 'output': "
+            f"'4.50', 'currency': 'USD'}}, got {type(value).__name__}",
+            param="price",
+        )
+    unknown = sorted(set(value) - set(_PRICE_FIELDS))
+    missing = [name for name in ("input", "output", "currency") if value.get(name) is None]
+    if unknown or missing:
+        raise ConfigurationError(
+            f"price needs input, output and currency (optional: cached_input, cache_write, "
+            f"cache_write_1h); got {sorted(value)}",
+            param="price",
+        )
+    if value["currency"] not in ("USD", "CNY"):
+        raise ConfigurationError(
+            f"price currency must be 'USD' or 'CNY', got {value['currency']!r}", param="price"
+        )
+    try:
+        amounts = {
+            name: Decimal(str(value[name]))
+            for name in _PRICE_FIELDS
+            if name != "currency" and value.get(name) is not None
+        }
+    except InvalidOperation:
+        raise ConfigurationError(
+            f"price amounts must be numbers, got {dict(value)!r}", param="price"
+        ) from None
+    return Price(currency=value["currency"], **amounts)  # type: ignore[arg-type]
 
 
 def _moonshot_compatible(url: str) -> HostProfile:

@@ -176,12 +176,14 @@ def _assistant_to_wire(message: AIMessage, keep_reasoning: bool) -> dict[str, An
         tool_call(call["id"], call["name"] or "", call["args"] or "")
         for call in message.invalid_tool_calls
     )
+    details = message.additional_kwargs.get("reasoning_details")
     return assistant_message(
         text,
         reasoning=reasoning,
         tool_calls=calls,
         name=message.name,
         keep_reasoning=keep_reasoning,
+        reasoning_details=details if isinstance(details, list) else None,
     )
 
 
@@ -313,6 +315,8 @@ def answer_to_message(
     fields: dict[str, Any] = {"response_metadata": response_metadata}
     if answer.reasoning is not None:
         fields["additional_kwargs"] = {"reasoning_content": answer.reasoning}
+    if answer.reasoning_details:  # OpenRouter's: replayed unchanged on the next turn
+        fields.setdefault("additional_kwargs", {})["reasoning_details"] = answer.reasoning_details
     if answer.tool_calls:
         calls, invalid = parse_tool_calls(answer.tool_calls)
         if calls:

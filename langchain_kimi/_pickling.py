@@ -51,7 +51,12 @@ def keyless_state(
 
 def revive_clients(model: Any) -> None:
     """A revived model's clients, built at its first call: the key then comes from
-    ``MOONSHOT_API_KEY`` (none was pickled)."""
+    ``MOONSHOT_API_KEY`` (none was pickled). Fields added since the pickle was made (e.g.
+    ``price``) take their defaults."""
+    values = model.__dict__
+    for name, info in type(model).model_fields.items():
+        if name not in values:
+            values[name] = info.get_default(call_default_factory=True)
     model._clients = KimiClients.later(
         partial(KimiOptions.resolve, model.api_key, model.base_url, **model._settings())
     )

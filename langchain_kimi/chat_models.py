@@ -11,7 +11,7 @@ chunks (``_exchange``), tools (``_tools``), structured output (``_structured``),
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -31,6 +31,7 @@ from kimi_core.integration import (
     RateLimits,
     build_chat_request,
     chat_defaults,
+    check_effort_setting,
     check_tool_choice,
     keeps_reasoning,
     private_value,
@@ -111,21 +112,27 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
 
     model_name: str = Field(default=DEFAULT_MODEL, alias="model")
     """Model id, e.g. ``kimi-k2.6``, ``kimi-k2.7-code``, ``kimi-k3``, ``kimi-k3.1-pro``."""
-    api_key: SecretStr | None = Field(
+    api_key: SecretStr | Callable[[], str] | None = Field(
         default_factory=secret_from_env(["MOONSHOT_API_KEY", "KIMI_API_KEY"], default=None)
     )
-    """API key; read from ``MOONSHOT_API_KEY`` or ``KIMI_API_KEY`` when not given."""
+    """API key; read from ``MOONSHOT_API_KEY`` or ``KIMI_API_KEY`` (or the host's own
+    variable, e.g. ``OPENROUTER_API_KEY``) when not given. A zero-argument callable returning
+    the current token (Vertex AI's OAuth token) is called for every request."""
     base_url: str | None = None
     """Base URL; else the gateway's, else ``MOONSHOT_BASE_URL``/``KIMI_BASE_URL``, else
     Moonshot China (``https://api.moonshot.cn/v1``)."""
     gateway: str | None = None
-    """Named gateway: ``moonshot-cn``, ``moonshot-global``, ``cloudsway``, ``acedata``."""
+    """Where Kimi is served (docs/guides/hosts.md): ``moonshot-global`` (default),
+    ``moonshot-cn``, ``openrouter``, ``together``, ``fireworks``, ``vllm``... (every name of
+    ``kimi_core.catalog.hosts.HOSTS``); None: picked from ``base_url``'s host name."""
     endpoint_path: str | None = None
     """Cloudsway's endpoint path segment."""
     thinking: bool | None = None
     """``None``: the model default; ``True``/``False``: thinking on/off (kimi-k2.6)."""
-    reasoning_effort: Literal["low", "high", "max"] | None = None
-    """How hard kimi-k3 / kimi-k3.1-pro reason (their default: ``"max"``)."""
+    reasoning_effort: str | None = None
+    """How hard the model reasons: on Moonshot ``"low"`` / ``"high"`` / ``"max"`` (kimi-k3,
+    kimi-k3.1-pro; their default ``"max"``); elsewhere the host's own values (Fireworks:
+    ``"low"``, ``"medium"``, ``"high"``, ``"none"``...), checked at construction."""
     preserve_thinking: bool = False
     """Keep earlier reasoning in context (kimi-k2.6's ``keep: "all"``); the reasoning of
     every assistant turn is then sent back."""
@@ -166,6 +173,10 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     """Client-side limits enforced by ``kimi_core`` (``"tier1"``, a dict or ``RateLimits``)."""
     allow_insecure: bool = False
     """Allow a plain ``http://`` base URL that is not loopback."""
+    price: Any | None = None
+    """Your host's price per million tokens (``{"input": "1.20", "output": "4.50",
+    "currency": "USD"}`` or a ``kimi_core.Price``) for ``cost`` off Moonshot's platform,
+    where the host reports none."""
     max_builtin_tool_rounds: int = Field(default=DEFAULT_MAX_ROUNDS, ge=0)
     """How many ``$web_search`` rounds ChatKimi answers before raising ``ToolLoopError``."""
 
@@ -178,7 +189,9 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         # Checked here (not in a validator) so the core's typed ConfigurationError is what
         # callers see, before any request.
         options = KimiOptions.resolve(self.api_key, self.base_url, **self._settings())
-        self.api_key = options.api_key
+        check_effort_setting(self.reasoning_effort, self.model_name, options.host)
+        if options.token is None:
+            self.api_key = options.api_key
         self._clients = KimiClients(options)
 
     def _settings(self) -> dict[str, Any]:
@@ -197,6 +210,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
             "async_http_client": self.http_async_client,
             "model": self.model_name,
             "thinking": self.thinking,
+            "price": self.price,
         }
 
     # -- copies and pickles (docs/guides/reliability.md, "Copies, pickles...") ----------------
@@ -329,8 +343,9 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         response_format = kwargs.get("response_format")
         if response_format is not None:
             kwargs["response_format"] = _structured.response_format(response_format)
+        host = private_value(self, "_clients").options.host
         wire, prefix = request_messages(
-            messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs})
+            messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs}, host)
         )
         return build_chat_request(wire, defaults, kwargs), prefix
 
@@ -359,7 +374,15 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
             max_rounds=rounds,
             parse_as=schema if _structured.is_pydantic_class(schema) else None,
             batch=batch,
+            **self._reading(),
         )
+
+    def _reading(self) -> dict[str, Any]:
+        """How answers are read: the host (its reported cost, inline ``<think>``) and the
+        user's ``price``."""
+        clients: KimiClients = private_value(self, "_clients")
+        options = clients.options
+        return {"host": options.host, "price": options.price}
 
     def _stream_exchange(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
@@ -368,7 +391,9 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         stream_usage = options.pop("stream_usage", self.stream_usage)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
         payload, prefix = self._payload(messages, stop, options)
-        return StreamExchange(payload, prefix=prefix, max_rounds=rounds, stream_usage=stream_usage)
+        return StreamExchange(
+            payload, prefix=prefix, max_rounds=rounds, stream_usage=stream_usage, **self._reading()
+        )
 
     def _generate(
         self,

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 
 from kimi_core.integration import ConfigurationError, KimiClients, KimiOptions
 
@@ -42,7 +42,7 @@ def key_on_first_use() -> Iterator[None]:
 
 
 def resolve_options(
-    api_key: str | SecretStr | None, base_url: str | None, settings: dict[str, Any]
+    api_key: Any, base_url: str | None, settings: dict[str, Any]
 ) -> KimiOptions | None:
     """The connection options; None when the key is missing while a model is revived
     (``key_on_first_use``): it is looked up later."""

@@ -12,8 +12,8 @@ batch jobs (``_batch``), metadata (``_metadata``), pickles and dicts (``_picklin
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -55,6 +55,7 @@ from kimi_core.integration import (
     TokenCount,
     build_chat_request,
     chat_defaults,
+    check_effort_setting,
     check_sampling,
     keeps_reasoning,
     sampling_values,
@@ -141,14 +142,23 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         default=None, description="API base URL (resolved from gateway / environment)."
     )
     gateway: str | None = Field(
-        default=None, description="Named gateway: moonshot, moonshot-global, cloudsway, acedata."
+        default=None,
+        description=(
+            "Where Kimi is served: moonshot-global (default), moonshot-cn, openrouter, "
+            "together, fireworks, vllm... (kimi_core.catalog.hosts.HOSTS); None: picked from "
+            "base_url's host name."
+        ),
     )
     endpoint_path: str | None = Field(default=None, description="Cloudsway endpoint path.")
     thinking: bool | None = Field(
         default=None, description="Turn thinking on/off; None keeps the model's default."
     )
-    reasoning_effort: Literal["low", "high", "max"] | None = Field(
-        default=None, description="How hard kimi-k3 / kimi-k3.1-pro reason (default: max)."
+    reasoning_effort: str | None = Field(
+        default=None,
+        description=(
+            "How hard the model reasons: on Moonshot low/high/max (kimi-k3, kimi-k3.1-pro; "
+            "default max); elsewhere the host's own values (Fireworks: low/medium/high/none)."
+        ),
     )
     preserve_thinking: bool = Field(
         default=False, description="Keep earlier reasoning in context (kimi-k2.6 keep: all)."
@@ -203,18 +213,25 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         ge=0,
         description="How many $web_search rounds Kimi answers before raising ToolLoopError.",
     )
+    price: Any = Field(
+        default=None,
+        description=(
+            "Your host's price per million tokens ({'input': '1.20', 'output': '4.50', "
+            "'currency': 'USD'} or a kimi_core.Price) for cost off Moonshot's platform."
+        ),
+    )
 
     _clients: KimiClients = PrivateAttr()
 
     def __init__(
         self,
         model: str | None = DEFAULT_MODEL,
-        api_key: str | SecretStr | None = None,
+        api_key: str | SecretStr | Callable[[], str] | None = None,
         base_url: str | None = None,
         gateway: str | None = None,
         endpoint_path: str | None = None,
         thinking: bool | None = None,
-        reasoning_effort: Literal["low", "high", "max"] | None = None,
+        reasoning_effort: str | None = None,
         preserve_thinking: bool = False,
         prompt_cache_key: str | None = None,
         temperature: float | None = None,
@@ -238,9 +255,10 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         structured_output_mode: StructuredOutputMode | None = None,
         max_builtin_tool_rounds: int = DEFAULT_MAX_ROUNDS,
         callback_manager: CallbackManager | None = None,
+        price: Any = None,
         **kwargs: Any,
     ) -> None:
-        # long: the signature; every setting is an explicit parameter, in the
+        # long: over 60 lines for its signature: every setting is an explicit parameter, in the
         # order positional callers rely on. The connection is set up by ``_connect``.
         #
         # A kimi_core limiter goes to the clients (it needs token counts and releases); the
@@ -259,6 +277,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             "default_headers": default_headers,
             "rate_limits": rate_limits,
             "allow_insecure": allow_insecure,
+            "price": price,
         }
         super().__init__(
             **shared,
@@ -284,7 +303,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
 
     def _connect(
         self,
-        api_key: str | SecretStr | None,
+        api_key: str | SecretStr | Callable[[], str] | None,
         base_url: str | None,
         shared: dict[str, Any],
         rate_limiter: RateLimiter | None,
@@ -300,8 +319,10 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             "async_http_client": async_http_client,
         }
         options = resolve_options(api_key, base_url, settings)
-        # Fail fast on a sampling value the model fixes, before any request.
+        # Fail fast on a sampling value the model fixes, or an effort the host does not take.
         check_sampling(shared["model"], sampling_values(self), shared["thinking"])
+        if options is not None:
+            check_effort_setting(self.reasoning_effort, shared["model"], options.host)
         self._clients = clients_for(options, base_url, settings)
         if options is not None:
             self.base_url = options.base_url
@@ -401,14 +422,17 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             for key, value in kwargs.items()
             if value is not None and key not in _LOCAL_KWARGS
         }
+        options = self._clients.options
         wire, prefix = to_kimi_messages(
-            messages, keep_reasoning=keeps_reasoning({**defaults, **overrides})
+            messages, keep_reasoning=keeps_reasoning({**defaults, **overrides}, options.host)
         )
         return ChatTurn(
             build_chat_request(wire, defaults, overrides),
             prefix=prefix,
             max_rounds=self.max_builtin_tool_rounds if rounds is None else rounds,
             batch=batch,
+            host=options.host,
+            price=options.price,
         )
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:

@@ -32,7 +32,6 @@ from kimi_core.integration import (
     UsageCounts,
     add_usage,
     completion_usage,
-    cost_for,
     decode_arguments,
     image_part,
     image_url_from_base64,
@@ -116,6 +115,30 @@ def _video_url(block: VideoBlock) -> str:
     return media_url_from_base64(data, block.video_mimetype or "video/mp4")
 
 
+def _assistant(
+    content: str | list[dict[str, Any]],
+    reasoning: list[str],
+    calls: list[dict[str, Any]],
+    extra: dict[str, Any],
+    name: str | None,
+    keep_reasoning: bool,
+) -> dict[str, Any]:
+    """An assistant message: its reasoning from thinking blocks (else ``reasoning_content``),
+    its tool calls (else the legacy ``tool_calls``), OpenRouter's ``reasoning_details``."""
+    if not calls and extra.get("tool_calls"):
+        calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
+    thought = "".join(reasoning) or extra.get("reasoning_content") or None
+    details = extra.get("reasoning_details")
+    return kimi_messages.assistant_message(
+        content,
+        reasoning=thought,
+        tool_calls=calls,
+        name=name,
+        keep_reasoning=keep_reasoning,
+        reasoning_details=details if isinstance(details, list) else None,
+    )
+
+
 def _to_kimi_message(message: ChatMessage, index: int, keep_reasoning: bool) -> dict[str, Any]:
     role = _ROLES.get(message.role.value)
     if role is None:
@@ -158,12 +181,7 @@ def _to_kimi_message(message: ChatMessage, index: int, keep_reasoning: bool) -> 
     name = extra.get("name")
     name = name if isinstance(name, str) and name else None
     if role == "assistant":
-        if not calls and extra.get("tool_calls"):
-            calls = [_legacy_tool_call(call) for call in extra["tool_calls"]]
-        thought = "".join(reasoning) or extra.get("reasoning_content") or None
-        return kimi_messages.assistant_message(
-            content, reasoning=thought, tool_calls=calls, name=name, keep_reasoning=keep_reasoning
-        )
+        return _assistant(content, reasoning, calls, extra, name, keep_reasoning)
     if role == "tool":
         call_id = extra.get("tool_call_id")
         if not call_id:
@@ -228,6 +246,8 @@ def chat_response(turn: ChatTurn) -> ChatResponse:
             function = call["function"]
             blocks.append(_tool_call_block(call["id"], function["name"], function["arguments"]))
         message_kwargs["tool_calls"] = calls
+    if answer.reasoning_details:  # OpenRouter's: replayed unchanged on the next turn
+        message_kwargs["reasoning_details"] = answer.reasoning_details
     raw: Any = turn.wire
     assert raw is not None  # answers() checked it
     if turn.rounds:
@@ -264,7 +284,6 @@ class StreamFolder:
 
     __slots__ = (
         "_calls",
-        "_model",
         "_pending",
         "_read",
         "_reader",
@@ -273,16 +292,18 @@ class StreamFolder:
         "_text",
         "_text_block",
         "_thinking_block",
+        "_turn",
         "_usage_before",
         "_wire_calls",
         "count",
     )
 
-    def __init__(self, prefix: str | None, requested_model: str | None) -> None:
+    def __init__(self, turn: ChatTurn) -> None:
+        self._turn = turn
+        prefix = turn.prefix
         self._pending = prefix or ""
         self._text = ""
         self._reasoning = ""
-        self._model = requested_model
         self._text_block = TextBlock(text="")
         self._thinking_block: ThinkingBlock | None = None
         self._calls: list[ToolCallBlock] = []
@@ -323,6 +344,9 @@ class StreamFolder:
         if self._calls:
             blocks.extend(self._calls)
             message_kwargs["tool_calls"] = list(self._wire_calls)
+        details = self._state.reasoning_details
+        if details:  # copies: the last item grows with the next fragments
+            message_kwargs["reasoning_details"] = [dict(d) for d in details]
         additional: dict[str, Any] = {}
         if reasoning:
             additional["thinking_delta"] = reasoning
@@ -333,7 +357,7 @@ class StreamFolder:
             counts = add_usage(self._usage_before, normalize_usage(usage))
             if self._usage_before is not None:
                 raw = {**chunk, "usage": dict(counts or {})}
-            cost = cost_for(counts, chunk.get("model"), self._model)
+            cost = self._turn.stream_cost(counts, chunk.get("model"), usage)
             additional.update(usage_kwargs(counts, cost))
             if self._state.rate_limit is not None:
                 additional["rate_limit"] = self._state.rate_limit

@@ -96,6 +96,12 @@ class StreamAccumulator:
             if not chunk.get("choices") and self.typed_error_events:
                 raise self._in_stream_error(chunk)
             raise self._interrupted_by(chunk["error"])
+        if "choices" not in chunk and _error_like(chunk):
+            # A host's own error body as an event (SGLang's flat {"object": "error"},
+            # Cloudflare's {"errors": [...]}, SiliconFlow's {"code", "message"}).
+            if self.typed_error_events:
+                raise self._in_stream_error(chunk)
+            raise self._interrupted_by(chunk, whole=True)
         self.add_chunk(chunk)
         return chunk
 
@@ -165,7 +171,7 @@ class StreamAccumulator:
         details = delta.get("reasoning_details")
         if details:
             if type(details) is list:
-                self.reasoning_details.extend(details)
+                _merge_details(self.reasoning_details, details)
             if "reasoning" not in delta:
                 text = details_text(details)
                 if text:
@@ -236,12 +242,16 @@ class StreamAccumulator:
         error.text, error.reasoning = self.text, self.reasoning
         return error
 
-    def _interrupted_by(self, error: Any) -> StreamInterruptedError:
+    def _interrupted_by(self, error: Any, *, whole: bool = False) -> StreamInterruptedError:
         """A host's error in the middle of a stream (OpenRouter: an ``error`` object next
         to ``choices`` with ``finish_reason: "error"``, or on the choice; vLLM: an ``error``
-        event): the stream is cut, with the text received so far and the host's message
-        (its upstream provider's included, ``wire.error_body``)."""
-        body = json.dumps({"error": error}) if isinstance(error, dict) else "{}"
+        event; ``whole``: ``error`` is a whole error body of another shape): the stream is
+        cut, with the text received so far and the host's message (its upstream provider's
+        included, ``wire.error_body``)."""
+        if whole:
+            body = json.dumps(error)
+        else:
+            body = json.dumps({"error": error}) if isinstance(error, dict) else "{}"
         message, kind, code, _, _ = parse_error_body(body)
         what = message or "the host reported an error (finish_reason: error)"
         cut = StreamInterruptedError(
@@ -348,3 +358,38 @@ class StreamAccumulator:
                 "usage": self.usage_dict,
             }
         )
+
+
+def _error_like(chunk: Chunk) -> bool:
+    """Whether an event without ``choices`` is an error body rather than a chunk (a usage-only
+    chunk has an ``id`` or ``usage``, never these)."""
+    if chunk.get("object") == "error":
+        return True
+    if isinstance(chunk.get("errors"), list) and chunk.get("success") is False:
+        return True
+    return "message" in chunk and "code" in chunk and "id" not in chunk and "usage" not in chunk
+
+
+_DETAIL_TEXTS = ("text", "summary", "data")
+
+
+def _merge_details(merged: list[Any], fragments: list[Any]) -> None:
+    """OpenRouter streams each ``reasoning_details`` item in fragments (same ``type`` and
+    ``index``, a piece of ``text`` / ``summary`` / ``data`` each): folded into one item per
+    block, as a non-streamed answer gives them and as they are replayed. Other keys (``id``,
+    ``format``, a closing ``signature``) keep their last non-null value."""
+    for fragment in fragments:
+        last = merged[-1] if merged else None
+        if (
+            type(fragment) is dict
+            and type(last) is dict
+            and fragment.get("type") == last.get("type")
+            and fragment.get("index") == last.get("index")
+        ):
+            for key, value in fragment.items():
+                if key in _DETAIL_TEXTS and isinstance(value, str):
+                    last[key] = (last.get(key) or "") + value
+                elif value is not None:
+                    last[key] = value
+        else:
+            merged.append(dict(fragment) if type(fragment) is dict else fragment)

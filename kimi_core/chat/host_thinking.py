@@ -20,10 +20,10 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ..catalog.hosts import HostProfile
-from ..catalog.model_info import ModelInfo
-from ..errors import InvalidParameterError
+from ..catalog.model_info import CATALOG, ModelInfo, model_traits
+from ..errors import ConfigurationError, InvalidParameterError
 
-__all__ = ["HostThinking", "apply_host_thinking"]
+__all__ = ["HostThinking", "apply_host_thinking", "check_effort_setting"]
 
 
 class HostThinking(NamedTuple):
@@ -286,3 +286,37 @@ def _thinks(
 
 def _always_preserves(info: ModelInfo | None) -> bool:
     return info is not None and info.preserved_thinking == "always"
+
+
+def check_effort_setting(effort: Any, model: str | None, host: HostProfile) -> None:
+    """A ``reasoning_effort`` set on an adapter instance, checked at construction against
+    what ``host`` accepts (its profile's ``effort_values``, e.g. Fireworks' ``"medium"`` and
+    ``"none"``; else the effort levels of ``model``'s family; on Moonshot's platform, the
+    levels of the model, or of any catalog model when ``model`` takes none, since a call
+    may switch models): a ``ConfigurationError`` naming the accepted values. What the
+    model and the call's other options allow is checked again for every request."""
+    if effort is None:
+        return
+    if not isinstance(effort, str):
+        raise ConfigurationError(
+            f"reasoning_effort must be a string, got {effort!r}", param="reasoning_effort"
+        )
+    info = model_traits(model, host)
+    try:
+        if not host.platform:
+            _check_effort(effort, None, info, host)
+            return
+    except InvalidParameterError as exc:
+        raise ConfigurationError(str(exc), param="reasoning_effort") from None
+    if info is not None and info.thinking == "effort":
+        values: tuple[str, ...] = info.effort_levels
+        owner = info.id
+    else:
+        values = tuple(dict.fromkeys(v for m in CATALOG.values() for v in m.effort_levels))
+        owner = f"gateway {host.name!r}"
+    if effort not in values:
+        listed = ", ".join(repr(v) for v in values)
+        raise ConfigurationError(
+            f"{owner} accepts reasoning_effort {listed}, got {effort!r}",
+            param="reasoning_effort",
+        )

@@ -399,6 +399,28 @@ class ChatTurn:
             ttl=self.cache_ttl,
         )
 
+    def stream_cost(
+        self, counts: UsageCounts | None, served: str | None, usage: Mapping[str, Any] | None
+    ) -> Cost | None:
+        """The cost of the rounds so far when a streamed round's ``usage`` arrives (before
+        ``add_stream``): ``counts`` summed with the earlier rounds, and what the host reported
+        for them, this round's included (``cost``'s rules)."""
+        reported = self.reported_cost
+        if self.host is not None and self.host.reports_cost:
+            extra = reported_cost(usage)
+            if extra is not None:
+                reported = extra if reported is None else reported + extra
+        return host_cost(
+            counts,
+            served,
+            self.requested_model,
+            host=self.host,
+            reported=reported,
+            price=self.price,
+            batch=self.batch,
+            ttl=self.cache_ttl,
+        )
+
 
 _SWITCHES_SEEN: set[tuple[Any, Any]] = set()
 

@@ -190,6 +190,9 @@ class BaseClient:
         self.dialect = options.host.dialect
         self.model_optional = options.model_optional
         self._token = options.token
+        self._sent_token: str | None = None
+        """The token a token callable last gave (what an error is scrubbed of: asking the
+        callable again would spend a refresh, and may give another token)."""
         timeout = options.timeout
         self.timeout = (
             DEFAULT_TIMEOUT
@@ -219,9 +222,12 @@ class BaseClient:
         return {"Authorization": f"Bearer {secret}"}
 
     def secret(self) -> str:
-        """The key or token in use now (a token callable is asked): what error texts are
-        scrubbed of."""
-        return self._token() if self._token is not None else self.api_key.get_secret_value()
+        """The key or token in use now (a token callable: the token last sent, asked for only
+        before any was): what error texts are scrubbed of."""
+        if self._token is None:
+            return self.api_key.get_secret_value()
+        sent = self._sent_token
+        return sent if sent is not None else self._token()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -344,7 +350,8 @@ class BaseClient:
             **kwargs,
         )
         if self._token is not None:
-            request.headers.update(self._auth_header(self._token()))
+            token = self._sent_token = self._token()
+            request.headers.update(self._auth_header(token))
         if "content" in kwargs:
             # JSON bodies are pre-encoded; multipart uploads keep httpx's boundary header.
             request.headers["Content-Type"] = "application/json"

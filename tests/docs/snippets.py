@@ -75,11 +75,15 @@ class HostRouter:
             if profile is None:
                 raise AssertionError(f"a documentation snippet tried to reach {url}")
             dialect = "moonshot" if profile.name.startswith("moonshot") else profile.name
-        if dialect not in self.servers:
-            emulator = KimiEmulator(dialect, api_key=KEY).start()
-            self.servers[dialect] = emulator
+        key, endpoint_path = dialect, "kimi-k2.6"
+        if dialect == "cloudsway":  # the path names the deployment: one emulator per path
+            endpoint_path = url.path.split("/v1/ai/", 1)[-1].split("/", 1)[0]
+            key = f"cloudsway:{endpoint_path}"
+        if key not in self.servers:
+            emulator = KimiEmulator(dialect, api_key=KEY, endpoint_path=endpoint_path).start()
+            self.servers[key] = emulator
             self.started.append(emulator)
-        return self.servers[dialect]
+        return self.servers[key]
 
     def rewrite(self, request: httpx.Request) -> None:
         emulator = self.server(request.url)

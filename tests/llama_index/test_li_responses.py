@@ -289,7 +289,7 @@ def _fold(
     """The adapter's fold (the core's accumulator first, as in ``ChatStream``), with a dump of
     each response taken when it was handed over."""
     state = StreamAccumulator()
-    folder = StreamFolder(prefix, requested_model)
+    folder = StreamFolder(ChatTurn({"model": requested_model}, prefix=prefix))
     folder.start_round(state, RoundReader(), None)
     responses, dumps = [], []
     for chunk in chunks:
