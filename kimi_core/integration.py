@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._fastpath import is_plain_model as is_plain_model
     from ._fastpath import private_value as private_value
     from ._fastpath import unvalidated_builder as unvalidated_builder
+    from .arguments import unknown_arguments as unknown_arguments
     from .batch.job import AsyncKimiBatchJob as AsyncKimiBatchJob
     from .batch.job import BatchResult as BatchResult
     from .batch.job import KimiBatchJob as KimiBatchJob
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "_fastpath": ("ENABLED", "is_plain_model", "private_value", "unvalidated_builder"),
+    "arguments": ("unknown_arguments",),
     "batch.job": ("AsyncKimiBatchJob", "BatchResult", "KimiBatchJob", "PollPolicy"),
     "batch.state": ("BatchJobBase", "fold_answers"),
     "catalog.model_info": ("DEFAULT_MODEL", "ModelInfo", "check_sampling", "get_model_info"),

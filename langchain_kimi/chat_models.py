@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils import secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from kimi_core.integration import (
     DEFAULT_MAX_ROUNDS,
@@ -37,7 +37,7 @@ from kimi_core.integration import (
     tool_name,
 )
 
-from . import _blocks, _fastpath, _structured
+from . import _arguments, _blocks, _fastpath, _structured
 from ._batch import BatchJobMethods
 from ._errors import translated_errors
 from ._exchange import Exchange, StreamExchange
@@ -116,8 +116,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     )
     """API key; read from ``MOONSHOT_API_KEY`` or ``KIMI_API_KEY`` when not given."""
     base_url: str | None = None
-    """Base URL; else the gateway's, else ``MOONSHOT_BASE_URL``/``KIMI_BASE_URL``, else
-    Moonshot China (``https://api.moonshot.cn/v1``)."""
+    """Base URL; else the gateway's, else ``MOONSHOT_BASE_URL``/``KIMI_BASE_URL``/
+    ``MOONSHOT_API_BASE``, else Moonshot's global endpoint (``https://api.moonshot.ai/v1``)."""
     gateway: str | None = None
     """Named gateway: ``moonshot-cn``, ``moonshot-global``, ``cloudsway``, ``acedata``."""
     endpoint_path: str | None = None
@@ -173,7 +173,15 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     # on first use) for the options resolved once in __init__.
     _clients: KimiClients = PrivateAttr()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _build_extra(cls, values: Any) -> Any:
+        """Unknown arguments go to ``model_kwargs`` with a warning, as ``ChatOpenAI``'s do."""
+        return _arguments.build_model_kwargs(cls, values)
+
     def __init__(self, **kwargs: Any) -> None:
+        # A misspelled field name is a ConfigurationError, never a request field.
+        _arguments.check_typos(type(self), kwargs)
         super().__init__(**kwargs)
         # Checked here (not in a validator) so the core's typed ConfigurationError is what
         # callers see, before any request.

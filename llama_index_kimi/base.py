@@ -61,6 +61,7 @@ from kimi_core.integration import (
 )
 
 from . import _fastpath, _structured
+from ._arguments import check_arguments
 from ._batch import BatchJobMethods
 from ._metadata import UNKNOWN_CONTEXT_WINDOW as UNKNOWN_CONTEXT_WINDOW
 from ._metadata import UNKNOWN_NUM_OUTPUT as UNKNOWN_NUM_OUTPUT
@@ -238,11 +239,15 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         structured_output_mode: StructuredOutputMode | None = None,
         max_builtin_tool_rounds: int = DEFAULT_MAX_ROUNDS,
         callback_manager: CallbackManager | None = None,
+        api_base: str | None = None,
+        reuse_client: bool = True,
         **kwargs: Any,
     ) -> None:
         # Over 60 lines for its signature: every setting is an explicit parameter, in the
         # order positional callers rely on. The connection is set up by ``_connect``.
         #
+        # Nothing is ignored: api_base is base_url, unknown arguments are refused.
+        base_url = check_arguments(type(self), base_url, api_base, reuse_client, kwargs)
         # A kimi_core limiter goes to the clients (it needs token counts and releases); the
         # LlamaIndex field keeps only LlamaIndex rate limiters, applied by the decorators.
         core_limiter = rate_limiter if isinstance(rate_limiter, RateLimiter) else None
