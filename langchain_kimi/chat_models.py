@@ -39,6 +39,7 @@ from kimi_core.integration import (
 
 from . import _arguments, _blocks, _fastpath, _structured
 from ._batch import BatchJobMethods
+from ._binding import KimiBinding, structured_output
 from ._errors import translated_errors
 from ._exchange import Exchange, StreamExchange
 from ._messages import messages_to_wire, request_messages
@@ -507,6 +508,11 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
             return self.client.count_tokens(self.model_name, wire)
 
     # -- tools and structured output ---------------------------------------------------------
+    def bind(self, **kwargs: Any) -> KimiBinding:
+        """``Runnable.bind``, as a ``KimiBinding``: ``batch_job`` / ``abatch_job`` on it keep
+        the bound settings (``_binding``)."""
+        return KimiBinding(bound=self, kwargs=kwargs, config={})
+
     def bind_tools(
         self,
         tools: Sequence[ToolLike],
@@ -557,9 +563,9 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         if method is None:
             method = _structured.default_method(self.model_name, schema)
         llm, parser = _structured.model_and_parser(self, schema, method, strict, kwargs)
-        if not include_raw:
-            return llm | parser
-        return _structured.with_raw(llm, parser)
+        chain = llm | parser if not include_raw else _structured.with_raw(llm, parser)
+        # batch_job on it runs the bound model's job and parses each answer (``_binding``).
+        return structured_output(chain, llm, parser, include_raw)
 
 
 _fastpath.cache_signatures(ChatKimi)
