@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .catalog.prices import cost_for as cost_for
     from .chat import messages as messages
     from .chat.accumulator import StreamAccumulator as StreamAccumulator
+    from .chat.content import document_part as document_part
     from .chat.content import image_part as image_part
     from .chat.content import image_url_from_base64 as image_url_from_base64
     from .chat.content import media_url_from_base64 as media_url_from_base64
@@ -94,6 +95,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "catalog.prices": ("Cost", "cost_for"),
     "chat.accumulator": ("StreamAccumulator",),
     "chat.content": (
+        "document_part",
         "image_part",
         "image_url_from_base64",
         "media_url_from_base64",

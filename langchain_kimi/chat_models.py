@@ -40,6 +40,7 @@ from kimi_core.integration import (
 from . import _arguments, _blocks, _fastpath, _structured
 from ._batch import BatchJobMethods
 from ._binding import KimiBinding, structured_output
+from ._documents import keep_uploads
 from ._errors import translated_errors
 from ._exchange import Exchange, StreamExchange
 from ._messages import messages_to_wire, request_messages
@@ -101,6 +102,10 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
       answer is prefix + continuation (streamed, the prefix is the first chunk).
     - **Images and video**: image / video blocks and ``image_url`` / ``video_url`` parts with
       base64 data or ``ms://`` file ids (upload video with ``purpose="video"``).
+    - **Documents**: ``file`` blocks in a user message (base64, a ``data:`` URL, a path or a
+      Kimi file id) are read through Kimi's Files API (purpose ``file-extract``) and their
+      text sent in a system message before it, as Moonshot documents; the upload is deleted
+      once read unless ``keep_uploaded_files=True``.
     - **Usage**: ``usage_metadata`` with ``cache_read``/``reasoning`` details where Kimi gives
       them (streamed: on the last chunk only, unless ``stream_usage=False``);
       ``response_metadata`` has ``model_name``, ``finish_reason``, ``id``,
@@ -169,6 +174,9 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     """Allow a plain ``http://`` base URL that is not loopback."""
     max_builtin_tool_rounds: int = Field(default=DEFAULT_MAX_ROUNDS, ge=0)
     """How many ``$web_search`` rounds ChatKimi answers before raising ``ToolLoopError``."""
+    keep_uploaded_files: bool = False
+    """Keep the files uploaded to read ``file`` content blocks (deleted once read by
+    default; ``langchain_kimi._documents``)."""
 
     # The core's client lifecycle (a sync client and one async client per event loop, built
     # on first use) for the options resolved once in __init__.
@@ -341,6 +349,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         wire, prefix = request_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs})
         )
+        if getattr(self, "keep_uploaded_files", False):  # absent from older pickles
+            keep_uploads(wire)
         return build_chat_request(wire, defaults, kwargs), prefix
 
     @staticmethod
