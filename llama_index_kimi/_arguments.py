@@ -1,7 +1,9 @@
 """``Kimi``'s constructor arguments: LlamaIndex's habitual names accepted, nothing ignored.
 
 ``api_base`` (``llama-index-llms-openai``'s name for the base URL) is ``base_url``;
-``reuse_client`` is accepted (the pools are always reused: ``False`` warns). A misspelled
+``reuse_client`` is accepted (the pools are always reused: ``False`` warns);
+``is_chat_model=True`` / ``is_function_calling_model=True`` (``OpenAILike``'s flags) are
+accepted as what Kimi always is (``False`` is refused). A misspelled
 known argument raises ``ConfigurationError`` naming the one meant (``kimi_core.arguments``);
 any other unknown argument is refused, naming it: request extras go in
 ``additional_kwargs``.
@@ -16,6 +18,9 @@ from typing import Any
 from kimi_core.integration import ConfigurationError, unknown_arguments
 
 __all__ = ["check_arguments"]
+
+# ``llama-index-llms-openai-like`` flags users pass out of habit; Kimi always is both.
+_ALWAYS_TRUE = ("is_chat_model", "is_function_calling_model")
 
 
 def _known(cls: type) -> set[str]:
@@ -38,6 +43,13 @@ def check_arguments(
     """The base URL to use (``base_url`` or its alias ``api_base``), after refusing unknown
     ``kwargs`` (``ConfigurationError``)."""
     owner = cls.__name__
+    for flag in _ALWAYS_TRUE:  # OpenAILike's flags: what Kimi always is
+        if flag in kwargs and kwargs.pop(flag) is not True:
+            raise ConfigurationError(
+                f"{owner} is always a chat model with function calling: {flag} cannot "
+                "be turned off",
+                param=flag,
+            )
     unknown = unknown_arguments(kwargs, _known(cls), owner)
     if unknown:
         names = ", ".join(repr(name) for name in unknown)

@@ -80,3 +80,16 @@ async def test_llama_index_habitual_arguments_are_accepted_and_used(
 def test_api_base_and_a_different_base_url_conflict(kimi_emulator: KimiEmulator) -> None:
     with pytest.raises(ConfigurationError, match="api_base is an alias of base_url"):
         Kimi(api_key=API_KEY, base_url=kimi_emulator.base_url, api_base="http://127.0.0.1:1/v1")
+
+
+def test_openai_like_flags_are_what_kimi_always_is(kimi_emulator: KimiEmulator) -> None:
+    llm = Kimi(
+        api_key=API_KEY,
+        base_url=kimi_emulator.base_url,
+        is_chat_model=True,
+        is_function_calling_model=True,
+    )
+    assert llm.metadata.is_chat_model
+    assert llm.metadata.is_function_calling_model
+    with pytest.raises(ConfigurationError, match="is_chat_model cannot be turned off"):
+        Kimi(api_key=API_KEY, base_url=kimi_emulator.base_url, is_chat_model=False)
