@@ -190,6 +190,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
 
     def __init__(self, **kwargs: Any) -> None:
         # A misspelled field name is a ConfigurationError, never a request field.
+        kwargs = _arguments.renamed(kwargs)
         _arguments.check_typos(type(self), kwargs)
         super().__init__(**kwargs)
         # Checked here (not in a validator) so the core's typed ConfigurationError is what

@@ -94,3 +94,22 @@ def test_a_generator_or_tokenizer_outliving_its_model_keeps_the_pool(
     assert "".join(r.delta or "" for r in stream) == "You said: hi"
     assert len(tokenizer("hello")) > 0
     assert kimi_emulator.requests[-1].path == "/v1/tokenizers/estimate-token-count"
+
+
+def test_async_pools_are_closed_by_their_loop(kimi_emulator: KimiEmulator) -> None:
+    import asyncio
+
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+
+        async def run() -> None:
+            chat = ChatKimi(api_key=KEY, base_url=kimi_emulator.base_url, max_retries=0)
+            await chat.ainvoke("hi")
+            kimi = Kimi(api_key=KEY, base_url=kimi_emulator.base_url, max_retries=0)
+            await kimi.achat([ChatMessage(role="user", content="hi")])
+
+        asyncio.run(run())
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert [r.path for r in kimi_emulator.requests] == ["/v1/chat/completions"] * 2

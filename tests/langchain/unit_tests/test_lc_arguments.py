@@ -47,3 +47,17 @@ def test_an_unknown_argument_moves_to_model_kwargs_with_a_warning_and_is_sent(
     body = kimi_emulator.requests[-1].json
     assert body["top_k"] == 5
     assert body["safety_identifier"] == "u-1"
+
+
+def test_api_base_is_the_base_url(kimi_emulator: KimiEmulator) -> None:
+    llm = ChatKimi(api_key=API_KEY, api_base=kimi_emulator.base_url, max_retries=0)
+    try:
+        assert llm.base_url == kimi_emulator.base_url
+        assert llm.model_kwargs == {}
+        llm.invoke("hi")
+    finally:
+        llm.close()
+    assert [r.path for r in kimi_emulator.requests] == ["/v1/chat/completions"]
+    assert "api_base" not in kimi_emulator.requests[0].json
+    with pytest.raises(ConfigurationError, match="api_base is base_url for ChatKimi"):
+        ChatKimi(api_key=API_KEY, api_base=kimi_emulator.base_url, base_url="http://127.0.0.1:1/v1")
