@@ -484,6 +484,11 @@ class ListPage(WireModel):
         """The items of this page (``data``), not of the following ones."""
         return len(self.items)
 
+    def __getitem__(self, index: Any) -> Any:
+        """An item (or slice) of this page's ``data``: ``files.list()[0]`` as when
+        ``files.list()`` returned a list."""
+        return self.items[index]
+
 
 class BatchList(ListPage):
     """One page of ``GET /batches``: ``data`` and ``has_more``; the next page starts after

@@ -40,6 +40,8 @@ def test_files_list_iterates_across_pages_lazily(kimi_emulator: KimiEmulator) ->
         ids = _files(client, 5)
         page = client.files.list(limit=2)
         assert isinstance(page, FileList)
+        assert page[0].id == ids[0]  # indexed as the list files.list() used to return
+        assert len(page) == 2
         assert [f.id for f in page.data] == ids[:2]
         assert page.has_more is True
         assert len(_lists(kimi_emulator, "/v1/files")) == 1  # nothing more fetched yet
