@@ -180,6 +180,11 @@ class KimiClient(SyncAPIClient):
             return request
         return _with_messages(request, resolve_documents(list(messages), self.files))
 
+    def read_documents(self, request: ChatInput) -> ChatInput:
+        """The request with its ``document`` parts read now (``chat`` / ``chat_stream`` do it
+        themselves; a request to ``prepare`` must have been read first)."""
+        return self._read_documents(request)
+
     def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         """POST /tokenizers/estimate-token-count: Kimi's own count for these messages (one
         request; ``count_tokens`` is the cached, offline-capable way)."""
@@ -323,6 +328,10 @@ class AsyncKimiClient(AsyncAPIClient):
         if messages is None or not has_documents(messages):
             return request
         return _with_messages(request, await aresolve_documents(list(messages), self.files))
+
+    async def read_documents(self, request: ChatInput) -> ChatInput:
+        """``KimiClient.read_documents``, awaited."""
+        return await self._read_documents(request)
 
     async def estimate_tokens(self, model: str, messages: list[Mapping[str, Any]]) -> int:
         body = estimate_body(model, messages)

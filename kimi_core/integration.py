@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._fastpath import is_plain_model as is_plain_model
     from ._fastpath import private_value as private_value
     from ._fastpath import unvalidated_builder as unvalidated_builder
+    from .arguments import unknown_arguments as unknown_arguments
     from .batch.job import AsyncKimiBatchJob as AsyncKimiBatchJob
     from .batch.job import BatchResult as BatchResult
     from .batch.job import KimiBatchJob as KimiBatchJob
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from .catalog.prices import cost_for as cost_for
     from .chat import messages as messages
     from .chat.accumulator import StreamAccumulator as StreamAccumulator
+    from .chat.content import document_part as document_part
     from .chat.content import image_part as image_part
     from .chat.content import image_url_from_base64 as image_url_from_base64
     from .chat.content import media_url_from_base64 as media_url_from_base64
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "_fastpath": ("ENABLED", "is_plain_model", "private_value", "unvalidated_builder"),
+    "arguments": ("unknown_arguments",),
     "batch.job": ("AsyncKimiBatchJob", "BatchResult", "KimiBatchJob", "PollPolicy"),
     "batch.state": ("BatchJobBase", "fold_answers"),
     "catalog.hosts": ("HostProfile",),
@@ -102,6 +105,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "catalog.prices": ("Cost", "cost_for"),
     "chat.accumulator": ("StreamAccumulator",),
     "chat.content": (
+        "document_part",
         "image_part",
         "image_url_from_base64",
         "media_url_from_base64",

@@ -9,7 +9,8 @@ dicts.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -19,6 +20,7 @@ from .wire.answer import message_reasoning, message_text
 
 __all__ = [
     "BATCH_TERMINAL_STATUSES",
+    "AsyncPageRequest",
     "Balance",
     "Batch",
     "BatchList",
@@ -31,8 +33,10 @@ __all__ = [
     "CompletionTokensDetails",
     "Delta",
     "FileDeleted",
+    "FileList",
     "FileObject",
     "FunctionCall",
+    "ListPage",
     "Message",
     "ModelCard",
     "PromptTokensDetails",
@@ -414,19 +418,108 @@ class Batch(WireModel):
         return [item if isinstance(item, dict) else {"message": str(item)} for item in errors]
 
 
-class BatchList(WireModel):
-    """One page of ``GET /batches``: ``data`` and ``has_more``; the next page starts after
-    the last batch's id (Moonshot sends no ``last_id``; OpenAI does)."""
+class ListPage(WireModel):
+    """One page of a list endpoint (``data``, ``has_more``) that iterates over its items
+    across pages, as openai-python's ``SyncPage`` / ``AsyncPage`` do: ``for b in
+    client.batches.list()`` yields every batch, the next page fetched (``after`` the last id)
+    only when the loop gets there; ``async for`` on an async client's ``list()``. ``data`` is
+    this page's items, ``iter_pages()`` / ``get_next_page()`` walk the pages. A page read by
+    an async client iterates (``for``) over its own items only."""
 
     object: str | None = "list"
-    data: list[Batch] = Field(default_factory=list)
     has_more: bool | None = False
     first_id: str | None = None
     last_id: str | None = None
+    _fetch: Any = PrivateAttr(default=None)
+    """``after`` -> the next page (set by the sync resource that read this one)."""
+    _afetch: Any = PrivateAttr(default=None)
+    """``after`` -> awaitable next page (set by the async resource)."""
+
+    @property
+    def items(self) -> list[Any]:
+        items: list[Any] = getattr(self, "data", [])
+        return items
 
     @property
     def next_after(self) -> str | None:
         """The ``after`` of the next page, or None when this is the last one."""
-        if not self.has_more or not self.data:
+        if not self.has_more or not self.items:
             return None
-        return self.last_id or self.data[-1].id
+        return self.last_id or self.items[-1].id
+
+    def has_next_page(self) -> bool:
+        return self.next_after is not None and self._fetch is not None
+
+    def get_next_page(self) -> Any:
+        """The next page (``StopIteration``-free: raises ``ValueError`` on the last one)."""
+        after = self.next_after
+        if after is None or self._fetch is None:
+            raise ValueError("no next page")
+        return self._fetch(after)
+
+    def iter_pages(self) -> Any:
+        """This page and the next ones, each fetched when reached."""
+        page = self
+        while True:
+            yield page
+            if not page.has_next_page():
+                return
+            page = page.get_next_page()
+
+    def __iter__(self) -> Any:
+        for page in self.iter_pages():
+            yield from page.items
+
+    async def __aiter__(self) -> Any:
+        page = self
+        while True:
+            for item in page.items:
+                yield item
+            after = page.next_after
+            if after is None or page._afetch is None:
+                return
+            page = await page._afetch(after)
+
+    def __len__(self) -> int:
+        """The items of this page (``data``), not of the following ones."""
+        return len(self.items)
+
+    def __getitem__(self, index: Any) -> Any:
+        """An item (or slice) of this page's ``data``: ``files.list()[0]`` as when
+        ``files.list()`` returned a list."""
+        return self.items[index]
+
+
+class BatchList(ListPage):
+    """One page of ``GET /batches``: ``data`` and ``has_more``; the next page starts after
+    the last batch's id (Moonshot sends no ``last_id``; OpenAI does). Iterates over its
+    batches across pages (``ListPage``)."""
+
+    data: list[Batch] = Field(default_factory=list)
+
+
+class FileList(ListPage):
+    """One page of ``GET /files``, iterating over its ``FileObject``s across pages."""
+
+    data: list[FileObject] = Field(default_factory=list)
+
+
+_Page = TypeVar("_Page", bound=ListPage)
+
+
+class AsyncPageRequest(Generic[_Page]):
+    """What an async client's ``list()`` returns: awaited, the first page; iterated with
+    ``async for``, every item across pages (openai-python's ``AsyncPaginator``)."""
+
+    __slots__ = ("_get",)
+
+    def __init__(self, get: Callable[[], Awaitable[_Page]]) -> None:
+        self._get = get
+
+    def __await__(self) -> Generator[Any, None, _Page]:
+        return self._get().__await__()
+
+    async def __aiter__(self) -> Any:
+        page = await self._get()
+        async for item in page:
+            yield item

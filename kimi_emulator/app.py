@@ -488,8 +488,14 @@ class EmulatorApp:
         query = request.query_params
         limit_raw = query.get("limit")
         limit = int(limit_raw) if limit_raw and limit_raw.isdigit() else None
-        records = self.state.files.list(query.get("purpose"), query.get("after"), limit)
-        return self.json_response({"object": "list", "data": [r.to_json() for r in records]})
+        # One more than asked tells whether another page follows (``has_more``).
+        more = None if limit is None else limit + 1
+        records = self.state.files.list(query.get("purpose"), query.get("after"), more)
+        has_more = limit is not None and len(records) > limit
+        page = records[:limit] if limit is not None else records
+        return self.json_response(
+            {"object": "list", "data": [r.to_json() for r in page], "has_more": has_more}
+        )
 
     async def retrieve_file(self, request: Request) -> Response:
         early = await self.prelude(request)

@@ -10,6 +10,8 @@
   kept as uploaded, not extracted; the batch output and error files (:mod:`batches`, purpose
   ``batch_output``) are added by the emulator itself. Both are served raw by the content
   route (``application/octet-stream``, assumed).
+- ``GET /files?purpose=&after=&limit=``: oldest first, ``{"object": "list", "data",
+  "has_more"}`` (``has_more`` true when ``limit`` cut the list; no limit: every file).
 - ``GET /files/{id}/content`` → ``{"content": <text>, "file_type": <mime type>, "filename",
   "title": "", "type": "file"}``: Moonshot's cookbook passes this JSON string on as a system
   message and other code reads ``.json()["content"]`` (fanwin/FastRAG ``rag_kernel/utils.py``).

@@ -116,6 +116,7 @@ class BatchJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         progress: bool | None = None,
+        delete_files: bool = False,
         **kwargs: Any,
     ) -> list[AIMessage | BatchLineError]:
         """Answer ``inputs`` through one Moonshot batch job (40% cheaper, within
@@ -124,7 +125,10 @@ class BatchJobMethods:
         and ``batch``: ``{"id", "custom_id"}``).
 
         ``kwargs`` apply to every input as in ``invoke`` (``model=``, ``tools=``,
-        ``response_format=``...); every request is checked before the upload. Failed lines:
+        ``response_format=``...); every request is checked before the upload. Settings bound
+        with ``bind`` / ``bind_tools`` / ``with_structured_output`` apply too (``_binding``).
+        ``delete_files=True`` deletes the job's input, output and error files once the results
+        are read (an account keeps at most 1,000 files). Failed lines:
         ``BatchLinesFailedError`` (``.results`` holds every answer, ``.errors`` the
         ``BatchLineError`` per failed index), or, with ``return_exceptions=True``, the
         ``BatchLineError`` in the line's place. ``on_submit(job)`` runs once the job exists:
@@ -144,7 +148,7 @@ class BatchJobMethods:
                 poll=poll,
                 on_submit=on_submit,
             )
-            results = job.outcome(timeout=timeout, progress=progress)
+            results = job.outcome(timeout=timeout, progress=progress, delete_files=delete_files)
             return answers(job, results, exchanges, return_exceptions)
 
     async def abatch_job(
@@ -160,6 +164,7 @@ class BatchJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         progress: bool | None = None,
+        delete_files: bool = False,
         **kwargs: Any,
     ) -> list[AIMessage | BatchLineError]:
         """Async ``batch_job`` (``on_submit`` may be a coroutine function)."""
@@ -173,7 +178,9 @@ class BatchJobMethods:
                 poll=poll,
                 on_submit=on_submit,
             )
-            results = await job.outcome(timeout=timeout, progress=progress)
+            results = await job.outcome(
+                timeout=timeout, progress=progress, delete_files=delete_files
+            )
             return answers(job, results, exchanges, return_exceptions)
 
     def resume_batch_job(
@@ -185,13 +192,14 @@ class BatchJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         progress: bool | None = None,
+        delete_files: bool = False,
     ) -> list[AIMessage | BatchLineError]:
         """The answers of the batch job ``job_id`` (from ``batch_job``'s ``on_submit``, in
         any process), waiting for it as ``batch_job`` does. The requests are not known here:
         a partial-mode prefix is not prepended, a ``response_format`` class not parsed."""
         with translated_errors():
             job = self.client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-            results = job.outcome(timeout=timeout, progress=progress)
+            results = job.outcome(timeout=timeout, progress=progress, delete_files=delete_files)
             return answers(job, results, None, return_exceptions)
 
     async def aresume_batch_job(
@@ -203,9 +211,12 @@ class BatchJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         progress: bool | None = None,
+        delete_files: bool = False,
     ) -> list[AIMessage | BatchLineError]:
         """Async ``resume_batch_job``."""
         with translated_errors():
             job = await self.async_client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-            results = await job.outcome(timeout=timeout, progress=progress)
+            results = await job.outcome(
+                timeout=timeout, progress=progress, delete_files=delete_files
+            )
             return answers(job, results, None, return_exceptions)

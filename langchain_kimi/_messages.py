@@ -41,6 +41,8 @@ from kimi_core.integration import (
     video_part,
 )
 
+from ._documents import file_part
+
 __all__ = [
     "PROVIDER",
     "answer_to_message",
@@ -116,11 +118,13 @@ def _content_parts(content: str | list[Any], role: str) -> str | list[dict[str, 
             parts.append(image_part(_media_url(item, "image")))
         elif kind in ("video_url", "video"):
             parts.append(video_part(_media_url(item, "video")))
+        elif kind == "file" and role == "user":
+            parts.append(file_part(item))  # read through the Files API (``_documents``)
         else:
             raise InvalidParameterError(
                 f"Kimi does not accept {kind!r} content in a {role} message; send text, "
-                "images (base64 or ms:// ids) or, for documents, upload them with "
-                "KimiFileLoader and send the extracted text",
+                "images (base64 or ms:// ids) or, in a user message, file blocks (read "
+                "through Kimi's Files API)",
                 param="messages",
             )
     if all(part["type"] == "text" for part in parts):

@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils import secret_from_env
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from kimi_core.integration import (
     DEFAULT_MAX_ROUNDS,
@@ -38,8 +38,10 @@ from kimi_core.integration import (
     tool_name,
 )
 
-from . import _blocks, _fastpath, _structured
+from . import _arguments, _blocks, _fastpath, _structured
 from ._batch import BatchJobMethods
+from ._binding import KimiBinding, structured_output
+from ._documents import keep_uploads
 from ._errors import translated_errors
 from ._exchange import Exchange, StreamExchange
 from ._messages import messages_to_wire, request_messages
@@ -101,6 +103,10 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
       answer is prefix + continuation (streamed, the prefix is the first chunk).
     - **Images and video**: image / video blocks and ``image_url`` / ``video_url`` parts with
       base64 data or ``ms://`` file ids (upload video with ``purpose="video"``).
+    - **Documents**: ``file`` blocks in a user message (base64, a ``data:`` URL, a path or a
+      Kimi file id) are read through Kimi's Files API (purpose ``file-extract``) and their
+      text sent in a system message before it, as Moonshot documents; the upload is deleted
+      once read unless ``keep_uploaded_files=True``.
     - **Usage**: ``usage_metadata`` with ``cache_read``/``reasoning`` details where Kimi gives
       them (streamed: on the last chunk only, unless ``stream_usage=False``);
       ``response_metadata`` has ``model_name``, ``finish_reason``, ``id``,
@@ -119,8 +125,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     variable, e.g. ``OPENROUTER_API_KEY``) when not given. A zero-argument callable returning
     the current token (Vertex AI's OAuth token) is called for every request."""
     base_url: str | None = None
-    """Base URL; else the gateway's, else ``MOONSHOT_BASE_URL``/``KIMI_BASE_URL``, else
-    Moonshot China (``https://api.moonshot.cn/v1``)."""
+    """Base URL; else the gateway's, else ``MOONSHOT_BASE_URL``/``KIMI_BASE_URL``/
+    ``MOONSHOT_API_BASE``, else Moonshot's global endpoint (``https://api.moonshot.ai/v1``)."""
     gateway: str | None = None
     """Where Kimi is served (docs/guides/hosts.md): ``moonshot-global`` (default),
     ``moonshot-cn``, ``openrouter``, ``together``, ``fireworks``, ``vllm``... (every name of
@@ -179,12 +185,24 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     where the host reports none."""
     max_builtin_tool_rounds: int = Field(default=DEFAULT_MAX_ROUNDS, ge=0)
     """How many ``$web_search`` rounds ChatKimi answers before raising ``ToolLoopError``."""
+    keep_uploaded_files: bool = False
+    """Keep the files uploaded to read ``file`` content blocks (deleted once read by
+    default; ``langchain_kimi._documents``)."""
 
     # The core's client lifecycle (a sync client and one async client per event loop, built
     # on first use) for the options resolved once in __init__.
     _clients: KimiClients = PrivateAttr()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _build_extra(cls, values: Any) -> Any:
+        """Unknown arguments go to ``model_kwargs`` with a warning, as ``ChatOpenAI``'s do."""
+        return _arguments.build_model_kwargs(cls, values)
+
     def __init__(self, **kwargs: Any) -> None:
+        # A misspelled field name is a ConfigurationError, never a request field.
+        kwargs = _arguments.renamed(kwargs)
+        _arguments.check_typos(type(self), kwargs)
         super().__init__(**kwargs)
         # Checked here (not in a validator) so the core's typed ConfigurationError is what
         # callers see, before any request.
@@ -347,6 +365,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         wire, prefix = request_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs}, host)
         )
+        if getattr(self, "keep_uploaded_files", False):  # absent from older pickles
+            keep_uploads(wire)
         return build_chat_request(wire, defaults, kwargs), prefix
 
     @staticmethod
@@ -524,6 +544,11 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
             return self.client.count_tokens(self.model_name, wire)
 
     # -- tools and structured output ---------------------------------------------------------
+    def bind(self, **kwargs: Any) -> KimiBinding:
+        """``Runnable.bind``, as a ``KimiBinding``: ``batch_job`` / ``abatch_job`` on it keep
+        the bound settings (``_binding``)."""
+        return KimiBinding(bound=self, kwargs=kwargs, config={})
+
     def bind_tools(
         self,
         tools: Sequence[ToolLike],
@@ -574,9 +599,9 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         if method is None:
             method = _structured.default_method(self.model_name, schema)
         llm, parser = _structured.model_and_parser(self, schema, method, strict, kwargs)
-        if not include_raw:
-            return llm | parser
-        return _structured.with_raw(llm, parser)
+        chain = llm | parser if not include_raw else _structured.with_raw(llm, parser)
+        # batch_job on it runs the bound model's job and parses each answer (``_binding``).
+        return structured_output(chain, llm, parser, include_raw)
 
 
 _fastpath.cache_signatures(ChatKimi)

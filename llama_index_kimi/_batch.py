@@ -16,9 +16,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse
+from pydantic import BaseModel
 
 from kimi_core.integration import BatchLineError, ChatTurn, InvalidParameterError
 
+from . import _structured
 from .utils import chat_response
 
 if TYPE_CHECKING:
@@ -47,13 +49,17 @@ def answers(
     results: Sequence[BatchResult],
     turns: Sequence[ChatTurn] | None,
     return_exceptions: bool,
+    schema: type[BaseModel] | None = None,
 ) -> list[ChatResponse | BatchLineError]:
-    """Every line of ``job`` as a ``ChatResponse`` (``turns`` None: a resumed job)."""
+    """Every line of ``job`` as a ``ChatResponse`` (``turns`` None: a resumed job), the
+    ``schema`` object of each in ``additional_kwargs["parsed"]``."""
     from kimi_core.integration import fold_answers
 
     def response(turn: ChatTurn, index: int) -> ChatResponse:
         answer = chat_response(turn)
         answer.additional_kwargs["batch"] = job.line_info(index)
+        if schema is not None and not answer.message.additional_kwargs.get("tool_calls"):
+            answer.additional_kwargs["parsed"] = _structured.validate(answer, schema)
         return answer
 
     return fold_answers(
@@ -77,11 +83,21 @@ class BatchJobMethods:
             self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], batch: bool = False
         ) -> ChatTurn: ...
 
+        def _structured_mode(self) -> _structured.StructuredOutputMode: ...
+
     def _batch_turns(
         self, conversations: Sequence[Sequence[ChatMessage]], kwargs: dict[str, Any]
-    ) -> list[ChatTurn]:
+    ) -> tuple[list[ChatTurn], type[BaseModel] | None]:
+        """The requests, and the pydantic class given as ``response_format`` (if one was):
+        as ``ChatKimi.batch_job``, it asks for its JSON and the answers are parsed into it."""
         check_kwargs(kwargs)
-        return [self._turn(messages, dict(kwargs), batch=True) for messages in conversations]
+        schema: Any = kwargs.get("response_format")
+        if not _structured.is_pydantic_class(schema):
+            schema = None
+        else:
+            kwargs.update(_structured.json_mode_kwargs(schema, kwargs, self._structured_mode()))
+        turns = [self._turn(messages, dict(kwargs), batch=True) for messages in conversations]
+        return turns, schema
 
     def batch_job(
         self,
@@ -95,6 +111,7 @@ class BatchJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         progress: bool | None = None,
+        delete_files: bool = False,
         **kwargs: Any,
     ) -> list[ChatResponse | BatchLineError]:
         """Answer each list of ``ChatMessage``s through one Moonshot batch job (40% cheaper,
@@ -103,7 +120,11 @@ class BatchJobMethods:
         ``additional_kwargs``, plus ``batch``: ``{"id", "custom_id"}``).
 
         ``kwargs`` apply to every conversation as in ``chat``; every request is checked
-        before the upload. Failed lines: ``BatchLinesFailedError`` (``.results``, ``.errors``
+        before the upload. A pydantic class as ``response_format`` (as ``ChatKimi.batch_job``
+        takes it) asks for its JSON (``structured_output_mode``) and each answer's object is
+        in ``additional_kwargs["parsed"]``. ``delete_files=True`` deletes the job's input,
+        output and error files once the results are read (an account keeps at most 1,000
+        files). Failed lines: ``BatchLinesFailedError`` (``.results``, ``.errors``
         by index), or with ``return_exceptions=True`` the ``BatchLineError`` in the line's
         place. ``on_submit(job)`` runs once the job exists: keep ``job.id`` to
         ``resume_batch_job`` it from anywhere (submitting again would run, and bill, it
@@ -111,7 +132,7 @@ class BatchJobMethods:
         on; ``poll`` and ``progress`` as ``KimiBatchJob.wait``. Batch jobs run outside
         LlamaIndex's callbacks and instrumentation events.
         """
-        turns = self._batch_turns(conversations, kwargs)
+        turns, schema = self._batch_turns(conversations, kwargs)
         job = self._clients.sync.batches.submit(
             [turn.payload for turn in turns],
             custom_ids=custom_ids,
@@ -120,8 +141,8 @@ class BatchJobMethods:
             poll=poll,
             on_submit=on_submit,
         )
-        results = job.outcome(timeout=timeout, progress=progress)
-        return answers(job, results, turns, return_exceptions)
+        results = job.outcome(timeout=timeout, progress=progress, delete_files=delete_files)
+        return answers(job, results, turns, return_exceptions, schema)
 
     async def abatch_job(
         self,
@@ -135,10 +156,11 @@ class BatchJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         progress: bool | None = None,
+        delete_files: bool = False,
         **kwargs: Any,
     ) -> list[ChatResponse | BatchLineError]:
         """Async ``batch_job`` (``on_submit`` may be a coroutine function)."""
-        turns = self._batch_turns(conversations, kwargs)
+        turns, schema = self._batch_turns(conversations, kwargs)
         job = await self._clients.async_client.batches.submit(
             [turn.payload for turn in turns],
             custom_ids=custom_ids,
@@ -147,8 +169,8 @@ class BatchJobMethods:
             poll=poll,
             on_submit=on_submit,
         )
-        results = await job.outcome(timeout=timeout, progress=progress)
-        return answers(job, results, turns, return_exceptions)
+        results = await job.outcome(timeout=timeout, progress=progress, delete_files=delete_files)
+        return answers(job, results, turns, return_exceptions, schema)
 
     def resume_batch_job(
         self,
@@ -159,12 +181,13 @@ class BatchJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         progress: bool | None = None,
+        delete_files: bool = False,
     ) -> list[ChatResponse | BatchLineError]:
         """The answers of the batch job ``job_id`` (from ``batch_job``'s ``on_submit``, in any
         process), waiting for it as ``batch_job`` does. The requests are not known here: a
         partial-mode prefix is not prepended."""
         job = self._clients.sync.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-        results = job.outcome(timeout=timeout, progress=progress)
+        results = job.outcome(timeout=timeout, progress=progress, delete_files=delete_files)
         return answers(job, results, None, return_exceptions)
 
     async def aresume_batch_job(
@@ -176,9 +199,10 @@ class BatchJobMethods:
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         progress: bool | None = None,
+        delete_files: bool = False,
     ) -> list[ChatResponse | BatchLineError]:
         """Async ``resume_batch_job``."""
         client = self._clients.async_client
         job = await client.batches.resume(job_id, custom_ids=custom_ids, poll=poll)
-        results = await job.outcome(timeout=timeout, progress=progress)
+        results = await job.outcome(timeout=timeout, progress=progress, delete_files=delete_files)
         return answers(job, results, None, return_exceptions)

@@ -33,6 +33,7 @@ __all__ = [
     "StructuredOutputMode",
     "apartial_objects",
     "default_mode",
+    "is_pydantic_class",
     "json_mode_kwargs",
     "partial_objects",
     "validate",
@@ -42,6 +43,13 @@ StructuredOutputMode = Literal["json_schema", "json_mode", "function_calling"]
 
 # Tool-calling keyword arguments a ``response_format`` request does not take.
 _TOOL_KWARGS = ("tools", "tool_choice", "tool_required", "allow_parallel_tool_calls")
+
+
+def is_pydantic_class(value: Any) -> bool:
+    """Whether ``value`` is a pydantic model class."""
+    from pydantic import BaseModel
+
+    return isinstance(value, type) and issubclass(value, BaseModel)
 
 
 def default_mode(model: str | None) -> StructuredOutputMode:

@@ -62,7 +62,9 @@ from kimi_core.integration import (
 )
 
 from . import _fastpath, _structured
+from ._arguments import check_arguments
 from ._batch import BatchJobMethods
+from ._documents import has_documents, keep_uploads
 from ._metadata import UNKNOWN_CONTEXT_WINDOW as UNKNOWN_CONTEXT_WINDOW
 from ._metadata import UNKNOWN_NUM_OUTPUT as UNKNOWN_NUM_OUTPUT
 from ._metadata import llm_metadata, metadata_dump
@@ -124,6 +126,10 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
       validated (``structured_output_mode`` picks ``"json_schema"``, ``"json_mode"`` or
       ``"function_calling"``, which uses LlamaIndex's ``FunctionCallingProgram``, as does any
       ``pydantic_program_mode`` other than ``DEFAULT``).
+    - **Documents**: a ``DocumentBlock`` (data, path or url) in a user message is read
+      through Kimi's Files API (purpose ``file-extract``) and its text sent in a system
+      message before it, as Moonshot documents; the upload is deleted once read unless
+      ``keep_uploaded_files=True``.
     - **Partial mode**: a trailing assistant message is sent with ``partial: true``; the
       answer is the prefix plus Kimi's continuation (streamed, the prefix is the first delta).
     - **Usage**: ``raw["usage"]`` on the final response and on the last stream chunk (what
@@ -221,6 +227,11 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         ),
     )
 
+    keep_uploaded_files: bool = Field(
+        default=False,
+        description="Keep the files uploaded to read DocumentBlocks (deleted once read).",
+    )
+
     _clients: KimiClients = PrivateAttr()
 
     def __init__(
@@ -256,11 +267,15 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         max_builtin_tool_rounds: int = DEFAULT_MAX_ROUNDS,
         callback_manager: CallbackManager | None = None,
         price: Any = None,
+        api_base: str | None = None,
+        reuse_client: bool = True,
         **kwargs: Any,
     ) -> None:
         # long: over 60 lines for its signature: every setting is an explicit parameter, in the
         # order positional callers rely on. The connection is set up by ``_connect``.
         #
+        # Nothing is ignored: api_base is base_url, unknown arguments are refused.
+        base_url = check_arguments(type(self), base_url, api_base, reuse_client, kwargs)
         # A kimi_core limiter goes to the clients (it needs token counts and releases); the
         # LlamaIndex field keeps only LlamaIndex rate limiters, applied by the decorators.
         core_limiter = rate_limiter if isinstance(rate_limiter, RateLimiter) else None
@@ -426,6 +441,8 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         wire, prefix = to_kimi_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **overrides}, options.host)
         )
+        if self.keep_uploaded_files:
+            keep_uploads(wire)
         return ChatTurn(
             build_chat_request(wire, defaults, overrides),
             prefix=prefix,
@@ -454,6 +471,8 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         # dropped unused never sends, never holds a connection or a rate-limit slot.
         turn = self._turn(messages, kwargs)
         client = self._clients.sync
+        if has_documents(turn.payload):  # read now: a prepared request holds no document
+            turn.payload = dict(client.read_documents(turn.payload))  # type: ignore[arg-type]
         return responses(client, turn, client.prepare(turn.payload, stream=True))
 
     async def _astream_chat(
@@ -461,6 +480,9 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         turn = self._turn(messages, kwargs)
         client = self._clients.async_client
+        if has_documents(turn.payload):
+            read = await client.read_documents(turn.payload)
+            turn.payload = dict(read)  # type: ignore[arg-type]
         return aresponses(client, turn, client.prepare(turn.payload, stream=True))
 
     # -- the eight LlamaIndex entry points ---------------------------------------------

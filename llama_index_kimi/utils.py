@@ -18,6 +18,7 @@ from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     ContentBlock,
+    DocumentBlock,
     ImageBlock,
     TextBlock,
     ThinkingBlock,
@@ -41,6 +42,7 @@ from kimi_core.integration import (
 )
 from kimi_core.integration import messages as kimi_messages
 
+from ._documents import document_block_part
 from ._fastpath import response as _response
 
 if TYPE_CHECKING:
@@ -139,6 +141,18 @@ def _assistant(
     )
 
 
+def _media_part(block: Any, role: str) -> dict[str, Any] | None:
+    """The part of an image, a video or (in a user message) a document read through the
+    Files API (``_documents``); None for other blocks."""
+    if isinstance(block, ImageBlock):
+        return image_part(_image_url(block))
+    if isinstance(block, VideoBlock):
+        return video_part(_video_url(block))
+    if isinstance(block, DocumentBlock) and role == "user":
+        return document_block_part(block)
+    return None
+
+
 def _to_kimi_message(message: ChatMessage, index: int, keep_reasoning: bool) -> dict[str, Any]:
     role = _ROLES.get(message.role.value)
     if role is None:
@@ -156,11 +170,8 @@ def _to_kimi_message(message: ChatMessage, index: int, keep_reasoning: bool) -> 
         if isinstance(block, TextBlock):
             texts.append(block.text)
             parts.append({"type": "text", "text": block.text})
-        elif isinstance(block, ImageBlock):
-            parts.append(image_part(_image_url(block)))
-            media = True
-        elif isinstance(block, VideoBlock):
-            parts.append(video_part(_video_url(block)))
+        elif (media_part := _media_part(block, role)) is not None:
+            parts.append(media_part)
             media = True
         elif isinstance(block, ThinkingBlock):
             if block.content:
@@ -172,8 +183,8 @@ def _to_kimi_message(message: ChatMessage, index: int, keep_reasoning: bool) -> 
         else:
             raise InvalidParameterError(
                 f"message {index}: {type(block).__name__} is not supported by Kimi (send text, "
-                "ImageBlock, VideoBlock, ThinkingBlock or ToolCallBlock; upload documents "
-                "with KimiFileReader and send their text)",
+                "ImageBlock, VideoBlock, ThinkingBlock or ToolCallBlock, and DocumentBlock in "
+                "a user message)",
                 param="messages",
             )
     content: str | list[dict[str, Any]] = parts if media else "".join(texts)

@@ -36,6 +36,7 @@ RANKS = {
     "_version": 0,
     "_fastpath": 0,
     "errors": 0,
+    "arguments": 1,
     "wire": 1,
     "types": 2,
     "catalog": 3,

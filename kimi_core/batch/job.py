@@ -18,7 +18,8 @@ batch per file. The job then
   which carries every result; ``iter_results()`` yields ``(index, result)`` as lines arrive;
 - reports ``usage`` and ``cost`` (the catalog's batch price, ``ModelInfo.batch_price``) once
   the results were read; ``cancel()`` cancels what still runs; ``delete_files()`` removes its
-  files (an organization keeps at most 1,000 batch files).
+  files (an organization keeps at most 1,000 batch files), as ``outcome(delete_files=True)``
+  does once the results were read.
 
 ``job.id`` (the batch ids, comma-separated) is all another process needs:
 ``KimiBatchJob.resume(client, job_id)`` rebuilds the job, and every line's place comes back
@@ -183,12 +184,21 @@ class KimiBatchJob(BatchJobBase):
         yield from folder.missing()
 
     def outcome(
-        self, *, timeout: float | None = None, progress: bool | None = None
+        self,
+        *,
+        timeout: float | None = None,
+        progress: bool | None = None,
+        delete_files: bool = False,
     ) -> list[BatchResult]:
         """``wait``, then every line's answer or ``BatchLineError`` in input order
-        (``results(return_exceptions=True)``): what the adapters turn into their answers."""
+        (``results(return_exceptions=True)``): what the adapters turn into their answers.
+        ``delete_files=True``: the job's input, output and error files are deleted once the
+        results were read (not when reading failed: they are still needed then)."""
         self.wait(timeout=timeout, progress=progress)
-        return self.results(return_exceptions=True)
+        results = self.results(return_exceptions=True)
+        if delete_files:
+            self.delete_files()
+        return results
 
     def results(self, *, return_exceptions: bool = False) -> list[BatchResult]:
         """One result per input, in input order (module docstring); waits first if the job
@@ -305,11 +315,18 @@ class AsyncKimiBatchJob(BatchJobBase):
             yield missing
 
     async def outcome(
-        self, *, timeout: float | None = None, progress: bool | None = None
+        self,
+        *,
+        timeout: float | None = None,
+        progress: bool | None = None,
+        delete_files: bool = False,
     ) -> list[BatchResult]:
         """``KimiBatchJob.outcome``, awaited."""
         await self.wait(timeout=timeout, progress=progress)
-        return await self.results(return_exceptions=True)
+        results = await self.results(return_exceptions=True)
+        if delete_files:
+            await self.delete_files()
+        return results
 
     async def results(self, *, return_exceptions: bool = False) -> list[BatchResult]:
         slots = self._slots()

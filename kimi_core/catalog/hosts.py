@@ -21,10 +21,11 @@ source of each value and how sure it is):
   ``catalog_prices``: Moonshot's prices are the bill (its own endpoints only).
 
 Precedence (docs/guides/hosts.md): the ``base_url`` argument, else the named
-``gateway``'s URL, else ``MOONSHOT_BASE_URL`` / ``KIMI_BASE_URL``, else Moonshot China. The
-host: the named ``gateway``, else the profile whose hostnames match the base URL, else
-Moonshot's. The key: the ``api_key`` argument (a string, a ``SecretStr`` or a zero-argument
-callable returning the current token), else ``MOONSHOT_API_KEY``, else ``KIMI_API_KEY``.
+``gateway``'s URL, else ``MOONSHOT_BASE_URL`` / ``KIMI_BASE_URL`` / ``MOONSHOT_API_BASE``,
+else Moonshot's global endpoint. The host: the named ``gateway``, else the profile whose
+hostnames match the base URL, else Moonshot's. The key: the ``api_key`` argument (a string,
+a ``SecretStr`` or a zero-argument callable returning the current token), else
+``MOONSHOT_API_KEY``, else ``KIMI_API_KEY``.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ TokenProvider = Callable[[], str]
 tokens expire after about an hour): called for every request, it refreshes as it needs."""
 
 API_KEY_ENV_VARS = ("MOONSHOT_API_KEY", "KIMI_API_KEY")
-BASE_URL_ENV_VARS = ("MOONSHOT_BASE_URL", "KIMI_BASE_URL")
+BASE_URL_ENV_VARS = ("MOONSHOT_BASE_URL", "KIMI_BASE_URL", "MOONSHOT_API_BASE")
+"""Read in this order; ``MOONSHOT_API_BASE`` is the name other Moonshot clients (LiteLLM) read."""
 
 
 @dataclass(frozen=True)

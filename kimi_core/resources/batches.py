@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from ..errors import InvalidParameterError, MalformedResponseError
-from ..types import Batch, BatchList
+from ..types import AsyncPageRequest, Batch, BatchList
 from ..wire.json import loads as json_loads
 from ..wire.paths import path_segment
 
@@ -230,8 +230,12 @@ class Batches:
         return parse_batch(self._send("POST", batch_path(batch_id) + "/cancel"))
 
     def list(self, *, after: str | None = None, limit: int | None = None) -> BatchList:
-        """One page of batches (20 by default); ``page.next_after`` continues it."""
-        return parse_batch_list(self._send("GET", "/batches", params=_list_params(after, limit)))
+        """A page of batches (20 by default, newest first) that iterates over every batch,
+        across pages (``types.ListPage``); ``page.data`` is this page's,
+        ``page.next_after`` the ``after`` of the next."""
+        page = parse_batch_list(self._send("GET", "/batches", params=_list_params(after, limit)))
+        page._fetch = lambda next_after: self.list(after=next_after, limit=limit)
+        return page
 
     def iter_all(self, *, limit: int = MAX_LIST_LIMIT) -> Iterator[Batch]:
         """Every batch, page after page (``limit`` per request)."""
@@ -275,9 +279,18 @@ class AsyncBatches:
     async def cancel(self, batch_id: str) -> Batch:
         return parse_batch(await self._send("POST", batch_path(batch_id) + "/cancel"))
 
-    async def list(self, *, after: str | None = None, limit: int | None = None) -> BatchList:
+    def list(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> AsyncPageRequest[BatchList]:
+        """Awaited: the first page (``Batches.list``); ``async for``: every batch, across
+        pages."""
         params = _list_params(after, limit)
-        return parse_batch_list(await self._send("GET", "/batches", params=params))
+        return AsyncPageRequest(lambda: self._page(params, limit))
+
+    async def _page(self, params: dict[str, Any], limit: int | None) -> BatchList:
+        page = parse_batch_list(await self._send("GET", "/batches", params=params))
+        page._afetch = lambda after: self._page(_list_params(after, limit), limit)
+        return page
 
     async def iter_all(self, *, limit: int = MAX_LIST_LIMIT) -> AsyncIterator[Batch]:
         after: str | None = None

@@ -28,7 +28,7 @@ import contextlib
 import io
 import os
 import stat
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Union
@@ -42,7 +42,7 @@ from ..errors import (
     KimiError,
     MalformedResponseError,
 )
-from ..types import FileDeleted, FileObject
+from ..types import AsyncPageRequest, FileDeleted, FileList, FileObject
 from ..wire.json import loads as json_loads
 from ..wire.paths import path_segment
 
@@ -177,15 +177,30 @@ def parse_file(response: httpx.Response) -> FileObject:
     return FileObject.model_validate(_json(response))
 
 
-def parse_list(response: httpx.Response) -> list[FileObject]:
+def parse_list(response: httpx.Response) -> FileList:
+    """A ``FileList`` page (a bare JSON array is read as one last page)."""
     body = _json(response)
     items = body.get("data") if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise MalformedResponseError("Files API list has no data array", body=str(body)[:500])
-    return [FileObject.model_validate(item) for item in items]
+    extra = body if isinstance(body, dict) else {}
+    return FileList.model_validate({**extra, "data": items})
 
 
-def _named(files: list[FileObject], name: str, purpose: str) -> FileObject | None:
+def _list_params(after: str | None, limit: int | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if after is not None:
+        params["after"] = path_segment(after, param="after", what="file id")
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not limit >= 1:
+            raise InvalidParameterError(
+                f"limit must be a positive integer, got {limit!r}", param="limit"
+            )
+        params["limit"] = limit
+    return params
+
+
+def _named(files: Iterable[FileObject], name: str, purpose: str) -> FileObject | None:
     """The file named ``name`` for ``purpose`` (an upload looked up by its unique name)."""
     for item in files:
         if item.filename == name and item.purpose == purpose:
@@ -263,8 +278,12 @@ class Files:
         finally:
             response.close()
 
-    def list(self) -> list[FileObject]:
-        return parse_list(self._send("GET", "/files"))
+    def list(self, *, after: str | None = None, limit: int | None = None) -> FileList:
+        """The account's files: a page that iterates over every file, across pages
+        (``types.ListPage``); ``limit`` per page, ``after`` a file id."""
+        page = parse_list(self._send("GET", "/files", params=_list_params(after, limit)))
+        page._fetch = lambda next_after: self.list(after=next_after, limit=limit)
+        return page
 
     def retrieve(self, file_id: str) -> FileObject:
         return FileObject.model_validate(_json(self._send("GET", _file_path(file_id))))
@@ -332,8 +351,17 @@ class AsyncFiles:
         finally:
             await response.aclose()
 
-    async def list(self) -> list[FileObject]:
-        return parse_list(await self._send("GET", "/files"))
+    def list(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> AsyncPageRequest[FileList]:
+        """Awaited: the first page; ``async for``: every file, across pages."""
+        params = _list_params(after, limit)
+        return AsyncPageRequest(lambda: self._page(params, limit))
+
+    async def _page(self, params: dict[str, Any], limit: int | None) -> FileList:
+        page = parse_list(await self._send("GET", "/files", params=params))
+        page._afetch = lambda after: self._page(_list_params(after, limit), limit)
+        return page
 
     async def retrieve(self, file_id: str) -> FileObject:
         return FileObject.model_validate(_json(await self._send("GET", _file_path(file_id))))

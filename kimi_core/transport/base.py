@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -376,6 +377,13 @@ class SyncAPIClient(BaseClient):
         http_client = http_client or self.options.http_client
         self._owns_http = http_client is None
         self._http = http_client if http_client is not None else self._own_http(httpx.Client)
+        if self._owns_http:
+            # Dropped without close() (its model garbage-collected), the client still closes
+            # its pool: no socket left for the interpreter to warn about (ResourceWarning).
+            # Tied to this client, not to the model: a generator or tokenizer holding the
+            # client keeps the pool open for as long as it is used. (The async pools are
+            # their event loops' to close: ``loop_pools``.)
+            weakref.finalize(self, self._http.close)
 
     def _send(
         self,

@@ -49,14 +49,10 @@ def hint_for(
     """The hint for ``error`` (module docstring), or None."""
     message = error.message.lower()
     if isinstance(error, NotFoundError):
-        hint = retirement_hint(model) if model is not None else None
-        if (
-            hint is None
-            and host.platform
-            and not urlsplit(base_url).path.rstrip("/").endswith("/v1")
-        ):
-            hint = f"the base URL {base_url!r} does not end in /v1, where Kimi's API lives"
-        return hint
+        # A base URL without /v1 explains any 404, whatever the model: said first.
+        if host.platform and not urlsplit(base_url).path.rstrip("/").endswith("/v1"):
+            return f"the base URL {base_url!r} does not end in /v1, where Kimi's API lives"
+        return retirement_hint(model) if model is not None else None
     if isinstance(error, AuthenticationError) and host.catalog_prices:
         other = "moonshot-global" if host.name == "moonshot-cn" else "moonshot-cn"
         return (

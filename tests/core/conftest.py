@@ -10,7 +10,8 @@ import kimi_core.transport.base
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """The developer's own key or base URL must not change what these tests see."""
-    for name in ("MOONSHOT_API_KEY", "KIMI_API_KEY", "MOONSHOT_BASE_URL", "KIMI_BASE_URL"):
+    names = ("MOONSHOT_API_KEY", "KIMI_API_KEY", "MOONSHOT_BASE_URL", "KIMI_BASE_URL")
+    for name in (*names, "MOONSHOT_API_BASE"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -162,7 +162,7 @@ async def test_async_files(tmp_path: Path) -> None:
     assert await files.upload(path) == FileObject.model_validate(FILE)
     assert await files.content(FILE_ID) == "hello world"
     assert await files.content(FILE_ID) == "hello world"
-    assert await files.list() == [FileObject.model_validate(FILE)]
+    assert (await files.list()).data == [FileObject.model_validate(FILE)]
     assert (await files.retrieve(FILE_ID)).filename == "notes.txt"
     assert (await files.delete(FILE_ID)).deleted is True
     _, body = _multipart(recorder.requests[0])

@@ -233,8 +233,9 @@ def test_http_image_url_is_rejected_clearly(emu: KimiEmulator, llm: Kimi) -> Non
 
 
 def test_unsupported_blocks_are_rejected_and_cache_points_skipped() -> None:
+    # A DocumentBlock is read through the Files API in a user message only (issue 26).
     with pytest.raises(InvalidParameterError, match="DocumentBlock is not supported"):
-        to_kimi_messages([ChatMessage(role="user", blocks=[DocumentBlock(data=b"%PDF-1.4")])])
+        to_kimi_messages([ChatMessage(role="assistant", blocks=[DocumentBlock(data=b"%PDF-1.4")])])
     wire, _ = to_kimi_messages(
         [
             ChatMessage(

@@ -208,7 +208,11 @@ def test_http_image_urls_are_rejected(part: dict[str, Any]) -> None:
 
 
 def test_unsupported_parts_and_messages_are_clear_errors() -> None:
-    with pytest.raises(InvalidParameterError, match="'file' content in a user message"):
+    # A file block is a document in a user message only (issue 26), and must be readable.
+    tool = ToolMessage(content=[{"type": "file", "base64": "eA=="}], tool_call_id="c")
+    with pytest.raises(InvalidParameterError, match="'file' content in a tool message"):
+        messages_to_wire([tool])
+    with pytest.raises(InvalidParameterError, match="not valid base64"):
         messages_to_wire([HumanMessage(content=[{"type": "file", "base64": "x"}])])
     with pytest.raises(InvalidParameterError, match="can only hold text"):
         messages_to_wire([SystemMessage(content=[{"type": "image", "base64": PNG}])])

@@ -1,0 +1,48 @@
+"""``ChatKimi``'s constructor arguments: never silently ignored.
+
+``api_base`` / ``openai_api_base`` (other integrations' names) are ``base_url``,
+``openai_api_key`` is ``api_key``. A misspelled known argument (``modle=``,
+``temprature=``) raises ``ConfigurationError`` naming the one meant
+(``kimi_core.arguments``); any other unknown argument moves to ``model_kwargs`` with a
+warning, exactly as ``ChatOpenAI`` does (langchain-core's ``_build_model_kwargs``), so it
+is sent with every request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.utils.utils import _build_model_kwargs, get_pydantic_field_names
+
+from kimi_core.integration import ConfigurationError, unknown_arguments
+
+__all__ = ["build_model_kwargs", "check_typos", "renamed"]
+
+# Connection settings under the names other integrations use: never request fields (moved
+# to model_kwargs, a base URL would be sent in the body, and the key to the default host).
+ALIASES = {"api_base": "base_url", "openai_api_base": "base_url", "openai_api_key": "api_key"}
+
+
+def renamed(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with ``ALIASES`` under their ChatKimi names (both given: an error)."""
+    for alias, name in ALIASES.items():
+        if alias in kwargs:
+            if name in kwargs:
+                raise ConfigurationError(
+                    f"{alias} is {name} for ChatKimi: pass one of them", param=alias
+                )
+            kwargs[name] = kwargs.pop(alias)
+    return kwargs
+
+
+def check_typos(cls: type, kwargs: dict[str, Any]) -> None:
+    """``ConfigurationError`` for an argument of ``cls`` that is a misspelled field name
+    (raised from ``__init__``: a validator would wrap it in a ``ValidationError``)."""
+    unknown_arguments(kwargs, get_pydantic_field_names(cls), cls.__name__)
+
+
+def build_model_kwargs(cls: type, values: Any) -> Any:
+    """``values`` with its unknown arguments moved to ``model_kwargs`` (with a warning)."""
+    if not isinstance(values, dict):
+        return values
+    return _build_model_kwargs(values, get_pydantic_field_names(cls))
