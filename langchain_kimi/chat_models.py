@@ -84,7 +84,9 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
       ``additional_kwargs["reasoning_content"]`` and a ``reasoning`` content block (streamed
       chunk by chunk) and is sent back where Kimi requires it.
     - **Sampling**: values left unset are not sent; a value a model fixes (temperature,
-      top_p, n, penalties on kimi-k2.6 and kimi-k3) raises ``InvalidParameterError``.
+      top_p, n, penalties on kimi-k2.6, kimi-k2.7-code and kimi-k3) is not sent either, with
+      one ``FixedSamplingWarning`` per model and field when it differs from the model's;
+      ``strict_sampling=True`` makes that an ``InvalidParameterError`` before any request.
     - **Tools**: ``bind_tools`` takes functions, pydantic classes, ``BaseTool``s, dicts and
       Kimi's builtin ``$web_search`` (answered by the client, up to
       ``max_builtin_tool_rounds`` rounds). A forced ``tool_choice`` ("any", "required",
@@ -131,6 +133,11 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     every assistant turn is then sent back."""
     prompt_cache_key: str | None = None
     """Kimi's prompt-cache key: requests with the same key share cached prefixes."""
+    strict_sampling: bool = False
+    """A sampling value the model fixes (temperature, top_p, n, penalties on kimi-k2.6,
+    kimi-k2.7-code, kimi-k3) is dropped with one ``FixedSamplingWarning`` per model and field
+    (the model's own value applies); ``True``: it raises ``InvalidParameterError`` instead,
+    before any request. Per call too (``invoke(..., strict_sampling=True)``)."""
     temperature: float | None = None
     max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
     """Output limit; sent as ``max_completion_tokens`` on Moonshot's own endpoints."""
@@ -247,6 +254,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     def _default_params(self) -> dict[str, Any]:
         params = chat_defaults(self, self.model_name)
         params.pop("stop", None)  # per call: the ``stop`` argument, else ``self.stop``
+        if not params.get("strict_sampling", True):
+            del params["strict_sampling"]  # the default: nothing to tell the core
         params.update(self.model_kwargs)
         return params
 

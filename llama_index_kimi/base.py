@@ -104,8 +104,9 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
       timeout, retries, HTTP clients, rate limits: one client lifecycle per instance, built
       on first use); model, sampling values and the thinking options are read on every call
       and can be overridden per call (``llm.chat(messages, thinking=False, max_tokens=512)``).
-      Sampling values left ``None`` are not sent; a value the model fixes raises
-      ``InvalidParameterError`` before any request.
+      Sampling values left ``None`` are not sent; a value the model fixes is not sent either
+      (one ``FixedSamplingWarning`` per model and field when it differs from the model's),
+      and raises ``InvalidParameterError`` before any request with ``strict_sampling=True``.
     - **Thinking**: ``thinking`` (kimi-k2.6 toggles it), ``reasoning_effort`` (``"low"`` /
       ``"high"`` / ``"max"`` on kimi-k3 and kimi-k3.1-pro), ``preserve_thinking`` (kimi-k2.6
       keeps earlier reasoning); what a model does not take raises ``InvalidParameterError``.
@@ -155,6 +156,13 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
     )
     prompt_cache_key: str | None = Field(
         default=None, description="Kimi's prompt-cache key: requests with it share prefixes."
+    )
+    strict_sampling: bool = Field(
+        default=False,
+        description=(
+            "Raise InvalidParameterError for a sampling value the model fixes, instead of "
+            "dropping it with a FixedSamplingWarning."
+        ),
     )
     temperature: float | None = Field(default=None, description="Sampling temperature.")
     max_tokens: int | None = Field(default=None, gt=0, description="Maximum output tokens.")
@@ -238,9 +246,10 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         structured_output_mode: StructuredOutputMode | None = None,
         max_builtin_tool_rounds: int = DEFAULT_MAX_ROUNDS,
         callback_manager: CallbackManager | None = None,
+        strict_sampling: bool = False,
         **kwargs: Any,
     ) -> None:
-        # Over 60 lines for its signature: every setting is an explicit parameter, in the
+        # long: over 60 lines for its signature: every setting is an explicit parameter, in the
         # order positional callers rely on. The connection is set up by ``_connect``.
         #
         # A kimi_core limiter goes to the clients (it needs token counts and releases); the
@@ -266,6 +275,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             reasoning_effort=reasoning_effort,
             preserve_thinking=preserve_thinking,
             prompt_cache_key=prompt_cache_key,
+            strict_sampling=strict_sampling,
             temperature=temperature,
             max_tokens=max_tokens,
             top_p=top_p,
@@ -300,8 +310,10 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             "async_http_client": async_http_client,
         }
         options = resolve_options(api_key, base_url, settings)
-        # Fail fast on a sampling value the model fixes, before any request.
-        check_sampling(shared["model"], sampling_values(self), shared["thinking"])
+        # strict_sampling: fail fast on a sampling value the model fixes, before any request
+        # (else the core drops it, with a warning, when a request is built).
+        if self.strict_sampling:
+            check_sampling(shared["model"], sampling_values(self), shared["thinking"])
         self._clients = clients_for(options, base_url, settings)
         if options is not None:
             self.base_url = options.base_url
@@ -394,6 +406,8 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         call's, ``None`` meaning "not given" as everywhere in LlamaIndex) in the core's
         ``ChatTurn``, which every call goes through; the core checks it before sending."""
         defaults = chat_defaults(self, self.model)
+        if not defaults.get("strict_sampling", True):
+            del defaults["strict_sampling"]  # the default: nothing to tell the core
         defaults.update(self.additional_kwargs)
         rounds = kwargs.pop("max_builtin_tool_rounds", None)
         overrides = {
