@@ -25,12 +25,16 @@ if TYPE_CHECKING:
     from .batch.job import PollPolicy as PollPolicy
     from .batch.state import BatchJobBase as BatchJobBase
     from .batch.state import fold_answers as fold_answers
+    from .catalog.hosts import HostProfile as HostProfile
     from .catalog.model_info import DEFAULT_MODEL as DEFAULT_MODEL
     from .catalog.model_info import ModelInfo as ModelInfo
+    from .catalog.model_info import Price as Price
     from .catalog.model_info import check_sampling as check_sampling
     from .catalog.model_info import get_model_info as get_model_info
+    from .catalog.model_info import warn_retirement as warn_retirement
     from .catalog.prices import Cost as Cost
     from .catalog.prices import cost_for as cost_for
+    from .catalog.prices import host_cost as host_cost
     from .chat import messages as messages
     from .chat.accumulator import StreamAccumulator as StreamAccumulator
     from .chat.content import image_part as image_part
@@ -83,13 +87,22 @@ if TYPE_CHECKING:
     from .wire.usage import UsageCounts as UsageCounts
     from .wire.usage import add_usage as add_usage
     from .wire.usage import normalize_usage as normalize_usage
+    from .wire.usage import reported_cost as reported_cost
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "_fastpath": ("ENABLED", "is_plain_model", "private_value", "unvalidated_builder"),
     "batch.job": ("AsyncKimiBatchJob", "BatchResult", "KimiBatchJob", "PollPolicy"),
     "batch.state": ("BatchJobBase", "fold_answers"),
-    "catalog.model_info": ("DEFAULT_MODEL", "ModelInfo", "check_sampling", "get_model_info"),
-    "catalog.prices": ("Cost", "cost_for"),
+    "catalog.hosts": ("HostProfile",),
+    "catalog.model_info": (
+        "DEFAULT_MODEL",
+        "ModelInfo",
+        "Price",
+        "check_sampling",
+        "get_model_info",
+        "warn_retirement",
+    ),
+    "catalog.prices": ("Cost", "cost_for", "host_cost"),
     "chat.accumulator": ("StreamAccumulator",),
     "chat.content": (
         "image_part",
@@ -131,7 +144,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "resources.formulas": ("Fiber", "FormulaTool", "formula_uri", "index_tools"),
     "resources.tokenizers": ("TokenCount",),
     "wire.answer": ("Answer", "completion_usage", "decode_arguments"),
-    "wire.usage": ("UsageCounts", "add_usage", "normalize_usage"),
+    "wire.usage": ("UsageCounts", "add_usage", "normalize_usage", "reported_cost"),
 }
 # Whole modules an adapter uses as a namespace (``errors`` for the exception tree,
 # ``messages`` for Kimi's message constructors).

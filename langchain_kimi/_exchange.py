@@ -22,7 +22,7 @@ from ._fastpath import text_generation_chunk
 from ._messages import PROVIDER, answer_to_message, usage_metadata
 
 if TYPE_CHECKING:
-    from kimi_core.integration import StreamAccumulator
+    from kimi_core.integration import HostProfile, Price, StreamAccumulator
 
 __all__ = ["ChunkConverter", "Exchange", "StreamExchange"]
 
@@ -69,8 +69,12 @@ class Exchange(ChatTurn):
         max_rounds: int,
         parse_as: type[BaseModel] | None = None,
         batch: bool = False,
+        host: HostProfile | None = None,
+        price: Price | None = None,
     ) -> None:
-        super().__init__(payload, prefix=prefix, max_rounds=max_rounds, batch=batch)
+        super().__init__(
+            payload, prefix=prefix, max_rounds=max_rounds, batch=batch, host=host, price=price
+        )
         self.parse_as = parse_as
 
     def result(self) -> ChatResult:
@@ -167,8 +171,10 @@ class StreamExchange:
         prefix: str | None,
         max_rounds: int,
         stream_usage: bool,
+        host: HostProfile | None = None,
+        price: Price | None = None,
     ) -> None:
-        self.turn = ChatTurn(payload, prefix=prefix, max_rounds=max_rounds)
+        self.turn = ChatTurn(payload, prefix=prefix, max_rounds=max_rounds, host=host, price=price)
         self.stream_usage = stream_usage
         self.converter = ChunkConverter(self.turn.round_reader())
 

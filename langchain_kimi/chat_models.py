@@ -173,6 +173,10 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     """Client-side limits enforced by ``kimi_core`` (``"tier1"``, a dict or ``RateLimits``)."""
     allow_insecure: bool = False
     """Allow a plain ``http://`` base URL that is not loopback."""
+    price: Any | None = Field(default=None, exclude=True)
+    """A ``kimi_core.Price`` to report ``response_metadata["cost"]`` with on a host that
+    reports no cost (vLLM, SGLang...): Moonshot's own endpoints use the catalog's prices, and
+    no other host is billed at them."""
     max_builtin_tool_rounds: int = Field(default=DEFAULT_MAX_ROUNDS, ge=0)
     """How many ``$web_search`` rounds ChatKimi answers before raising ``ToolLoopError``."""
 
@@ -204,6 +208,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
             "async_http_client": self.http_async_client,
             "model": self.model_name,
             "thinking": self.thinking,
+            "price": self.price,
         }
 
     # -- copies and pickles (docs/guides/reliability.md, "Copies, pickles...") ----------------
@@ -362,13 +367,21 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
         schema = options.get("response_format")
         payload, prefix = self._payload(messages, stop, options)
+        settings = self._resolved()
         return Exchange(
             payload,
             prefix=prefix,
             max_rounds=rounds,
             parse_as=schema if _structured.is_pydantic_class(schema) else None,
             batch=batch,
+            host=settings.host,
+            price=settings.price,
         )
+
+    def _resolved(self) -> KimiOptions:
+        """The resolved connection options (the host, for how a cost is known)."""
+        clients: KimiClients = private_value(self, "_clients")
+        return clients.options
 
     def _stream_exchange(
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
@@ -377,7 +390,15 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         stream_usage = options.pop("stream_usage", self.stream_usage)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
         payload, prefix = self._payload(messages, stop, options)
-        return StreamExchange(payload, prefix=prefix, max_rounds=rounds, stream_usage=stream_usage)
+        settings = self._resolved()
+        return StreamExchange(
+            payload,
+            prefix=prefix,
+            max_rounds=rounds,
+            stream_usage=stream_usage,
+            host=settings.host,
+            price=settings.price,
+        )
 
     def _generate(
         self,

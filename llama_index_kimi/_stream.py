@@ -22,7 +22,7 @@ __all__ = ["aresponses", "responses"]
 def responses(client: KimiClient, turn: ChatTurn, first: PreparedChat) -> ChatResponseGen:
     """Cumulative responses over every streamed round (``first``: the first round's request,
     already checked); the next round is sent when a round ended in builtin calls only."""
-    folder = StreamFolder(turn.prefix, turn.requested_model)
+    folder = StreamFolder(turn.prefix, turn.requested_model, turn)
     request: PreparedChat | dict[str, Any] = first
     while True:
         with client.chat_stream(request) as stream:
@@ -41,7 +41,7 @@ async def aresponses(
     client: AsyncKimiClient, turn: ChatTurn, first: PreparedChat
 ) -> ChatResponseAsyncGen:
     """Async ``responses``."""
-    folder = StreamFolder(turn.prefix, turn.requested_model)
+    folder = StreamFolder(turn.prefix, turn.requested_model, turn)
     request: PreparedChat | dict[str, Any] = first
     while True:
         async with await client.chat_stream(request) as stream:

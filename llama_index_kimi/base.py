@@ -196,6 +196,11 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
     allow_insecure: bool = Field(
         default=False, description="Allow plain http:// to a non-loopback host."
     )
+    price: Any | None = Field(
+        default=None,
+        exclude=True,
+        description="A kimi_core.Price for the cost on a host that reports none (vLLM...).",
+    )
     context_window: int | None = Field(
         default=None, gt=0, description="Override the catalog's context window."
     )
@@ -247,6 +252,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         max_builtin_tool_rounds: int = DEFAULT_MAX_ROUNDS,
         callback_manager: CallbackManager | None = None,
         strict_sampling: bool = False,
+        price: Any = None,
         **kwargs: Any,
     ) -> None:
         # long: over 60 lines for its signature: every setting is an explicit parameter, in the
@@ -268,6 +274,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             "default_headers": default_headers,
             "rate_limits": rate_limits,
             "allow_insecure": allow_insecure,
+            "price": price,
         }
         super().__init__(
             **shared,
@@ -418,11 +425,14 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         wire, prefix = to_kimi_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **overrides})
         )
+        options = self._clients.options
         return ChatTurn(
             build_chat_request(wire, defaults, overrides),
             prefix=prefix,
             max_rounds=self.max_builtin_tool_rounds if rounds is None else rounds,
             batch=batch,
+            host=options.host,
+            price=options.price,
         )
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:

@@ -32,12 +32,13 @@ from kimi_core.integration import (
     UsageCounts,
     add_usage,
     completion_usage,
-    cost_for,
     decode_arguments,
+    host_cost,
     image_part,
     image_url_from_base64,
     media_url_from_base64,
     normalize_usage,
+    reported_cost,
     video_part,
 )
 from kimi_core.integration import messages as kimi_messages
@@ -273,12 +274,16 @@ class StreamFolder:
         "_text",
         "_text_block",
         "_thinking_block",
+        "_turn",
         "_usage_before",
         "_wire_calls",
         "count",
     )
 
-    def __init__(self, prefix: str | None, requested_model: str | None) -> None:
+    def __init__(
+        self, prefix: str | None, requested_model: str | None, turn: ChatTurn | None = None
+    ) -> None:
+        self._turn = turn
         self._pending = prefix or ""
         self._text = ""
         self._reasoning = ""
@@ -333,13 +338,36 @@ class StreamFolder:
             counts = add_usage(self._usage_before, normalize_usage(usage))
             if self._usage_before is not None:
                 raw = {**chunk, "usage": dict(counts or {})}
-            cost = cost_for(counts, chunk.get("model"), self._model)
-            additional.update(usage_kwargs(counts, cost))
+            additional.update(usage_kwargs(counts, self._cost(counts, chunk, usage)))
             if self._state.rate_limit is not None:
                 additional["rate_limit"] = self._state.rate_limit
         if finish:
             additional["finish_reason"] = finish
         return _response(blocks, message_kwargs, raw, additional, content)
+
+    def _cost(
+        self, counts: UsageCounts | None, chunk: Mapping[str, Any], usage: Mapping[str, Any]
+    ) -> Cost | None:
+        """The cost of every round so far, as the core prices a turn (``ChatTurn.cost``):
+        the host's reported cost, the user's price or the catalog's, cache writes at the
+        TTL the request asked for."""
+        turn = self._turn
+        if turn is None:
+            return host_cost(counts, chunk.get("model"), self._model)
+        reported = None
+        if turn.host is not None and turn.host.reports_cost:
+            now = reported_cost(usage)
+            before = turn.reported_cost
+            reported = before if now is None else now + (before or 0)
+        return host_cost(
+            counts,
+            chunk.get("model"),
+            self._model,
+            host=turn.host,
+            reported=reported,
+            price=turn.price,
+            ttl=turn.cache_ttl,
+        )
 
     def _rebuild_calls(self) -> None:
         """New blocks and wire dicts for the calls so far (a fragment of one just arrived);
