@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables.config import ensure_config
 from pydantic import BaseModel, ValidationError
 
 from kimi_core.integration import ChatTurn, MalformedResponseError, RoundReader, parse_json_object
@@ -24,7 +27,24 @@ from ._messages import PROVIDER, answer_to_message, usage_metadata
 if TYPE_CHECKING:
     from kimi_core.integration import HostProfile, Price, StreamAccumulator
 
-__all__ = ["ChunkConverter", "Exchange", "StreamExchange"]
+__all__ = ["ChunkConverter", "Exchange", "RunManager", "StreamExchange", "thread_cache_key"]
+
+RunManager = CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun
+
+
+def thread_cache_key(run: RunManager | None) -> str | None:
+    """The run's LangGraph ``thread_id`` as a prompt-cache key, or None: from the run's
+    metadata (LangGraph puts it there for every node, and a caller may pass
+    ``metadata={"thread_id": ...}``), else from the run config LangChain keeps for the code a
+    runnable calls (``ensure_config()``: ``configurable["thread_id"]``; the only source on the
+    stream path, which langchain-core runs without handing over the run manager)."""
+    thread = run.metadata.get("thread_id") if run is not None and run.metadata else None
+    if thread is None:
+        configurable = ensure_config().get("configurable") or {}
+        thread = configurable.get("thread_id")
+    if thread is None or isinstance(thread, bool) or not isinstance(thread, str | int | UUID):
+        return None
+    return str(thread) or None
 
 
 def _metadata(turn: ChatTurn) -> dict[str, Any]:

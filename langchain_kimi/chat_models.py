@@ -40,7 +40,7 @@ from kimi_core.integration import (
 from . import _blocks, _fastpath, _structured
 from ._batch import BatchJobMethods
 from ._errors import translated_errors
-from ._exchange import Exchange, StreamExchange
+from ._exchange import Exchange, RunManager, StreamExchange, thread_cache_key
 from ._messages import messages_to_wire, request_messages
 from ._pickling import keyless_state, revive_clients, share_in_memo
 from ._profile import model_profile
@@ -132,7 +132,17 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     """Keep earlier reasoning in context (kimi-k2.6's ``keep: "all"``); the reasoning of
     every assistant turn is then sent back."""
     prompt_cache_key: str | None = None
-    """Kimi's prompt-cache key: requests with the same key share cached prefixes."""
+    """Kimi's prompt-cache key: requests with the same key share cached prefixes (Moonshot
+    asks for "a session id or task id" that stays the same). Unset: LangGraph's
+    ``thread_id`` of the run, unless ``prompt_cache_key_from_thread=False``."""
+    prompt_cache_key_from_thread: bool = True
+    """With no ``prompt_cache_key`` set, send the run's LangGraph ``thread_id`` (a graph node,
+    ``create_agent``, or ``metadata={"thread_id": ...}`` in the run config) as the key, on
+    Moonshot's platform."""
+    prompt_cache_ttl: Literal["5m", "1h"] | None = None
+    """The prompt cache's tier: ``"5m"`` (Moonshot's default) or ``"1h"``, sent as
+    ``prompt_cache_options: {"ttl": ...}``; cache writes are priced at its rate. Per call
+    too (``invoke(..., prompt_cache_ttl="1h")``)."""
     strict_sampling: bool = False
     """A sampling value the model fixes (temperature, top_p, n, penalties on kimi-k2.6,
     kimi-k2.7-code, kimi-k3) is dropped with one ``FixedSamplingWarning`` per model and field
@@ -328,7 +338,11 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
 
     # -- requests ----------------------------------------------------------------------------
     def _payload(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run: RunManager | None = None,
     ) -> tuple[dict[str, Any], str | None]:
         """The request body (``kimi_core.chat.request.build_chat_request``: instance values, then
         per-call overrides; the core checks it when it is sent) and the partial-mode
@@ -346,6 +360,14 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         wire, prefix = request_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs})
         )
+        if (
+            self.prompt_cache_key_from_thread
+            and "prompt_cache_key" not in defaults
+            and "prompt_cache_key" not in kwargs
+        ):
+            key = thread_cache_key(run)
+            if key is not None and self._resolved().host.platform:
+                defaults["prompt_cache_key"] = key
         return build_chat_request(wire, defaults, kwargs), prefix
 
     @staticmethod
@@ -361,12 +383,13 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         stop: list[str] | None,
         kwargs: dict[str, Any],
         batch: bool = False,
+        run: RunManager | None = None,
     ) -> Exchange:
         options = self._options(kwargs)
         options.pop("stream_usage", None)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
         schema = options.get("response_format")
-        payload, prefix = self._payload(messages, stop, options)
+        payload, prefix = self._payload(messages, stop, options, run)
         settings = self._resolved()
         return Exchange(
             payload,
@@ -384,12 +407,16 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         return clients.options
 
     def _stream_exchange(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run: RunManager | None = None,
     ) -> StreamExchange:
         options = self._options(kwargs)
         stream_usage = options.pop("stream_usage", self.stream_usage)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
-        payload, prefix = self._payload(messages, stop, options)
+        payload, prefix = self._payload(messages, stop, options, run)
         settings = self._resolved()
         return StreamExchange(
             payload,
@@ -408,7 +435,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         with translated_errors():
-            exchange = self._exchange(messages, stop, kwargs)
+            exchange = self._exchange(messages, stop, kwargs, run=run_manager)
             client = self.client
             while exchange.add(client.chat(exchange.payload)):
                 pass
@@ -422,7 +449,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         with translated_errors():
-            exchange = self._exchange(messages, stop, kwargs)
+            exchange = self._exchange(messages, stop, kwargs, run=run_manager)
             client = self.async_client
             while exchange.add(await client.chat(exchange.payload)):
                 pass
@@ -437,7 +464,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         # langchain-core calls on_llm_new_token itself unless it hands us the run manager.
         with translated_errors():
-            exchange = self._stream_exchange(messages, stop, kwargs)
+            exchange = self._stream_exchange(messages, stop, kwargs, run_manager)
             client = self.client
             while not exchange.done:
                 with client.chat_stream(exchange.payload) as stream:
@@ -468,7 +495,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         with translated_errors():
-            exchange = self._stream_exchange(messages, stop, kwargs)
+            exchange = self._stream_exchange(messages, stop, kwargs, run_manager)
             client = self.async_client
             while not exchange.done:
                 async with await client.chat_stream(exchange.payload) as stream:

@@ -155,7 +155,15 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         default=False, description="Keep earlier reasoning in context (kimi-k2.6 keep: all)."
     )
     prompt_cache_key: str | None = Field(
-        default=None, description="Kimi's prompt-cache key: requests with it share prefixes."
+        default=None,
+        description=(
+            "Kimi's prompt-cache key (a session or task id): requests with it share prefixes. "
+            "Nothing is set automatically: LlamaIndex hands an LLM no session id."
+        ),
+    )
+    prompt_cache_ttl: Literal["5m", "1h"] | None = Field(
+        default=None,
+        description="Prompt cache tier: 5m (Moonshot's default) or 1h; writes priced at it.",
     )
     strict_sampling: bool = Field(
         default=False,
@@ -253,6 +261,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         callback_manager: CallbackManager | None = None,
         strict_sampling: bool = False,
         price: Any = None,
+        prompt_cache_ttl: Literal["5m", "1h"] | None = None,
         **kwargs: Any,
     ) -> None:
         # long: over 60 lines for its signature: every setting is an explicit parameter, in the
@@ -283,6 +292,7 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             preserve_thinking=preserve_thinking,
             prompt_cache_key=prompt_cache_key,
             strict_sampling=strict_sampling,
+            prompt_cache_ttl=prompt_cache_ttl,
             temperature=temperature,
             max_tokens=max_tokens,
             top_p=top_p,

@@ -76,3 +76,57 @@ def test_strict_sampling_is_a_setting_that_survives_a_pickle(emu: KimiEmulator) 
     assert (revived.strict_sampling, revived.price) == (True, PRICE)
     assert "price" not in llm.to_dict()
     assert chat_requests(emu) == []
+
+
+# -- 2. prompt caching -----------------------------------------------------------------------
+
+LONG = "You answer questions about the quick brown fox. " * 40  # over the 256-token threshold
+
+
+def _ask(text: str) -> list[ChatMessage]:
+    return [ChatMessage(role="system", content=LONG), ChatMessage(role="user", content=text)]
+
+
+async def test_cache_tier_writes_and_reads_in_usage_and_cost(
+    make_llm: MakeLLM, emu: KimiEmulator
+) -> None:
+    llm = make_llm(prompt_cache_ttl="1h", thinking=False)
+    first = llm.chat(_ask("first"))
+    assert first.raw["usage"]["prompt_tokens_details"] == {
+        "cached_tokens": 0,
+        "cache_write_tokens": 488,
+    }
+    # kimi-k2.6 (0.95 / 0.16 / 4.00 USD per 1M): 3 fresh, 488 written at the 1h rate (twice
+    # the input price: no write price published), 4 out.
+    assert first.additional_kwargs == {
+        "prompt_tokens": 491,
+        "completion_tokens": 4,
+        "total_tokens": 495,
+        "cache_write_tokens": 488,
+        "cost": {"amount": 0.00094605, "currency": "USD"},
+        "finish_reason": "stop",
+    }
+    last = list(llm.stream_chat(_ask("second")))[-1]
+    assert last.raw["usage"]["prompt_tokens_details"] == {
+        "cached_tokens": 483,
+        "cache_write_tokens": 5,
+    }
+    # 3 fresh, 483 read at 0.16, 5 written at 1.90, 4 out.
+    assert (
+        last.additional_kwargs["cached_tokens"],
+        last.additional_kwargs["cache_write_tokens"],
+        last.additional_kwargs["cost"],
+    ) == (483, 5, {"amount": 0.00010563, "currency": "USD"})
+    five = await llm.achat(_ask("first"), prompt_cache_ttl="5m")  # per call; its own tier
+    assert five.additional_kwargs["cost"] == {"amount": 0.00048245, "currency": "USD"}
+    streamed = [r async for r in await llm.astream_chat(_ask("first"), prompt_cache_ttl="5m")]
+    assert streamed[-1].additional_kwargs["cached_tokens"] == 488
+    sent = [body.get("prompt_cache_options") for body in chat_requests(emu)]
+    assert sent == [{"ttl": "1h"}, {"ttl": "1h"}, {"ttl": "5m"}, {"ttl": "5m"}]
+
+
+def test_no_cache_key_is_made_up(llm: Kimi, emu: KimiEmulator) -> None:
+    # LlamaIndex hands an LLM no session id: nothing automatic (a documented choice).
+    llm.chat(HI)
+    llm.chat(HI, prompt_cache_key="session-1")
+    assert [body.get("prompt_cache_key") for body in chat_requests(emu)] == [None, "session-1"]

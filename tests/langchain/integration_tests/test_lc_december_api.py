@@ -9,6 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from langchain.agents import create_agent
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import START, MessagesState, StateGraph
 from lc_support import API_KEY, fold
 
 from kimi_core import Price
@@ -71,3 +75,93 @@ def test_price_must_be_a_price(on_vllm: MakeLLM) -> None:
     with pytest.raises(ConfigurationError) as info:
         on_vllm(price={"input": 1})
     assert info.value.param == "price"
+
+
+# -- 2. prompt caching -----------------------------------------------------------------------
+
+LONG = "You answer questions about the quick brown fox. " * 40  # over the 256-token threshold
+
+
+def _ask(text: str) -> list[Any]:
+    return [SystemMessage(LONG), HumanMessage(text)]
+
+
+async def test_cache_tier_writes_and_reads_in_usage_and_cost(
+    make_llm: MakeLLM, emu: KimiEmulator
+) -> None:
+    llm = make_llm(prompt_cache_ttl="1h", thinking=False)
+    first = llm.invoke(_ask("first"))
+    assert first.usage_metadata == {
+        "input_tokens": 491,
+        "output_tokens": 4,
+        "total_tokens": 495,
+        "input_token_details": {"cache_creation": 488, "cache_read": 0},
+    }
+    # kimi-k2.6 (0.95 / 0.16 / 4.00 USD per 1M): 3 fresh, 488 written at the 1h rate (twice
+    # the input price: no write price published), 4 out.
+    assert first.response_metadata["cost"] == {"amount": 0.00094605, "currency": "USD"}
+    streamed = fold(llm.stream(_ask("second")))
+    assert streamed.usage_metadata is not None
+    assert streamed.usage_metadata["input_token_details"] == {
+        "cache_creation": 5,
+        "cache_read": 483,
+    }
+    # 3 fresh, 483 read at 0.16, 5 written at 1.90, 4 out.
+    assert streamed.response_metadata["cost"] == {"amount": 0.00010563, "currency": "USD"}
+    five = await llm.ainvoke(_ask("first"), prompt_cache_ttl="5m")  # per call; its own tier
+    assert five.usage_metadata is not None
+    assert five.usage_metadata["input_token_details"] == {"cache_creation": 488, "cache_read": 0}
+    assert five.response_metadata["cost"] == {"amount": 0.00048245, "currency": "USD"}
+    sent = [body.get("prompt_cache_options") for body in _chat_requests(emu)]
+    assert sent == [{"ttl": "1h"}, {"ttl": "1h"}, {"ttl": "5m"}]
+    assert all("prompt_cache_ttl" not in body for body in _chat_requests(emu))
+
+
+def test_no_tier_sends_no_cache_options(llm: ChatKimi, emu: KimiEmulator) -> None:
+    llm.invoke("hi")
+    assert "prompt_cache_options" not in _chat_requests(emu)[0]
+
+
+def _graph(llm: ChatKimi, stream: bool = False) -> Any:
+    def node(state: MessagesState) -> dict[str, Any]:
+        if stream:
+            return {"messages": [fold(llm.stream(state["messages"]))]}
+        return {"messages": [llm.invoke(state["messages"])]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("model", node)
+    graph.add_edge(START, "model")
+    return graph.compile(checkpointer=InMemorySaver())
+
+
+async def test_thread_id_is_the_prompt_cache_key(make_llm: MakeLLM, emu: KimiEmulator) -> None:
+    llm = make_llm()
+    thread = {"configurable": {"thread_id": "chat-42"}}
+    _graph(llm).invoke({"messages": [("user", "hi")]}, thread)
+    agent = create_agent(llm, tools=[], checkpointer=InMemorySaver())
+    agent.invoke({"messages": [("user", "hi")]}, thread)
+    await agent.ainvoke({"messages": [("user", "again")]}, thread)
+    _graph(llm, stream=True).invoke({"messages": [("user", "hi")]}, thread)
+    llm.invoke("hi", config={"metadata": {"thread_id": 7}})
+    llm.invoke("no thread")
+    keys = [body.get("prompt_cache_key") for body in _chat_requests(emu)]
+    assert keys == ["chat-42", "chat-42", "chat-42", "chat-42", "7", None]
+
+
+def test_a_key_set_wins_and_the_thread_can_be_ignored(make_llm: MakeLLM, emu: KimiEmulator) -> None:
+    thread = {"configurable": {"thread_id": "chat-42"}}
+    _graph(make_llm(prompt_cache_key="mine")).invoke({"messages": [("user", "hi")]}, thread)
+    _graph(make_llm(prompt_cache_key_from_thread=False)).invoke(
+        {"messages": [("user", "hi")]}, thread
+    )
+    _graph(make_llm(model_kwargs={"prompt_cache_key": "kw"})).invoke(
+        {"messages": [("user", "hi")]}, thread
+    )
+    keys = [body.get("prompt_cache_key") for body in _chat_requests(emu)]
+    assert keys == ["mine", None, "kw"]
+
+
+def test_no_thread_key_off_moonshot(on_vllm: MakeLLM, vllm: KimiEmulator) -> None:
+    thread = {"configurable": {"thread_id": "chat-42"}}
+    _graph(on_vllm()).invoke({"messages": [("user", "hi")]}, thread)
+    assert "prompt_cache_key" not in _chat_requests(vllm)[0]
