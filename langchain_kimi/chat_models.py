@@ -42,7 +42,7 @@ from ._batch import BatchJobMethods
 from ._errors import translated_errors
 from ._exchange import Exchange, RunManager, StreamExchange, thread_cache_key
 from ._messages import messages_to_wire, request_messages
-from ._pickling import keyless_state, revive_clients, share_in_memo
+from ._pickling import fill_new_fields, keyless_state, revive_clients, share_in_memo
 from ._profile import model_profile
 from ._tools import ToolLike, format_tool, tools_as_system_message
 
@@ -236,6 +236,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         """Revived without a key: it comes from ``MOONSHOT_API_KEY`` on the first call."""
+        fill_new_fields(type(self), state)
         super().__setstate__(state)
         revive_clients(self)
 
