@@ -143,6 +143,18 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     """The prompt cache's tier: ``"5m"`` (Moonshot's default) or ``"1h"``, sent as
     ``prompt_cache_options: {"ttl": ...}``; cache writes are priced at its rate. Per call
     too (``invoke(..., prompt_cache_ttl="1h")``)."""
+    logprobs: bool | None = None
+    """Ask for the answer's token log probabilities: ``response_metadata["logprobs"]``
+    (``{"content": [{"token", "logprob", "bytes", "top_logprobs"}]}``, as ChatOpenAI), on
+    each streamed chunk too (LangChain adds them up)."""
+    top_logprobs: int | None = None
+    """How many most likely alternatives per token (0-20; with ``logprobs=True``)."""
+    prediction: dict[str, Any] | None = None
+    """Predicted output (``{"type": "content", "content": "..."}``): the text the answer
+    will mostly repeat, sent as Moonshot's ``prediction``."""
+    safety_identifier: str | None = None
+    """A stable id of your end user (hashed), sent as ``safety_identifier`` for Moonshot's
+    abuse detection."""
     strict_sampling: bool = False
     """A sampling value the model fixes (temperature, top_p, n, penalties on kimi-k2.6,
     kimi-k2.7-code, kimi-k3) is dropped with one ``FixedSamplingWarning`` per model and field

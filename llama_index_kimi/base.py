@@ -65,6 +65,7 @@ from ._batch import BatchJobMethods
 from ._metadata import UNKNOWN_CONTEXT_WINDOW as UNKNOWN_CONTEXT_WINDOW
 from ._metadata import UNKNOWN_NUM_OUTPUT as UNKNOWN_NUM_OUTPUT
 from ._metadata import llm_metadata, metadata_dump
+from ._options import RequestOptions
 from ._pickling import clients_for, key_on_first_use, resolve_options, settings_state
 from ._stream import aresponses, responses
 from ._structured import StructuredOutputMode
@@ -94,7 +95,7 @@ _LOCAL_KWARGS = frozenset(
 )
 
 
-class Kimi(BatchJobMethods, FunctionCallingLLM):
+class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
     """Kimi (Moonshot AI) chat models for LlamaIndex, on the shared ``kimi_core`` clients.
 
     >>> from llama_index.core import Settings
@@ -161,17 +162,6 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             "Nothing is set automatically: LlamaIndex hands an LLM no session id."
         ),
     )
-    prompt_cache_ttl: Literal["5m", "1h"] | None = Field(
-        default=None,
-        description="Prompt cache tier: 5m (Moonshot's default) or 1h; writes priced at it.",
-    )
-    strict_sampling: bool = Field(
-        default=False,
-        description=(
-            "Raise InvalidParameterError for a sampling value the model fixes, instead of "
-            "dropping it with a FixedSamplingWarning."
-        ),
-    )
     temperature: float | None = Field(default=None, description="Sampling temperature.")
     max_tokens: int | None = Field(default=None, gt=0, description="Maximum output tokens.")
     top_p: float | None = Field(default=None, description="Nucleus sampling threshold.")
@@ -203,11 +193,6 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
     )
     allow_insecure: bool = Field(
         default=False, description="Allow plain http:// to a non-loopback host."
-    )
-    price: Any | None = Field(
-        default=None,
-        exclude=True,
-        description="A kimi_core.Price for the cost on a host that reports none (vLLM...).",
     )
     context_window: int | None = Field(
         default=None, gt=0, description="Override the catalog's context window."
@@ -262,6 +247,10 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         strict_sampling: bool = False,
         price: Any = None,
         prompt_cache_ttl: Literal["5m", "1h"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        prediction: dict[str, Any] | None = None,
+        safety_identifier: str | None = None,
         **kwargs: Any,
     ) -> None:
         # long: over 60 lines for its signature: every setting is an explicit parameter, in the
@@ -293,6 +282,10 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             prompt_cache_key=prompt_cache_key,
             strict_sampling=strict_sampling,
             prompt_cache_ttl=prompt_cache_ttl,
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
+            prediction=prediction,
+            safety_identifier=safety_identifier,
             temperature=temperature,
             max_tokens=max_tokens,
             top_p=top_p,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from li_helpers import API_KEY, chat_requests
-from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.base.llms.types import ChatMessage, LogProb
 
 from kimi_core import Price
 from kimi_core.errors import ConfigurationError
@@ -130,3 +130,35 @@ def test_no_cache_key_is_made_up(llm: Kimi, emu: KimiEmulator) -> None:
     llm.chat(HI)
     llm.chat(HI, prompt_cache_key="session-1")
     assert [body.get("prompt_cache_key") for body in chat_requests(emu)] == [None, "session-1"]
+
+
+# -- 3. log probabilities --------------------------------------------------------------------
+
+
+def _lp(token: str, logprob: float) -> LogProb:
+    return LogProb(token=token, logprob=logprob, bytes=list(token.encode()))
+
+
+# The emulator's answer to "hi there" is "You said: hi there", one token per word.
+TOKENS = [_lp("You ", 0.0), _lp("said: ", -0.01), _lp("hi ", -0.02), _lp("there", -0.03)]
+THERE = [ChatMessage(role="user", content="hi there")]
+
+
+async def test_logprobs_on_the_chat_response(make_llm: MakeLLM, emu: KimiEmulator) -> None:
+    llm = make_llm(logprobs=True, thinking=False)
+    # Without alternatives each token is its own one-element list.
+    assert llm.chat(THERE).logprobs == [[t] for t in TOKENS]
+    assert (await llm.achat(THERE)).logprobs == [[t] for t in TOKENS]
+    streamed = list(llm.stream_chat(THERE))
+    # Cumulative, as every streamed response carries the whole answer so far.
+    assert [len(r.logprobs or []) for r in streamed if r.delta] == [1, 2, 3, 4]
+    assert streamed[-1].logprobs == [[t] for t in TOKENS]
+    top = [r async for r in await llm.astream_chat(THERE, top_logprobs=2)][-1].logprobs
+    assert top is not None
+    assert top[0] == [_lp("You ", 0.0), _lp("<alt1>", -1.0)]
+    assert len(top) == 4
+    sent = [(b.get("logprobs"), b.get("top_logprobs")) for b in chat_requests(emu)]
+    assert sent == [(True, None)] * 3 + [(True, 2)]
+    plain = make_llm()
+    assert plain.chat(THERE).logprobs is None
+    assert list(plain.stream_chat(THERE))[-1].logprobs is None

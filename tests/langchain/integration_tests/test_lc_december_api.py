@@ -165,3 +165,34 @@ def test_no_thread_key_off_moonshot(on_vllm: MakeLLM, vllm: KimiEmulator) -> Non
     thread = {"configurable": {"thread_id": "chat-42"}}
     _graph(on_vllm()).invoke({"messages": [("user", "hi")]}, thread)
     assert "prompt_cache_key" not in _chat_requests(vllm)[0]
+
+
+# -- 3. log probabilities --------------------------------------------------------------------
+
+
+def _lp(token: str, logprob: float) -> dict[str, Any]:
+    return {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+
+
+# The emulator's answer to "hi there" is "You said: hi there", one token per word.
+TOKENS = [_lp("You ", 0.0), _lp("said: ", -0.01), _lp("hi ", -0.02), _lp("there", -0.03)]
+
+
+async def test_logprobs_in_response_metadata_as_chat_openai(
+    make_llm: MakeLLM, emu: KimiEmulator
+) -> None:
+    llm = make_llm(logprobs=True, thinking=False)
+    expected = {"content": [{**t, "top_logprobs": []} for t in TOKENS]}
+    assert llm.invoke("hi there").response_metadata["logprobs"] == expected
+    assert (await llm.ainvoke("hi there")).response_metadata["logprobs"] == expected
+    chunks = list(llm.stream("hi there"))
+    assert fold(chunks).response_metadata["logprobs"] == expected
+    assert [c.response_metadata.get("logprobs") for c in chunks if c.content] == [
+        {"content": [{**t, "top_logprobs": []}]} for t in TOKENS
+    ]
+    alternatives = fold([c async for c in llm.astream("hi there", top_logprobs=2)])
+    first = alternatives.response_metadata["logprobs"]["content"][0]
+    assert first["top_logprobs"] == [_lp("You ", 0.0), _lp("<alt1>", -1.0)]
+    sent = [(b.get("logprobs"), b.get("top_logprobs")) for b in _chat_requests(emu)]
+    assert sent == [(True, None)] * 3 + [(True, 2)]
+    assert "logprobs" not in make_llm().invoke("hi").response_metadata
