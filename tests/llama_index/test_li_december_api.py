@@ -162,3 +162,26 @@ async def test_logprobs_on_the_chat_response(make_llm: MakeLLM, emu: KimiEmulato
     plain = make_llm()
     assert plain.chat(THERE).logprobs is None
     assert list(plain.stream_chat(THERE))[-1].logprobs is None
+
+
+# -- 4. predicted outputs and the safety identifier ------------------------------------------
+
+PREDICTION = {"type": "content", "content": "def add(a, b):\n    return a + b\n"}
+
+
+async def test_prediction_and_safety_identifier_are_sent(
+    make_llm: MakeLLM, emu: KimiEmulator
+) -> None:
+    llm = make_llm(prediction=PREDICTION, safety_identifier="user-hash-1")
+    llm.chat(HI)
+    list(llm.stream_chat(HI))
+    await llm.achat(HI, safety_identifier="user-hash-2")
+    [r async for r in await llm.astream_chat(HI, prediction={"type": "content", "content": "x"})]
+    sent = [(b.get("prediction"), b.get("safety_identifier")) for b in chat_requests(emu)]
+    assert sent == [
+        (PREDICTION, "user-hash-1"),
+        (PREDICTION, "user-hash-1"),
+        (PREDICTION, "user-hash-2"),
+        ({"type": "content", "content": "x"}, "user-hash-1"),
+    ]
+    assert Kimi.from_dict(llm.to_dict(), api_key=API_KEY).prediction == PREDICTION

@@ -196,3 +196,24 @@ async def test_logprobs_in_response_metadata_as_chat_openai(
     sent = [(b.get("logprobs"), b.get("top_logprobs")) for b in _chat_requests(emu)]
     assert sent == [(True, None)] * 3 + [(True, 2)]
     assert "logprobs" not in make_llm().invoke("hi").response_metadata
+
+
+# -- 4. predicted outputs and the safety identifier ------------------------------------------
+
+PREDICTION = {"type": "content", "content": "def add(a, b):\n    return a + b\n"}
+
+
+async def test_prediction_and_safety_identifier_are_sent(
+    make_llm: MakeLLM, emu: KimiEmulator
+) -> None:
+    llm = make_llm(prediction=PREDICTION, safety_identifier="user-hash-1")
+    llm.invoke("rename add")
+    fold(llm.stream("rename add"))
+    await llm.ainvoke("rename add", safety_identifier="user-hash-2", prediction=None)
+    sent = [(b.get("prediction"), b.get("safety_identifier")) for b in _chat_requests(emu)]
+    assert sent == [
+        (PREDICTION, "user-hash-1"),
+        (PREDICTION, "user-hash-1"),
+        (None, "user-hash-2"),  # per call: None unsets
+    ]
+    assert llm._identifying_params["safety_identifier"] == "user-hash-1"
