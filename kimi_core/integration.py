@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from .resources.formulas import formula_uri as formula_uri
     from .resources.formulas import index_tools as index_tools
     from .resources.tokenizers import TokenCount as TokenCount
+    from .types import ModelCard as ModelCard
     from .wire.answer import Answer as Answer
     from .wire.answer import completion_usage as completion_usage
     from .wire.answer import decode_arguments as decode_arguments
@@ -143,6 +144,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "resources.files": ("ExtractedFile", "FileInput"),
     "resources.formulas": ("Fiber", "FormulaTool", "formula_uri", "index_tools"),
     "resources.tokenizers": ("TokenCount",),
+    "types": ("ModelCard",),
     "wire.answer": ("Answer", "completion_usage", "decode_arguments"),
     "wire.usage": ("UsageCounts", "add_usage", "normalize_usage", "reported_cost"),
 }

@@ -35,6 +35,7 @@ from kimi_core.integration import (
     keeps_reasoning,
     private_value,
     tool_name,
+    warn_retirement,
 )
 
 from . import _blocks, _fastpath, _structured
@@ -43,7 +44,7 @@ from ._errors import translated_errors
 from ._exchange import Exchange, RunManager, StreamExchange, thread_cache_key
 from ._messages import messages_to_wire, request_messages
 from ._pickling import fill_new_fields, keyless_state, revive_clients, share_in_memo
-from ._profile import model_profile
+from ._profile import LazyProfile, model_profile, served_profile
 from ._tools import ToolLike, format_tool, tools_as_system_message
 
 if TYPE_CHECKING:
@@ -213,6 +214,15 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         options = KimiOptions.resolve(self.api_key, self.base_url, **self._settings())
         self.api_key = options.api_key
         self._clients = KimiClients(options)
+        if options.host.platform:
+            warn_retirement(self.model_name)  # retired, or retiring within 30 days: once
+        if self.profile is None:
+            # A model the catalog does not know: its traits from GET /models, when read.
+            self.profile = LazyProfile(self._served_profile)  # type: ignore[assignment]
+
+    def _served_profile(self) -> ModelProfile:
+        clients: KimiClients = private_value(self, "_clients")
+        return served_profile(clients.sync.models.served(self.model_name))
 
     def _settings(self) -> dict[str, Any]:
         """This model's connection settings, for ``KimiOptions.resolve``."""

@@ -58,6 +58,7 @@ from kimi_core.integration import (
     check_sampling,
     keeps_reasoning,
     sampling_values,
+    warn_retirement,
 )
 
 from . import _fastpath, _structured
@@ -301,6 +302,8 @@ class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
             **kwargs,
         )
         self._connect(api_key, base_url, shared, core_limiter, http_client, async_http_client)
+        if self._clients.resolved and self._clients.options.host.platform:
+            warn_retirement(model)  # retired, or retiring within 30 days: once per model
 
     def _connect(
         self,
@@ -355,8 +358,12 @@ class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """Context window and output size from ``kimi_core.catalog``."""
-        return llm_metadata(self.model, self.context_window, self.max_tokens)
+        """Context window and output size from ``kimi_core.catalog``; for a model it does
+        not know, the context window ``GET /models`` lists (asked once per client)."""
+        return llm_metadata(self.model, self.context_window, self.max_tokens, self._served)
+
+    def _served(self, model: str) -> Any:
+        return self._clients.sync.models.served(model)
 
     def to_payload(self) -> dict[str, Any]:
         """``BaseLLM.to_payload`` (class name and metadata, no secrets), which LlamaIndex's

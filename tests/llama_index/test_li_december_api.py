@@ -5,6 +5,7 @@ outputs and the safety identifier, model lifecycle, the tools API and the retire
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,8 @@ from li_helpers import API_KEY, chat_requests
 from llama_index.core.base.llms.types import ChatMessage, LogProb
 
 from kimi_core import Price
+from kimi_core.catalog import model_info
+from kimi_core.catalog.model_info import ModelInfo, ModelRetirementWarning
 from kimi_core.errors import ConfigurationError
 from kimi_emulator import KimiEmulator
 from llama_index_kimi import Kimi
@@ -185,3 +188,55 @@ async def test_prediction_and_safety_identifier_are_sent(
         ({"type": "content", "content": "x"}, "user-hash-1"),
     ]
     assert Kimi.from_dict(llm.to_dict(), api_key=API_KEY).prediction == PREDICTION
+
+
+# -- 5. model lifecycle ----------------------------------------------------------------------
+
+
+def test_a_retired_model_warns_once_at_construction(
+    make_llm: MakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_info, "_RETIREMENTS_WARNED", set())
+    with pytest.warns(ModelRetirementWarning) as caught:
+        make_llm(model="kimi-thinking-preview")
+    assert [str(w.message) for w in caught] == [
+        "kimi-thinking-preview was retired on 2025-11-11 (its requests answer 404): use kimi-k2.6"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_llm(model="kimi-thinking-preview")  # once per model
+        make_llm(model="kimi-k2.6")  # an unconfirmed retirement: nothing at construction
+
+
+NEXT = ModelInfo("kimi-k9-preview", 524_288, 65_536, image_input=True, thinking="always")
+
+
+async def test_an_unknown_model_is_sent_as_asked_and_sized_from_get_models(
+    kimi_emulator_factory: Callable[..., KimiEmulator],
+) -> None:
+    emu = kimi_emulator_factory("moonshot", models=["kimi-k2.6", NEXT])
+    llm = Kimi(api_key=API_KEY, base_url=emu.base_url, model="kimi-k9-preview", top_p=0.5)
+    assert emu.requests == []  # nothing asked at construction
+    assert str(await llm.acomplete("hi")) == "You said: hi"
+    metadata = llm.metadata
+    assert (metadata.context_window, metadata.num_output, metadata.is_function_calling_model) == (
+        524_288,
+        8_192,
+        True,
+    )
+    assert llm.metadata.context_window == 524_288
+    paths = [(r.method, r.path) for r in emu.requests]
+    assert paths == [("POST", "/v1/chat/completions"), ("GET", "/v1/models")]
+    assert emu.requests[0].json["top_p"] == 0.5  # nothing refused by guesswork
+    unlisted = Kimi(api_key=API_KEY, base_url=emu.base_url, model="kimi-k10")
+    assert unlisted.metadata.context_window == 131_072  # the safe lower bound
+    assert (
+        Kimi(
+            api_key=API_KEY, base_url=emu.base_url, model="kimi-k10", context_window=9_000
+        ).metadata.context_window
+        == 9_000
+    )
+    assert len(emu.requests) == 3  # one listing per client
+    for model in (llm, unlisted):
+        model.close()
+        await model.aclose()

@@ -4,6 +4,7 @@ the safety identifier, model lifecycle, the tools API and the retired ``$web_sea
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,8 @@ from langgraph.graph import START, MessagesState, StateGraph
 from lc_support import API_KEY, fold
 
 from kimi_core import Price
+from kimi_core.catalog import model_info
+from kimi_core.catalog.model_info import ModelInfo, ModelRetirementWarning
 from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
@@ -217,3 +220,56 @@ async def test_prediction_and_safety_identifier_are_sent(
         (None, "user-hash-2"),  # per call: None unsets
     ]
     assert llm._identifying_params["safety_identifier"] == "user-hash-1"
+
+
+# -- 5. model lifecycle ----------------------------------------------------------------------
+
+
+def test_a_retired_model_warns_once_at_construction(
+    make_llm: MakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_info, "_RETIREMENTS_WARNED", set())
+    with pytest.warns(ModelRetirementWarning) as caught:
+        ChatKimi(api_key=API_KEY, model="moonshot-v1-8k")
+    assert [str(w.message) for w in caught] == [
+        "moonshot-v1-8k was retired on 2026-08-31 (its requests answer 404): use kimi-k2.6"
+    ]
+    assert caught[0].filename == __file__  # points at the user's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_llm(model="moonshot-v1-8k")  # once per model
+        make_llm(model="kimi-k2.6")  # an unconfirmed retirement: nothing at construction
+
+
+NEXT = ModelInfo("kimi-k9-preview", 524_288, 65_536, image_input=True, thinking="always")
+
+
+@pytest.fixture
+def with_next(kimi_emulator_factory: Callable[..., KimiEmulator]) -> KimiEmulator:
+    return kimi_emulator_factory("moonshot", models=["kimi-k2.6", NEXT])
+
+
+async def test_an_unknown_model_is_sent_as_asked_and_profiled_from_get_models(
+    with_next: KimiEmulator,
+) -> None:
+    llm = ChatKimi(
+        api_key=API_KEY, base_url=with_next.base_url, model="kimi-k9-preview", temperature=0.3
+    )
+    assert with_next.requests == []  # nothing asked at construction
+    assert (await llm.ainvoke("hi")).content == "You said: hi"
+    profile = llm.profile
+    assert profile is not None
+    assert (
+        profile["max_input_tokens"],
+        profile["image_inputs"],
+        profile["video_inputs"],
+        profile["reasoning_output"],
+        profile["tool_calling"],
+    ) == (524_288, True, False, True, True)
+    assert "max_output_tokens" not in profile
+    assert llm.profile["max_input_tokens"] == 524_288
+    paths = [(r.method, r.path) for r in with_next.requests]
+    assert paths == [("POST", "/v1/chat/completions"), ("GET", "/v1/models")]
+    assert with_next.requests[0].json["model"] == "kimi-k9-preview"
+    assert with_next.requests[0].json["temperature"] == 0.3  # nothing refused by guesswork
+    llm.close()

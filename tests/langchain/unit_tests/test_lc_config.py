@@ -141,7 +141,42 @@ def test_profile_from_the_catalog() -> None:
     text_only = ChatKimi(api_key=API_KEY, model="moonshot-v1-8k").profile
     assert text_only is not None
     assert (text_only["image_inputs"], text_only["reasoning_output"]) == (False, False)
-    assert ChatKimi(api_key=API_KEY, model="kimi-future-9").profile is None
+
+
+def test_an_unknown_models_profile_comes_from_get_models_when_read() -> None:
+    # Issue 25: a model id the catalog does not know is sent as asked; its traits come from
+    # GET /models, asked once, when the profile is first read (never at construction).
+    card = {
+        "id": "kimi-future-9",
+        "object": "model",
+        "context_length": 524_288,
+        "supports_image_in": True,
+        "supports_video_in": False,
+        "supports_reasoning": True,
+    }
+    listing = {"object": "list", "data": [{"id": "kimi-k2.6"}, card]}
+    llm, sent = mock_llm(json_response(listing), model="kimi-future-9")
+    assert "kimi-future-9" in repr(llm)
+    assert sent.requests == []
+    profile = llm.profile
+    assert profile is not None
+    assert dict(profile) == {
+        "text_inputs": True,
+        "text_outputs": True,
+        "tool_calling": True,
+        "image_url_inputs": False,
+        "max_input_tokens": 524_288,
+        "image_inputs": True,
+        "video_inputs": False,
+        "reasoning_output": True,
+    }
+    assert profile["max_input_tokens"] == 524_288
+    assert [(r.method, r.url.path) for r in sent.requests] == [("GET", "/v1/models")]
+    other, sent = mock_llm(json_response(listing), model="kimi-unlisted")
+    assert other.profile is not None
+    assert dict(other.profile) == {}
+    assert not other.profile
+    assert len(sent.requests) == 1
 
 
 def test_transport_settings_reach_the_core_clients() -> None:
