@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from .chat.tool_choice import check_tool_choice as check_tool_choice
     from .chat.tools import is_builtin_tool as is_builtin_tool
     from .chat.tools import tool_name as tool_name
+    from .chat.tools import warn_web_search_retired as warn_web_search_retired
     from .chat.turn import DEFAULT_MAX_ROUNDS as DEFAULT_MAX_ROUNDS
     from .chat.turn import ChatTurn as ChatTurn
     from .chat.turn import RoundReader as RoundReader
@@ -81,6 +82,10 @@ if TYPE_CHECKING:
     from .resources.formulas import formula_uri as formula_uri
     from .resources.formulas import index_tools as index_tools
     from .resources.tokenizers import TokenCount as TokenCount
+    from .resources.web_tools import FetchPage as FetchPage
+    from .resources.web_tools import SearchPage as SearchPage
+    from .resources.web_tools import fetch_text as fetch_text
+    from .resources.web_tools import search_text as search_text
     from .types import ModelCard as ModelCard
     from .wire.answer import Answer as Answer
     from .wire.answer import completion_usage as completion_usage
@@ -129,7 +134,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     ),
     "chat.thinking": ("keeps_reasoning",),
     "chat.tool_choice": ("check_tool_choice",),
-    "chat.tools": ("is_builtin_tool", "tool_name"),
+    "chat.tools": ("is_builtin_tool", "tool_name", "warn_web_search_retired"),
     "chat.turn": ("DEFAULT_MAX_ROUNDS", "ChatTurn", "RoundReader"),
     "client": ("AsyncKimiClient", "KimiClient"),
     "errors": (
@@ -144,6 +149,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "resources.files": ("ExtractedFile", "FileInput"),
     "resources.formulas": ("Fiber", "FormulaTool", "formula_uri", "index_tools"),
     "resources.tokenizers": ("TokenCount",),
+    "resources.web_tools": ("FetchPage", "SearchPage", "fetch_text", "search_text"),
     "types": ("ModelCard",),
     "wire.answer": ("Answer", "completion_usage", "decode_arguments"),
     "wire.usage": ("UsageCounts", "add_usage", "normalize_usage", "reported_cost"),

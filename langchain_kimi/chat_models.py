@@ -36,6 +36,7 @@ from kimi_core.integration import (
     private_value,
     tool_name,
     warn_retirement,
+    warn_web_search_retired,
 )
 
 from . import _blocks, _fastpath, _structured
@@ -89,11 +90,13 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
       one ``FixedSamplingWarning`` per model and field when it differs from the model's;
       ``strict_sampling=True`` makes that an ``InvalidParameterError`` before any request.
     - **Tools**: ``bind_tools`` takes functions, pydantic classes, ``BaseTool``s, dicts and
-      Kimi's builtin ``$web_search`` (answered by the client, up to
-      ``max_builtin_tool_rounds`` rounds). A forced ``tool_choice`` ("any", "required",
-      ``True`` or a tool name) is sent natively where the model accepts it and rewritten where
-      it does not (``kimi_core.chat.tool_choice``); ``parallel_tool_calls=False`` keeps the first
-      call. Tool-call ids are kept exactly (``get_distance:0``).
+      Kimi's builtin ``$web_search`` (retired by Moonshot on 2026-10-20: a
+      ``DeprecationWarning``; answered by the client where a gateway still serves it, up to
+      ``max_builtin_tool_rounds`` rounds; search with ``KimiWebToolkit`` instead). A forced
+      ``tool_choice`` ("any", "required", ``True`` or a tool name) is sent natively where the
+      model accepts it and rewritten where it does not (``kimi_core.chat.tool_choice``);
+      ``parallel_tool_calls=False`` keeps the first call. Tool-call ids are kept exactly
+      (``get_distance:0``).
     - **Structured output**: ``with_structured_output`` defaults to ``method="json_schema"``
       on models that take ``response_format: json_schema`` (kimi-k2.6, kimi-k2.7-code, kimi-k3),
       else JSON mode with the schema in a system message; ``"function_calling"`` forces a tool
@@ -599,6 +602,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         makes the final answer JSON, as in ``with_structured_output(method="json_schema")``.
         """
         formatted = [format_tool(tool) for tool in tools]
+        warn_web_search_retired(formatted)  # the builtin $web_search: still sent as asked
         choice = check_tool_choice(tool_choice, [str(tool_name(t)) for t in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice

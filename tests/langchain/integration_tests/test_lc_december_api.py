@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, MessagesState, StateGraph
 from lc_support import API_KEY, fold
@@ -20,7 +20,7 @@ from kimi_core import Price
 from kimi_core.catalog import model_info
 from kimi_core.catalog.model_info import ModelInfo, ModelRetirementWarning
 from kimi_emulator import KimiEmulator
-from langchain_kimi import ChatKimi
+from langchain_kimi import ChatKimi, KimiWebFetchTool, KimiWebSearchTool, KimiWebToolkit
 
 MakeLLM = Callable[..., ChatKimi]
 PRICE = Price(input=Decimal("1"), output=Decimal("2"), currency="USD")
@@ -273,3 +273,119 @@ async def test_an_unknown_model_is_sent_as_asked_and_profiled_from_get_models(
     assert with_next.requests[0].json["model"] == "kimi-k9-preview"
     assert with_next.requests[0].json["temperature"] == 0.3  # nothing refused by guesswork
     llm.close()
+
+
+# -- 6. the tools API as LangChain tools, and the retired $web_search -------------------------
+
+
+@pytest.fixture
+def web(emu: KimiEmulator) -> Iterator[KimiWebToolkit]:
+    toolkit = KimiWebToolkit(api_key=API_KEY, base_url=emu.base_url, max_retries=0)
+    yield toolkit
+    toolkit.close()
+
+
+def _tool_posts(emu: KimiEmulator) -> list[tuple[str, Any]]:
+    return [(r.path, r.json) for r in emu.requests if r.path.startswith("/v1/tools/")]
+
+
+SEARCH_TEXT = (
+    "1. Result 1 for kimi k3\nURL: https://example.com/{h}/1\nexample.com, 2026-06-01\n"
+    "Snippet 1 about kimi k3."
+)
+
+
+def test_search_and_fetch_in_a_create_agent_loop(
+    make_llm: MakeLLM, web: KimiWebToolkit, emu: KimiEmulator
+) -> None:
+    tools = web.get_tools()
+    assert [(type(t), t.name) for t in tools] == [
+        (KimiWebSearchTool, "kimi_web_search"),
+        (KimiWebFetchTool, "kimi_web_fetch"),
+    ]
+    emu.script(tool_calls=[{"name": "kimi_web_search", "arguments": {"query": "kimi k3"}}])
+    emu.script(
+        tool_calls=[{"name": "kimi_web_fetch", "arguments": {"url": "https://kimi.ai/news"}}]
+    )
+    agent = create_agent(make_llm(), tools=tools)
+    messages = agent.invoke({"messages": [("user", "What is new with Kimi?")]})["messages"]
+    results = [m for m in messages if isinstance(m, ToolMessage)]
+    assert [(m.name, m.status) for m in results] == [
+        ("kimi_web_search", "success"),
+        ("kimi_web_fetch", "success"),
+    ]
+    search, fetch = results
+    first = search.artifact["results"][0]
+    blocks = str(search.content).split("\n\n")
+    assert blocks[0] == SEARCH_TEXT.format(h=first["url"].split("/")[3])
+    assert [r["title"] for r in search.artifact["results"]] == [
+        f"Result {i} for kimi k3" for i in range(1, 6)
+    ]
+    assert len(blocks) == 5
+    assert search.artifact["cost"] == {"amount": 0.002, "currency": "USD"}
+    assert fetch.content.startswith("# kimi.ai/news\n\nEmulated content of https://kimi.ai/news.")
+    assert (fetch.artifact["title"], fetch.artifact["url"], fetch.artifact["cost"]) == (
+        "/news - kimi.ai",
+        "https://kimi.ai/news",
+        {"amount": 0.002, "currency": "USD"},
+    )
+    assert _tool_posts(emu) == [
+        ("/v1/tools/search", {"text_query": "kimi k3"}),
+        ("/v1/tools/fetch", {"url": "https://kimi.ai/news"}),
+    ]
+    final = messages[-1]
+    assert isinstance(final, AIMessage)
+    # The emulator's model reads both results back (one line per tool result).
+    assert str(final.content).startswith("The tool kimi_web_search returned: 1. Result 1 for")
+    assert "The tool kimi_web_fetch returned: # kimi.ai/news" in str(final.content)
+
+
+async def test_refusals_are_tool_error_messages_async(make_llm: MakeLLM, emu: KimiEmulator) -> None:
+    llm = make_llm()
+    web = KimiWebToolkit.from_chat_model(llm, [])
+    emu.script(
+        tool_calls=[{"name": "kimi_web_fetch", "arguments": {"url": "http://unsafe.example/x"}}]
+    )
+    emu.script(
+        tool_calls=[{"name": "kimi_web_fetch", "arguments": {"url": "https://empty.example/"}}]
+    )
+    agent = create_agent(llm, tools=await web.aget_tools())
+    messages = (await agent.ainvoke({"messages": [("user", "Read those pages")]}))["messages"]
+    errors = [m for m in messages if isinstance(m, ToolMessage)]
+    assert [m.status for m in errors] == ["error", "error"]
+    assert "403 security_risk: We consider the current URL poses a security risk" in str(
+        errors[0].content
+    )
+    assert "404 markdown_not_found: No text/markdown content found" in str(errors[1].content)
+    await llm.aclose()
+
+
+async def test_search_pro_async_and_with_any_chat_model(emu: KimiEmulator) -> None:
+    web = KimiWebToolkit(api_key=API_KEY, base_url=emu.base_url, tools=["search_pro"])
+    [tool] = await web.aget_tools()
+    assert tool.name == "kimi_web_search_pro"
+    message = await tool.ainvoke(
+        {"type": "tool_call", "id": "c1", "name": tool.name, "args": {"query": "kimi", "limit": 1}}
+    )
+    assert message.content.endswith("- Chunk of result 1 about kimi.")
+    assert message.artifact["cost"] == {"amount": 0.003, "currency": "USD"}
+    nothing = tool.invoke({"query": "no results"})  # not billed: an empty answer
+    assert nothing == "No results found."
+    assert _tool_posts(emu) == [
+        ("/v1/tools/search_pro", {"text_query": "kimi", "limit": 1}),
+        ("/v1/tools/search_pro", {"text_query": "no results"}),
+    ]
+    await web.aclose()
+
+
+def test_binding_the_builtin_web_search_is_deprecated_and_still_works(
+    llm: ChatKimi, emu: KimiEmulator
+) -> None:
+    from kimi_core.chat.tools import WEB_SEARCH_TOOL
+
+    with pytest.warns(DeprecationWarning, match="retired on 2026-10-20") as caught:
+        bound = llm.bind_tools([WEB_SEARCH_TOOL])
+    assert "client.tools.search" in str(caught[0].message)
+    assert caught[0].filename == __file__
+    assert bound.invoke("news about kimi").content  # answered where it is still served
+    assert _chat_requests(emu)[0]["tools"] == [WEB_SEARCH_TOOL]
