@@ -59,6 +59,7 @@ from kimi_core.integration import (
     keeps_reasoning,
     sampling_values,
     warn_retirement,
+    warn_web_search_retired,
 )
 
 from . import _fastpath, _structured
@@ -119,7 +120,9 @@ class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
       ``tool_choice`` are sent natively where the model accepts a forced choice and
       rewritten where it does not (``kimi_core.chat.tool_choice``). ``allow_parallel_tool_calls``
       (False by default in ``chat_with_tools``, as in LlamaIndex) keeps the first call.
-      Kimi's builtin ``$web_search``: ``chat(messages, tools=[WEB_SEARCH_TOOL])``.
+      Kimi's builtin ``$web_search`` (``chat(messages, tools=[WEB_SEARCH_TOOL])``) was
+      retired on 2026-10-20: a ``DeprecationWarning``, still sent where a gateway serves it;
+      search with ``KimiWebToolSpec`` (the tools API) instead.
     - **Structured output** (``structured_predict``, ``as_structured_llm``...): by default
       ``response_format: json_schema`` on models that take it (kimi-k2.6, kimi-k2.7-code,
       kimi-k3), else JSON mode with the schema in a system message, and the answer is
@@ -432,6 +435,9 @@ class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
             for key, value in kwargs.items()
             if value is not None and key not in _LOCAL_KWARGS
         }
+        tools = overrides.get("tools") or defaults.get("tools")
+        if tools:
+            warn_web_search_retired(tools, stacklevel=5)  # the builtin $web_search: still sent
         wire, prefix = to_kimi_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **overrides})
         )

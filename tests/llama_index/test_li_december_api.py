@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from li_helpers import API_KEY, chat_requests
+from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.base.llms.types import ChatMessage, LogProb
 
 from kimi_core import Price
@@ -19,7 +20,7 @@ from kimi_core.catalog import model_info
 from kimi_core.catalog.model_info import ModelInfo, ModelRetirementWarning
 from kimi_core.errors import ConfigurationError
 from kimi_emulator import KimiEmulator
-from llama_index_kimi import Kimi
+from llama_index_kimi import Kimi, KimiWebToolSpec
 
 MakeLLM = Callable[..., Kimi]
 PRICE = Price(input=Decimal("1"), output=Decimal("2"), currency="USD")
@@ -240,3 +241,73 @@ async def test_an_unknown_model_is_sent_as_asked_and_sized_from_get_models(
     for model in (llm, unlisted):
         model.close()
         await model.aclose()
+
+
+# -- 6. the tools API as LlamaIndex tools, and the retired $web_search ------------------------
+
+
+def _tool_posts(emu: KimiEmulator) -> list[tuple[str, Any]]:
+    return [(r.path, r.json) for r in emu.requests if r.path.startswith("/v1/tools/")]
+
+
+async def _agent_results(agent: FunctionAgent, question: str) -> tuple[list[Any], str]:
+    handler = agent.run(user_msg=question)
+    results = [e async for e in handler.stream_events() if isinstance(e, ToolCallResult)]
+    return results, str(await handler)
+
+
+async def test_search_and_fetch_in_a_function_agent_loop(llm: Kimi, emu: KimiEmulator) -> None:
+    spec = KimiWebToolSpec(api_key=API_KEY, base_url=emu.base_url, max_retries=0)
+    tools = spec.to_tool_list()
+    assert [t.metadata.name for t in tools] == ["kimi_web_search", "kimi_web_fetch"]
+    assert spec.spec_functions == ["kimi_web_search", "kimi_web_fetch"]
+    emu.script(tool_calls=[{"name": "kimi_web_search", "arguments": {"query": "kimi k3"}}])
+    emu.script(
+        tool_calls=[{"name": "kimi_web_fetch", "arguments": {"url": "https://kimi.ai/news"}}]
+    )
+    results, answer = await _agent_results(FunctionAgent(tools=tools, llm=llm), "Kimi news?")
+    search, fetch = (r.tool_output for r in results)
+    assert (search.is_error, fetch.is_error) == (False, False)
+    assert search.content.startswith("1. Result 1 for kimi k3\nURL: https://example.com/")
+    assert len(search.raw_output["results"]) == 5
+    assert search.raw_output["cost"] == {"amount": 0.002, "currency": "USD"}
+    assert fetch.content.startswith("# kimi.ai/news\n\nEmulated content of https://kimi.ai/news.")
+    assert (fetch.raw_output["title"], fetch.raw_output["cost"]) == (
+        "/news - kimi.ai",
+        {"amount": 0.002, "currency": "USD"},
+    )
+    assert "The tool kimi_web_fetch returned: # kimi.ai/news" in answer
+    assert _tool_posts(emu) == [
+        ("/v1/tools/search", {"text_query": "kimi k3"}),
+        ("/v1/tools/fetch", {"url": "https://kimi.ai/news"}),
+    ]
+    spec.close()
+    await spec.aclose()
+
+
+async def test_refusals_reach_the_model_as_tool_errors(llm: Kimi, emu: KimiEmulator) -> None:
+    spec = KimiWebToolSpec.from_llm(llm, tools=["fetch", "search_pro"])
+    tools = await spec.to_tool_list_async()
+    assert [t.metadata.name for t in tools] == ["kimi_web_fetch", "kimi_web_search_pro"]
+    emu.script(
+        tool_calls=[{"name": "kimi_web_fetch", "arguments": {"url": "http://unsafe.example/"}}]
+    )
+    results, _ = await _agent_results(FunctionAgent(tools=tools, llm=llm), "Read it")
+    [refused] = [r.tool_output for r in results]
+    assert refused.is_error is True
+    assert "We consider the current URL poses a security risk" in refused.content
+    pro = tools[1].call(query="kimi", limit=1)
+    assert pro.content.endswith("- Chunk of result 1 about kimi.")
+    assert pro.raw_output["cost"] == {"amount": 0.003, "currency": "USD"}
+    empty = await tools[1].acall(query="no results")
+    assert (empty.content, empty.raw_output["cost"]["amount"]) == ("No results found.", 0.0)
+
+
+def test_the_builtin_web_search_is_deprecated_and_still_works(llm: Kimi, emu: KimiEmulator) -> None:
+    from kimi_core.chat.tools import WEB_SEARCH_TOOL
+
+    with pytest.warns(DeprecationWarning, match="retired on 2026-10-20") as caught:
+        answer = llm.chat(HI, tools=[WEB_SEARCH_TOOL])
+    assert "KimiWebToolSpec" in str(caught[0].message)
+    assert answer.message.content  # answered where it is still served
+    assert chat_requests(emu)[0]["tools"] == [WEB_SEARCH_TOOL]
