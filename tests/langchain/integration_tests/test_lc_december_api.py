@@ -120,6 +120,20 @@ async def test_cache_tier_writes_and_reads_in_usage_and_cost(
     assert all("prompt_cache_ttl" not in body for body in _chat_requests(emu))
 
 
+def test_kimi_callback_adds_cache_writes_and_their_cost(make_llm: MakeLLM) -> None:
+    from decimal import Decimal
+
+    from langchain_kimi import get_kimi_callback
+
+    llm = make_llm(prompt_cache_ttl="1h", thinking=False)
+    with get_kimi_callback() as cb:
+        llm.invoke(_ask("first"))
+        llm.invoke(_ask("second"))
+    assert (cb.cache_write_tokens, cb.cache_read_tokens) == (488 + 5, 483)
+    assert cb.total_cost == Decimal("0.00094605") + Decimal("0.00010563")
+    assert "Cache Write Tokens: 493" in repr(cb)
+
+
 def test_no_tier_sends_no_cache_options(llm: ChatKimi, emu: KimiEmulator) -> None:
     llm.invoke("hi")
     assert "prompt_cache_options" not in _chat_requests(emu)[0]
