@@ -264,6 +264,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         fill_new_fields(type(self), state)
         super().__setstate__(state)
         revive_clients(self)
+        if not self.profile and model_profile(self.model_name) is None:
+            self.profile = LazyProfile(self._served_profile)  # type: ignore[assignment]
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatKimi:
         """A copy keeps the key; it shares your own HTTP clients and limiter (a copy of a

@@ -6,6 +6,7 @@ Requests go through ``httpx.MockTransport`` so the exact JSON body can be assert
 from __future__ import annotations
 
 import json
+import pickle
 import warnings
 from typing import Any
 
@@ -23,6 +24,7 @@ from kimi_core.catalog.model_info import FixedSamplingWarning
 from kimi_core.chat.request import FORCED_TOOL_HINT
 from kimi_core.errors import ConfigurationError, InvalidParameterError
 from langchain_kimi import ChatKimi
+from langchain_kimi._profile import LazyProfile
 
 
 def _answer(content: str = "ok", **message: Any) -> dict[str, Any]:
@@ -172,6 +174,8 @@ def test_an_unknown_models_profile_comes_from_get_models_when_read() -> None:
     }
     assert profile["max_input_tokens"] == 524_288
     assert [(r.method, r.url.path) for r in sent.requests] == [("GET", "/v1/models")]
+    revived = pickle.loads(pickle.dumps(ChatKimi(api_key=API_KEY, model="kimi-future-9")))
+    assert isinstance(revived.profile, LazyProfile)  # read when asked, as before the pickle
     other, sent = mock_llm(json_response(listing), model="kimi-unlisted")
     assert other.profile is not None
     assert dict(other.profile) == {}
