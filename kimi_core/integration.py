@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from .catalog.model_info import Price as Price
     from .catalog.model_info import check_sampling as check_sampling
     from .catalog.model_info import get_model_info as get_model_info
+    from .catalog.model_info import warn_retirement as warn_retirement
     from .catalog.prices import Cost as Cost
     from .catalog.prices import cost_for as cost_for
+    from .catalog.prices import host_cost as host_cost
     from .chat import messages as messages
     from .chat.accumulator import StreamAccumulator as StreamAccumulator
     from .chat.content import document_part as document_part
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from .chat.tool_choice import check_tool_choice as check_tool_choice
     from .chat.tools import is_builtin_tool as is_builtin_tool
     from .chat.tools import tool_name as tool_name
+    from .chat.tools import warn_web_search_retired as warn_web_search_retired
     from .chat.turn import DEFAULT_MAX_ROUNDS as DEFAULT_MAX_ROUNDS
     from .chat.turn import ChatTurn as ChatTurn
     from .chat.turn import RoundReader as RoundReader
@@ -82,12 +85,18 @@ if TYPE_CHECKING:
     from .resources.formulas import formula_uri as formula_uri
     from .resources.formulas import index_tools as index_tools
     from .resources.tokenizers import TokenCount as TokenCount
+    from .resources.web_tools import FetchPage as FetchPage
+    from .resources.web_tools import SearchPage as SearchPage
+    from .resources.web_tools import fetch_text as fetch_text
+    from .resources.web_tools import search_text as search_text
+    from .types import ModelCard as ModelCard
     from .wire.answer import Answer as Answer
     from .wire.answer import completion_usage as completion_usage
     from .wire.answer import decode_arguments as decode_arguments
     from .wire.usage import UsageCounts as UsageCounts
     from .wire.usage import add_usage as add_usage
     from .wire.usage import normalize_usage as normalize_usage
+    from .wire.usage import reported_cost as reported_cost
 
 _MODULES: dict[str, tuple[str, ...]] = {
     "_fastpath": ("ENABLED", "is_plain_model", "private_value", "unvalidated_builder"),
@@ -101,8 +110,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "Price",
         "check_sampling",
         "get_model_info",
+        "warn_retirement",
     ),
-    "catalog.prices": ("Cost", "cost_for"),
+    "catalog.prices": ("Cost", "cost_for", "host_cost"),
     "chat.accumulator": ("StreamAccumulator",),
     "chat.content": (
         "document_part",
@@ -130,7 +140,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "chat.host_thinking": ("check_effort_setting",),
     "chat.thinking": ("keeps_reasoning",),
     "chat.tool_choice": ("check_tool_choice",),
-    "chat.tools": ("is_builtin_tool", "tool_name"),
+    "chat.tools": ("is_builtin_tool", "tool_name", "warn_web_search_retired"),
     "chat.turn": ("DEFAULT_MAX_ROUNDS", "ChatTurn", "RoundReader"),
     "client": ("AsyncKimiClient", "KimiClient"),
     "errors": (
@@ -145,8 +155,10 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "resources.files": ("ExtractedFile", "FileInput"),
     "resources.formulas": ("Fiber", "FormulaTool", "formula_uri", "index_tools"),
     "resources.tokenizers": ("TokenCount",),
+    "resources.web_tools": ("FetchPage", "SearchPage", "fetch_text", "search_text"),
+    "types": ("ModelCard",),
     "wire.answer": ("Answer", "completion_usage", "decode_arguments"),
-    "wire.usage": ("UsageCounts", "add_usage", "normalize_usage"),
+    "wire.usage": ("UsageCounts", "add_usage", "normalize_usage", "reported_cost"),
 }
 # Whole modules an adapter uses as a namespace (``errors`` for the exception tree,
 # ``messages`` for Kimi's message constructors).

@@ -132,6 +132,7 @@ class _MoonshotTurn(Turn):
             self.reply,
             self.usage,
             chat.n,
+            chat.top_logprobs,
         )
 
     def plan(self) -> StreamPlan:
@@ -145,6 +146,7 @@ class _MoonshotTurn(Turn):
             self.usage,
             n=chat.n,
             include_usage=chat.include_usage,
+            top_logprobs=chat.top_logprobs,
         )
 
     def mid_stream(self, status: int, message: str, code: str | int | None) -> list[bytes]:

@@ -128,6 +128,7 @@ from kimi_core.catalog.model_info import (
 )
 
 from .errors import RequestError, bad_request
+from .logprobs import logprobs_of
 from .mfjs import RESPONSE_FIELD, check_schema
 from .tokens import content_text, count_prompt
 from .tool_checks import check_tool_choice, check_tool_schema, check_tools
@@ -191,6 +192,9 @@ class ChatRequest:
     stream: bool = False
     include_usage: bool = False
     prompt_tokens: int = 0
+    top_logprobs: int | None = None
+    """Log probabilities asked for: alternatives per token (0: none), None: not asked
+    (:mod:`logprobs`)."""
 
     @property
     def forced_tool(self) -> bool:
@@ -571,6 +575,7 @@ def validate_chat(
     _check_messages(messages, thinking.thinks, thinking.preserved, info)
     prompt_tokens, max_tokens = _check_context(body, model, info, messages, tools)
     stream, include_usage = stream_flags(body)
+    top_logprobs = logprobs_of(body)
     return ChatRequest(
         model=model,
         info=info,
@@ -589,4 +594,5 @@ def validate_chat(
         stream=stream,
         include_usage=include_usage,
         prompt_tokens=prompt_tokens,
+        top_logprobs=top_logprobs,
     )

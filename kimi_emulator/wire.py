@@ -48,6 +48,7 @@ from typing import Any
 
 from kimi_core.catalog.hosts import Dialect
 
+from .logprobs import token_logprobs
 from .replies import Reply, ToolCall
 from .tokens import count_completion
 
@@ -225,9 +226,14 @@ def completion_body(
     reply: Reply,
     usage: Usage,
     n: int = 1,
+    top_logprobs: int | None = None,
 ) -> dict[str, Any]:
-    """A non-streaming ``chat.completion`` body."""
+    """A non-streaming ``chat.completion`` body (``top_logprobs``: log probabilities asked
+    for, :mod:`logprobs`)."""
     message = _message(dialect, reply)
+    logprobs = None
+    if top_logprobs is not None:
+        logprobs = {"content": token_logprobs(split_text(reply.content), top_logprobs)}
     choices: list[dict[str, Any]] = []
     for i in range(n):
         if dialect == "moonshot":
@@ -236,17 +242,19 @@ def completion_body(
                 "message": message,
                 "finish_reason": reply.finish_reason,
             }
+            if logprobs is not None:
+                choice["logprobs"] = logprobs
         elif dialect == "acedata":
             choice = {
                 "index": i,
                 "message": message,
-                "logprobs": None,
+                "logprobs": logprobs,
                 "finish_reason": reply.finish_reason,
             }
         else:
             choice = {
                 "index": i,
-                "logprobs": None,
+                "logprobs": logprobs,
                 "message": message,
                 "finish_reason": reply.finish_reason,
                 "native_finish_reason": None,
@@ -344,10 +352,38 @@ class _Chunks:
             body["usage"] = usage_value
         return b"data: " + dumps(body, self.dialect) + b"\n\n"
 
-    def choice(self, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    def choice(
+        self,
+        index: int,
+        delta: dict[str, Any],
+        finish: str | None,
+        logprobs: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        wrapped = None if logprobs is None else {"content": logprobs}
         if self.dialect == "moonshot":
-            return {"index": index, "delta": delta, "finish_reason": finish}
-        return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+            choice = {"index": index, "delta": delta, "finish_reason": finish}
+            if wrapped is not None:
+                choice["logprobs"] = wrapped
+            return choice
+        return {"index": index, "delta": delta, "logprobs": wrapped, "finish_reason": finish}
+
+
+def _delta_logprobs(
+    deltas: list[dict[str, Any]], top: int | None
+) -> list[list[dict[str, Any]] | None]:
+    """Per delta, the log probabilities of its content piece (None: not asked, or no text)."""
+    if top is None:
+        return [None] * len(deltas)
+    extras: list[list[dict[str, Any]] | None] = []
+    tokens = 0
+    for delta in deltas:
+        piece = delta.get("content")
+        if piece and "role" not in delta:
+            extras.append(token_logprobs([piece], top, start=tokens))
+            tokens += 1
+        else:
+            extras.append(None)
+    return extras
 
 
 def _choice_events(
@@ -356,13 +392,17 @@ def _choice_events(
     deltas: list[dict[str, Any]],
     finish_reason: str,
     finish_usage: dict[str, Any] | None,
+    extras: list[list[dict[str, Any]] | None],
 ) -> tuple[list[bytes], bytes]:
     """(the body events, the finish event) of choice ``index``. AceData's finish rides on the
-    last delta; the others send ``delta: {}``, with ``finish_usage`` inside when given."""
+    last delta; the others send ``delta: {}``, with ``finish_usage`` inside when given.
+    ``extras``: each delta's log probabilities (``_delta_logprobs``)."""
+    pairs = list(zip(deltas, extras, strict=True))
     if chunks.dialect == "acedata" and len(deltas) > 1:
-        body = [chunks.event([chunks.choice(index, delta, None)]) for delta in deltas[:-1]]
-        return body, chunks.event([chunks.choice(index, deltas[-1], finish_reason)])
-    body = [chunks.event([chunks.choice(index, delta, None)]) for delta in deltas]
+        body = [chunks.event([chunks.choice(index, d, None, x)]) for d, x in pairs[:-1]]
+        last, extra = pairs[-1]
+        return body, chunks.event([chunks.choice(index, last, finish_reason, extra)])
+    body = [chunks.event([chunks.choice(index, d, None, x)]) for d, x in pairs]
     final = chunks.choice(index, {}, finish_reason)
     if finish_usage is not None:
         final["usage"] = finish_usage
@@ -379,10 +419,13 @@ def stream_plan(
     *,
     n: int = 1,
     include_usage: bool = False,
+    top_logprobs: int | None = None,
 ) -> StreamPlan:
-    """Every ``data:`` event of a streamed answer, ``[DONE]`` included."""
+    """Every ``data:`` event of a streamed answer, ``[DONE]`` included (``top_logprobs``:
+    log probabilities asked for, on each content chunk, :mod:`logprobs`)."""
     chunks = _Chunks.of(dialect, completion_id, created, model)
     deltas = _deltas(dialect, reply)
+    extras = _delta_logprobs(deltas, top_logprobs)
     usage_json = usage_body(dialect, usage)
     per_choice = [
         _choice_events(
@@ -391,6 +434,7 @@ def stream_plan(
             deltas,
             reply.finish_reason,
             usage_json if dialect == "moonshot" and i == n - 1 else None,
+            extras,
         )
         for i in range(n)
     ]

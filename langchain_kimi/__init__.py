@@ -4,6 +4,8 @@
 - ``KimiFileLoader``: documents from Kimi's file extraction.
 - ``get_kimi_callback``: total tokens and cost over a block of calls.
 - ``KimiToolkit``: Moonshot's official tools (web search, fetch, date...) as LangChain tools.
+- ``KimiWebToolkit``, ``KimiWebSearchTool``, ``KimiWebFetchTool``: Moonshot's tools API
+  (search, search pro, fetch) as LangChain tools for any chat model.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from .callbacks import KimiCallbackHandler, get_kimi_callback
     from .document_loaders import KimiFileLoader
     from .toolkits import KimiFormulaTool, KimiToolkit
+    from .web_tools import KimiWebFetchTool, KimiWebSearchTool, KimiWebToolkit
 
 __all__ = [
     "ChatKimi",
@@ -30,6 +33,9 @@ __all__ = [
     "KimiFileLoader",
     "KimiFormulaTool",
     "KimiToolkit",
+    "KimiWebFetchTool",
+    "KimiWebSearchTool",
+    "KimiWebToolkit",
     "get_kimi_callback",
 ]
 
@@ -39,6 +45,9 @@ _LAZY = {
     "KimiCallbackHandler": "callbacks",
     "KimiToolkit": "toolkits",
     "KimiFormulaTool": "toolkits",
+    "KimiWebToolkit": "web_tools",
+    "KimiWebSearchTool": "web_tools",
+    "KimiWebFetchTool": "web_tools",
 }
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.messages import AIMessageChunk
 from langchain_core.messages.tool import ToolCallChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables.config import ensure_config
 from pydantic import BaseModel, ValidationError
 
 from kimi_core.integration import ChatTurn, MalformedResponseError, RoundReader, parse_json_object
@@ -24,7 +27,24 @@ from ._messages import PROVIDER, answer_to_message, usage_metadata
 if TYPE_CHECKING:
     from kimi_core.integration import HostProfile, Price, StreamAccumulator
 
-__all__ = ["ChunkConverter", "Exchange", "StreamExchange"]
+__all__ = ["ChunkConverter", "Exchange", "RunManager", "StreamExchange", "thread_cache_key"]
+
+RunManager = CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun
+
+
+def thread_cache_key(run: RunManager | None) -> str | None:
+    """The run's LangGraph ``thread_id`` as a prompt-cache key, or None: from the run's
+    metadata (LangGraph puts it there for every node, and a caller may pass
+    ``metadata={"thread_id": ...}``), else from the run config LangChain keeps for the code a
+    runnable calls (``ensure_config()``: ``configurable["thread_id"]``; the only source on the
+    stream path, which langchain-core runs without handing over the run manager)."""
+    thread = run.metadata.get("thread_id") if run is not None and run.metadata else None
+    if thread is None:
+        configurable = ensure_config().get("configurable") or {}
+        thread = configurable.get("thread_id")
+    if thread is None or isinstance(thread, bool) or not isinstance(thread, str | int | UUID):
+        return None
+    return str(thread) or None
 
 
 def _metadata(turn: ChatTurn) -> dict[str, Any]:
@@ -39,6 +59,27 @@ def _metadata(turn: ChatTurn) -> dict[str, Any]:
     if turn.rate_limit is not None:
         metadata["rate_limit"] = turn.rate_limit
     return metadata
+
+
+def _with_logprobs(
+    metadata: dict[str, Any] | None, choices: Any, index: int
+) -> dict[str, Any] | None:
+    """``metadata`` plus choice ``index``'s ``logprobs`` (``{"content": [...]}``, as
+    ChatOpenAI puts them in ``response_metadata``) when the answer has them."""
+    choice = choices[index] if index < len(choices) else None
+    logprobs = choice.get("logprobs") if isinstance(choice, Mapping) else None
+    if not logprobs:
+        return metadata
+    return {**(metadata or {}), "logprobs": logprobs}
+
+
+def _chunk_logprobs(chunk: Mapping[str, Any]) -> Any:
+    """A stream chunk's first choice's ``logprobs``, or None."""
+    choices = chunk.get("choices")
+    if not choices:
+        return None
+    choice = choices[0]
+    return choice.get("logprobs") if isinstance(choice, Mapping) else None
 
 
 def _parsed(schema: type[BaseModel], text: str) -> BaseModel:
@@ -86,21 +127,26 @@ class Exchange(ChatTurn):
         metadata = _metadata(turn)
         usage = usage_metadata(turn.usage) if turn.usage is not None else None
         first, *others = turn.answers()
+        choices = wire.get("choices") or ()
         message = answer_to_message(
             first,
             model=model,
             completion_id=completion_id,
             system_fingerprint=fingerprint,
             usage=usage,
-            metadata=metadata,
+            metadata=_with_logprobs(metadata, choices, 0),
         )
         if self.parse_as is not None and first.text and not first.tool_calls:
             message.additional_kwargs["parsed"] = _parsed(self.parse_as, first.text)
         generations = [ChatGeneration(message=message)]
         # Usage covers every choice: it is counted once, on the first.
-        for answer in others:
+        for index, answer in enumerate(others, 1):
             other = answer_to_message(
-                answer, model=model, completion_id=completion_id, system_fingerprint=fingerprint
+                answer,
+                model=model,
+                completion_id=completion_id,
+                system_fingerprint=fingerprint,
+                metadata=_with_logprobs(None, choices, index),
             )
             generations.append(ChatGeneration(message=other))
         llm_output = {"token_usage": metadata.get("token_usage"), "model_name": model}
@@ -116,7 +162,7 @@ class ChunkConverter:
     chunks that carry nothing the user sees (role-only, usage-only, builtin fragments).
     """
 
-    __slots__ = ("_read",)
+    __slots__ = ("_logprobs", "_read")
 
     def __init__(
         self,
@@ -124,14 +170,20 @@ class ChunkConverter:
         *,
         text_gap: bool = False,
         reasoning_gap: bool = False,
+        logprobs: bool = False,
     ) -> None:
         if reader is None:
             reader = RoundReader(text_gap=text_gap, reasoning_gap=reasoning_gap)
         self._read = reader.read
+        self._logprobs = logprobs
 
     def generation(self, chunk: Mapping[str, Any]) -> ChatGenerationChunk | None:
         """The chunk as the ``ChatGenerationChunk`` LangChain's ``_stream`` yields."""
         content, reasoning, fragments, _, _ = self._read(chunk)
+        if self._logprobs:  # asked for: each content chunk carries its tokens' logprobs
+            logprobs = _chunk_logprobs(chunk)
+            if logprobs:
+                return _logprobs_chunk(content, reasoning, fragments, logprobs)
         if fragments:
             return ChatGenerationChunk(message=_tool_call_chunk(content, reasoning, fragments))
         if reasoning:
@@ -141,12 +193,24 @@ class ChunkConverter:
         return None
 
 
+def _logprobs_chunk(
+    content: str, reasoning: str, fragments: list[dict[str, Any]] | None, logprobs: Any
+) -> ChatGenerationChunk:
+    """A chunk with log probabilities in ``response_metadata["logprobs"]``: LangChain adds
+    the chunks' ``{"content": [...]}`` lists up as ChatOpenAI's."""
+    message = _tool_call_chunk(content, reasoning, fragments)
+    message.response_metadata["logprobs"] = logprobs
+    return ChatGenerationChunk(message=message)
+
+
 def _tool_call_chunk(
-    content: str, reasoning: str, fragments: list[dict[str, Any]]
+    content: str, reasoning: str, fragments: list[dict[str, Any]] | None
 ) -> AIMessageChunk:
     fields: dict[str, Any] = {"response_metadata": {"model_provider": PROVIDER}}
     if reasoning:
         fields["additional_kwargs"] = {"reasoning_content": reasoning}
+    if not fragments:
+        return AIMessageChunk(content=content, **fields)
     fields["tool_call_chunks"] = [
         ToolCallChunk(
             type="tool_call_chunk",
@@ -176,7 +240,8 @@ class StreamExchange:
     ) -> None:
         self.turn = ChatTurn(payload, prefix=prefix, max_rounds=max_rounds, host=host, price=price)
         self.stream_usage = stream_usage
-        self.converter = ChunkConverter(self.turn.round_reader())
+        self.logprobs = bool(payload.get("logprobs"))
+        self.converter = ChunkConverter(self.turn.round_reader(), logprobs=self.logprobs)
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -194,7 +259,7 @@ class StreamExchange:
     def end_round(self, state: StreamAccumulator) -> None:
         """After a stream ended: either prepare the next round or mark the exchange done."""
         if self.turn.add_stream(state):
-            self.converter = ChunkConverter(self.turn.round_reader())
+            self.converter = ChunkConverter(self.turn.round_reader(), logprobs=self.logprobs)
 
     def final(self) -> ChatGenerationChunk:
         turn = self.turn

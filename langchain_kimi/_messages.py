@@ -262,8 +262,13 @@ def usage_metadata(usage: UsageCounts) -> UsageMetadata:
         output_tokens=usage["completion_tokens"],
         total_tokens=usage["total_tokens"],
     )
-    if "cached_tokens" in usage:
-        metadata["input_token_details"] = InputTokenDetails(cache_read=usage["cached_tokens"])
+    if "cached_tokens" in usage or "cache_write_tokens" in usage:
+        details = InputTokenDetails()
+        if "cached_tokens" in usage:
+            details["cache_read"] = usage["cached_tokens"]
+        if "cache_write_tokens" in usage:  # Moonshot's explicit cache writes
+            details["cache_creation"] = usage["cache_write_tokens"]
+        metadata["input_token_details"] = details
     if "reasoning_tokens" in usage:
         metadata["output_token_details"] = OutputTokenDetails(reasoning=usage["reasoning_tokens"])
     return metadata

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from kimi_core.integration import KimiClients, KimiOptions
 
-__all__ = ["keyless_state", "picklable", "revive_clients", "share_in_memo"]
+__all__ = ["fill_new_fields", "keyless_state", "picklable", "revive_clients", "share_in_memo"]
 
 _log = logging.getLogger("langchain_kimi")
 
@@ -47,6 +47,17 @@ def keyless_state(
         if name != "_clients"
     }
     return {**state, "__dict__": fields, "__pydantic_private__": private}
+
+
+def fill_new_fields(cls: Any, state: dict[Any, Any]) -> None:
+    """Fields added since ``state`` was pickled (an older release's pickle) get their
+    defaults."""
+    fields = state.get("__dict__")
+    if not isinstance(fields, dict):
+        return
+    for name, field in cls.model_fields.items():
+        if name not in fields and not field.is_required():
+            fields[name] = field.get_default(call_default_factory=True)
 
 
 def revive_clients(model: Any) -> None:

@@ -39,6 +39,8 @@ class KimiCallbackHandler(BaseCallbackHandler):
         self.completion_tokens = 0
         self.total_tokens = 0
         self.cache_read_tokens = 0
+        self.cache_write_tokens = 0
+        """Prompt tokens written to Moonshot's prompt cache (``cache_creation``)."""
         self.reasoning_tokens = 0
         self.successful_requests = 0
         self.cost_by_currency: dict[str, Decimal] = {}
@@ -70,6 +72,7 @@ class KimiCallbackHandler(BaseCallbackHandler):
             f"Tokens Used: {self.total_tokens}\n"
             f"\tPrompt Tokens: {self.prompt_tokens}\n"
             f"\t\tCache Read Tokens: {self.cache_read_tokens}\n"
+            f"\t\tCache Write Tokens: {self.cache_write_tokens}\n"
             f"\tCompletion Tokens: {self.completion_tokens}\n"
             f"\t\tReasoning Tokens: {self.reasoning_tokens}\n"
             f"Successful Requests: {self.successful_requests}\n"
@@ -102,7 +105,9 @@ class KimiCallbackHandler(BaseCallbackHandler):
                 self.prompt_tokens += usage.get("input_tokens", 0)
                 self.completion_tokens += usage.get("output_tokens", 0)
                 self.total_tokens += usage.get("total_tokens", 0)
-                self.cache_read_tokens += usage.get("input_token_details", {}).get("cache_read", 0)
+                details = usage.get("input_token_details", {})
+                self.cache_read_tokens += details.get("cache_read", 0)
+                self.cache_write_tokens += details.get("cache_creation", 0)
                 self.reasoning_tokens += usage.get("output_token_details", {}).get("reasoning", 0)
             if isinstance(cost, dict) and "amount" in cost and "currency" in cost:
                 currency = str(cost["currency"])

@@ -36,6 +36,8 @@ from kimi_core.integration import (
     keeps_reasoning,
     private_value,
     tool_name,
+    warn_retirement,
+    warn_web_search_retired,
 )
 
 from . import _arguments, _blocks, _fastpath, _structured
@@ -43,10 +45,10 @@ from ._batch import BatchJobMethods
 from ._binding import KimiBinding, structured_output
 from ._documents import keep_uploads
 from ._errors import translated_errors
-from ._exchange import Exchange, StreamExchange
+from ._exchange import Exchange, RunManager, StreamExchange, thread_cache_key
 from ._messages import messages_to_wire, request_messages
-from ._pickling import keyless_state, revive_clients, share_in_memo
-from ._profile import model_profile
+from ._pickling import fill_new_fields, keyless_state, revive_clients, share_in_memo
+from ._profile import LazyProfile, model_profile, served_profile
 from ._tools import ToolLike, format_tool, tools_as_system_message
 
 if TYPE_CHECKING:
@@ -87,13 +89,17 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
       ``additional_kwargs["reasoning_content"]`` and a ``reasoning`` content block (streamed
       chunk by chunk) and is sent back where Kimi requires it.
     - **Sampling**: values left unset are not sent; a value a model fixes (temperature,
-      top_p, n, penalties on kimi-k2.6 and kimi-k3) raises ``InvalidParameterError``.
+      top_p, n, penalties on kimi-k2.6, kimi-k2.7-code and kimi-k3) is not sent either, with
+      one ``FixedSamplingWarning`` per model and field when it differs from the model's;
+      ``strict_sampling=True`` makes that an ``InvalidParameterError`` before any request.
     - **Tools**: ``bind_tools`` takes functions, pydantic classes, ``BaseTool``s, dicts and
-      Kimi's builtin ``$web_search`` (answered by the client, up to
-      ``max_builtin_tool_rounds`` rounds). A forced ``tool_choice`` ("any", "required",
-      ``True`` or a tool name) is sent natively where the model accepts it and rewritten where
-      it does not (``kimi_core.chat.tool_choice``); ``parallel_tool_calls=False`` keeps the first
-      call. Tool-call ids are kept exactly (``get_distance:0``).
+      Kimi's builtin ``$web_search`` (retired by Moonshot on 2026-10-20: a
+      ``DeprecationWarning``; answered by the client where a gateway still serves it, up to
+      ``max_builtin_tool_rounds`` rounds; search with ``KimiWebToolkit`` instead). A forced
+      ``tool_choice`` ("any", "required", ``True`` or a tool name) is sent natively where the
+      model accepts it and rewritten where it does not (``kimi_core.chat.tool_choice``);
+      ``parallel_tool_calls=False`` keeps the first call. Tool-call ids are kept exactly
+      (``get_distance:0``).
     - **Structured output**: ``with_structured_output`` defaults to ``method="json_schema"``
       on models that take ``response_format: json_schema`` (kimi-k2.6, kimi-k2.7-code, kimi-k3),
       else JSON mode with the schema in a system message; ``"function_calling"`` forces a tool
@@ -143,7 +149,34 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     """Keep earlier reasoning in context (kimi-k2.6's ``keep: "all"``); the reasoning of
     every assistant turn is then sent back."""
     prompt_cache_key: str | None = None
-    """Kimi's prompt-cache key: requests with the same key share cached prefixes."""
+    """Kimi's prompt-cache key: requests with the same key share cached prefixes (Moonshot
+    asks for "a session id or task id" that stays the same). Unset: LangGraph's
+    ``thread_id`` of the run, unless ``prompt_cache_key_from_thread=False``."""
+    prompt_cache_key_from_thread: bool = True
+    """With no ``prompt_cache_key`` set, send the run's LangGraph ``thread_id`` (a graph node,
+    ``create_agent``, or ``metadata={"thread_id": ...}`` in the run config) as the key, on
+    Moonshot's platform."""
+    prompt_cache_ttl: Literal["5m", "1h"] | None = None
+    """The prompt cache's tier: ``"5m"`` (Moonshot's default) or ``"1h"``, sent as
+    ``prompt_cache_options: {"ttl": ...}``; cache writes are priced at its rate. Per call
+    too (``invoke(..., prompt_cache_ttl="1h")``)."""
+    logprobs: bool | None = None
+    """Ask for the answer's token log probabilities: ``response_metadata["logprobs"]``
+    (``{"content": [{"token", "logprob", "bytes", "top_logprobs"}]}``, as ChatOpenAI), on
+    each streamed chunk too (LangChain adds them up)."""
+    top_logprobs: int | None = None
+    """How many most likely alternatives per token (0-20; with ``logprobs=True``)."""
+    prediction: dict[str, Any] | None = None
+    """Predicted output (``{"type": "content", "content": "..."}``): the text the answer
+    will mostly repeat, sent as Moonshot's ``prediction``."""
+    safety_identifier: str | None = None
+    """A stable id of your end user (hashed), sent as ``safety_identifier`` for Moonshot's
+    abuse detection."""
+    strict_sampling: bool = False
+    """A sampling value the model fixes (temperature, top_p, n, penalties on kimi-k2.6,
+    kimi-k2.7-code, kimi-k3) is dropped with one ``FixedSamplingWarning`` per model and field
+    (the model's own value applies); ``True``: it raises ``InvalidParameterError`` instead,
+    before any request. Per call too (``invoke(..., strict_sampling=True)``)."""
     temperature: float | None = None
     max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
     """Output limit; sent as ``max_completion_tokens`` on Moonshot's own endpoints."""
@@ -211,6 +244,15 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         if options.token is None:
             self.api_key = options.api_key
         self._clients = KimiClients(options)
+        if options.host.platform:
+            warn_retirement(self.model_name)  # retired, or retiring within 30 days: once
+        if self.profile is None:
+            # A model the catalog does not know: its traits from GET /models, when read.
+            self.profile = LazyProfile(self._served_profile)  # type: ignore[assignment]
+
+    def _served_profile(self) -> ModelProfile:
+        clients: KimiClients = private_value(self, "_clients")
+        return served_profile(clients.sync.models.served(self.model_name))
 
     def _settings(self) -> dict[str, Any]:
         """This model's connection settings, for ``KimiOptions.resolve``."""
@@ -246,8 +288,11 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         """Revived without a key: it comes from ``MOONSHOT_API_KEY`` on the first call."""
+        fill_new_fields(type(self), state)
         super().__setstate__(state)
         revive_clients(self)
+        if not self.profile and model_profile(self.model_name) is None:
+            self.profile = LazyProfile(self._served_profile)  # type: ignore[assignment]
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatKimi:
         """A copy keeps the key; it shares your own HTTP clients and limiter (a copy of a
@@ -279,6 +324,8 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     def _default_params(self) -> dict[str, Any]:
         params = chat_defaults(self, self.model_name)
         params.pop("stop", None)  # per call: the ``stop`` argument, else ``self.stop``
+        if not params.get("strict_sampling", True):
+            del params["strict_sampling"]  # the default: nothing to tell the core
         params.update(self.model_kwargs)
         return params
 
@@ -346,7 +393,11 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
 
     # -- requests ----------------------------------------------------------------------------
     def _payload(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run: RunManager | None = None,
     ) -> tuple[dict[str, Any], str | None]:
         """The request body (``kimi_core.chat.request.build_chat_request``: instance values, then
         per-call overrides; the core checks it when it is sent) and the partial-mode
@@ -367,6 +418,14 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         )
         if getattr(self, "keep_uploaded_files", False):  # absent from older pickles
             keep_uploads(wire)
+        if (
+            self.prompt_cache_key_from_thread
+            and "prompt_cache_key" not in defaults
+            and "prompt_cache_key" not in kwargs
+        ):
+            key = thread_cache_key(run)
+            if key is not None and host.platform:
+                defaults["prompt_cache_key"] = key
         return build_chat_request(wire, defaults, kwargs), prefix
 
     @staticmethod
@@ -382,12 +441,13 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         stop: list[str] | None,
         kwargs: dict[str, Any],
         batch: bool = False,
+        run: RunManager | None = None,
     ) -> Exchange:
         options = self._options(kwargs)
         options.pop("stream_usage", None)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
         schema = options.get("response_format")
-        payload, prefix = self._payload(messages, stop, options)
+        payload, prefix = self._payload(messages, stop, options, run)
         return Exchange(
             payload,
             prefix=prefix,
@@ -405,12 +465,16 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         return {"host": options.host, "price": options.price}
 
     def _stream_exchange(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        run: RunManager | None = None,
     ) -> StreamExchange:
         options = self._options(kwargs)
         stream_usage = options.pop("stream_usage", self.stream_usage)
         rounds = options.pop("max_builtin_tool_rounds", self.max_builtin_tool_rounds)
-        payload, prefix = self._payload(messages, stop, options)
+        payload, prefix = self._payload(messages, stop, options, run)
         return StreamExchange(
             payload, prefix=prefix, max_rounds=rounds, stream_usage=stream_usage, **self._reading()
         )
@@ -423,7 +487,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         with translated_errors():
-            exchange = self._exchange(messages, stop, kwargs)
+            exchange = self._exchange(messages, stop, kwargs, run=run_manager)
             client = self.client
             while exchange.add(client.chat(exchange.payload)):
                 pass
@@ -437,7 +501,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         with translated_errors():
-            exchange = self._exchange(messages, stop, kwargs)
+            exchange = self._exchange(messages, stop, kwargs, run=run_manager)
             client = self.async_client
             while exchange.add(await client.chat(exchange.payload)):
                 pass
@@ -452,7 +516,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         # langchain-core calls on_llm_new_token itself unless it hands us the run manager.
         with translated_errors():
-            exchange = self._stream_exchange(messages, stop, kwargs)
+            exchange = self._stream_exchange(messages, stop, kwargs, run_manager)
             client = self.client
             while not exchange.done:
                 with client.chat_stream(exchange.payload) as stream:
@@ -483,7 +547,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         with translated_errors():
-            exchange = self._stream_exchange(messages, stop, kwargs)
+            exchange = self._stream_exchange(messages, stop, kwargs, run_manager)
             client = self.async_client
             while not exchange.done:
                 async with await client.chat_stream(exchange.payload) as stream:
@@ -569,6 +633,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
         makes the final answer JSON, as in ``with_structured_output(method="json_schema")``.
         """
         formatted = [format_tool(tool) for tool in tools]
+        warn_web_search_retired(formatted)  # the builtin $web_search: still sent as asked
         choice = check_tool_choice(tool_choice, [str(tool_name(t)) for t in formatted])
         if choice is not None:
             kwargs["tool_choice"] = choice

@@ -1,5 +1,6 @@
-"""Kimi (Moonshot AI) for LlamaIndex: the ``Kimi`` LLM, ``KimiFileReader`` and ``KimiToolSpec``
-(Moonshot's official tools), on ``kimi_core``."""
+"""Kimi (Moonshot AI) for LlamaIndex: the ``Kimi`` LLM, ``KimiFileReader``, ``KimiToolSpec``
+(Moonshot's official tools) and ``KimiWebToolSpec`` (its tools API: search, fetch), on
+``kimi_core``."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from .tokenizer import KimiTokenizer
 
 if TYPE_CHECKING:
     from .tools import KimiToolSpec
+    from .web_tools import KimiWebToolSpec
 
-__all__ = ["Kimi", "KimiFileReader", "KimiTokenizer", "KimiToolSpec"]
+__all__ = ["Kimi", "KimiFileReader", "KimiTokenizer", "KimiToolSpec", "KimiWebToolSpec"]
 
 
 def __getattr__(name: str) -> Any:
@@ -29,6 +31,11 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = KimiToolSpec
         return KimiToolSpec
+    if name == "KimiWebToolSpec":
+        from .web_tools import KimiWebToolSpec
+
+        globals()[name] = KimiWebToolSpec
+        return KimiWebToolSpec
     raise AttributeError(f"module 'llama_index_kimi' has no attribute {name!r}")
 
 

@@ -13,7 +13,7 @@ batch jobs (``_batch``), metadata (``_metadata``), pickles and dicts (``_picklin
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -59,6 +59,8 @@ from kimi_core.integration import (
     check_sampling,
     keeps_reasoning,
     sampling_values,
+    warn_retirement,
+    warn_web_search_retired,
 )
 
 from . import _fastpath, _structured
@@ -68,6 +70,7 @@ from ._documents import has_documents, keep_uploads
 from ._metadata import UNKNOWN_CONTEXT_WINDOW as UNKNOWN_CONTEXT_WINDOW
 from ._metadata import UNKNOWN_NUM_OUTPUT as UNKNOWN_NUM_OUTPUT
 from ._metadata import llm_metadata, metadata_dump
+from ._options import RequestOptions
 from ._pickling import clients_for, key_on_first_use, resolve_options, settings_state
 from ._stream import aresponses, responses
 from ._structured import StructuredOutputMode
@@ -97,7 +100,7 @@ _LOCAL_KWARGS = frozenset(
 )
 
 
-class Kimi(BatchJobMethods, FunctionCallingLLM):
+class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
     """Kimi (Moonshot AI) chat models for LlamaIndex, on the shared ``kimi_core`` clients.
 
     >>> from llama_index.core import Settings
@@ -107,8 +110,9 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
       timeout, retries, HTTP clients, rate limits: one client lifecycle per instance, built
       on first use); model, sampling values and the thinking options are read on every call
       and can be overridden per call (``llm.chat(messages, thinking=False, max_tokens=512)``).
-      Sampling values left ``None`` are not sent; a value the model fixes raises
-      ``InvalidParameterError`` before any request.
+      Sampling values left ``None`` are not sent; a value the model fixes is not sent either
+      (one ``FixedSamplingWarning`` per model and field when it differs from the model's),
+      and raises ``InvalidParameterError`` before any request with ``strict_sampling=True``.
     - **Thinking**: ``thinking`` (kimi-k2.6 toggles it), ``reasoning_effort`` (``"low"`` /
       ``"high"`` / ``"max"`` on kimi-k3 and kimi-k3.1-pro), ``preserve_thinking`` (kimi-k2.6
       keeps earlier reasoning); what a model does not take raises ``InvalidParameterError``.
@@ -119,7 +123,9 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
       ``tool_choice`` are sent natively where the model accepts a forced choice and
       rewritten where it does not (``kimi_core.chat.tool_choice``). ``allow_parallel_tool_calls``
       (False by default in ``chat_with_tools``, as in LlamaIndex) keeps the first call.
-      Kimi's builtin ``$web_search``: ``chat(messages, tools=[WEB_SEARCH_TOOL])``.
+      Kimi's builtin ``$web_search`` (``chat(messages, tools=[WEB_SEARCH_TOOL])``) was
+      retired on 2026-10-20: a ``DeprecationWarning``, still sent where a gateway serves it;
+      search with ``KimiWebToolSpec`` (the tools API) instead.
     - **Structured output** (``structured_predict``, ``as_structured_llm``...): by default
       ``response_format: json_schema`` on models that take it (kimi-k2.6, kimi-k2.7-code,
       kimi-k3), else JSON mode with the schema in a system message, and the answer is
@@ -170,7 +176,11 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         default=False, description="Keep earlier reasoning in context (kimi-k2.6 keep: all)."
     )
     prompt_cache_key: str | None = Field(
-        default=None, description="Kimi's prompt-cache key: requests with it share prefixes."
+        default=None,
+        description=(
+            "Kimi's prompt-cache key (a session or task id): requests with it share prefixes. "
+            "Nothing is set automatically: LlamaIndex hands an LLM no session id."
+        ),
     )
     temperature: float | None = Field(default=None, description="Sampling temperature.")
     max_tokens: int | None = Field(default=None, gt=0, description="Maximum output tokens.")
@@ -266,7 +276,13 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         structured_output_mode: StructuredOutputMode | None = None,
         max_builtin_tool_rounds: int = DEFAULT_MAX_ROUNDS,
         callback_manager: CallbackManager | None = None,
+        strict_sampling: bool = False,
         price: Any = None,
+        prompt_cache_ttl: Literal["5m", "1h"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        prediction: dict[str, Any] | None = None,
+        safety_identifier: str | None = None,
         api_base: str | None = None,
         reuse_client: bool = True,
         **kwargs: Any,
@@ -300,6 +316,12 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             reasoning_effort=reasoning_effort,
             preserve_thinking=preserve_thinking,
             prompt_cache_key=prompt_cache_key,
+            strict_sampling=strict_sampling,
+            prompt_cache_ttl=prompt_cache_ttl,
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
+            prediction=prediction,
+            safety_identifier=safety_identifier,
             temperature=temperature,
             max_tokens=max_tokens,
             top_p=top_p,
@@ -315,6 +337,8 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             **kwargs,
         )
         self._connect(api_key, base_url, shared, core_limiter, http_client, async_http_client)
+        if self._clients.resolved and self._clients.options.host.platform:
+            warn_retirement(model)  # retired, or retiring within 30 days: once per model
 
     def _connect(
         self,
@@ -334,8 +358,11 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             "async_http_client": async_http_client,
         }
         options = resolve_options(api_key, base_url, settings)
-        # Fail fast on a sampling value the model fixes, or an effort the host does not take.
-        check_sampling(shared["model"], sampling_values(self), shared["thinking"])
+        # strict_sampling: fail fast on a sampling value the model fixes, before any request
+        # (else the core drops it, with a warning, when a request is built); an effort the
+        # host does not take fails here too.
+        if self.strict_sampling:
+            check_sampling(shared["model"], sampling_values(self), shared["thinking"])
         if options is not None:
             check_effort_setting(self.reasoning_effort, shared["model"], options.host)
         self._clients = clients_for(options, base_url, settings)
@@ -369,8 +396,12 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """Context window and output size from ``kimi_core.catalog``."""
-        return llm_metadata(self.model, self.context_window, self.max_tokens)
+        """Context window and output size from ``kimi_core.catalog``; for a model it does
+        not know, the context window ``GET /models`` lists (asked once per client)."""
+        return llm_metadata(self.model, self.context_window, self.max_tokens, self._served)
+
+    def _served(self, model: str) -> Any:
+        return self._clients.sync.models.served(model)
 
     def to_payload(self) -> dict[str, Any]:
         """``BaseLLM.to_payload`` (class name and metadata, no secrets), which LlamaIndex's
@@ -430,6 +461,8 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
         call's, ``None`` meaning "not given" as everywhere in LlamaIndex) in the core's
         ``ChatTurn``, which every call goes through; the core checks it before sending."""
         defaults = chat_defaults(self, self.model)
+        if not defaults.get("strict_sampling", True):
+            del defaults["strict_sampling"]  # the default: nothing to tell the core
         defaults.update(self.additional_kwargs)
         rounds = kwargs.pop("max_builtin_tool_rounds", None)
         overrides = {
@@ -438,6 +471,9 @@ class Kimi(BatchJobMethods, FunctionCallingLLM):
             if value is not None and key not in _LOCAL_KWARGS
         }
         options = self._clients.options
+        tools = overrides.get("tools") or defaults.get("tools")
+        if tools:
+            warn_web_search_retired(tools, stacklevel=5)  # the builtin $web_search: still sent
         wire, prefix = to_kimi_messages(
             messages, keep_reasoning=keeps_reasoning({**defaults, **overrides}, options.host)
         )

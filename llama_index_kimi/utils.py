@@ -20,6 +20,7 @@ from llama_index.core.base.llms.types import (
     ContentBlock,
     DocumentBlock,
     ImageBlock,
+    LogProb,
     TextBlock,
     ThinkingBlock,
     ToolCallBlock,
@@ -53,6 +54,7 @@ __all__ = [
     "chat_response",
     "parse_tool_arguments",
     "to_kimi_messages",
+    "token_logprobs",
     "tool_selections",
     "usage_kwargs",
 ]
@@ -232,6 +234,40 @@ def usage_kwargs(counts: UsageCounts | None, cost: Cost | None) -> dict[str, Any
     return result
 
 
+def token_logprobs(logprobs: Any) -> list[list[LogProb]]:
+    """A choice's ``logprobs`` (``{"content": [...]}``) as LlamaIndex's ``ChatResponse.logprobs``:
+    per token, its ``top_logprobs`` as ``LogProb``s, as llama-index-llms-openai's
+    ``from_openai_token_logprobs`` gives them; a token asked without alternatives
+    (``top_logprobs`` unset or 0) is its own one-element list (the OpenAI integration drops
+    it)."""
+    content = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+    result: list[list[LogProb]] = []
+    for entry in content or ():
+        if not isinstance(entry, Mapping):
+            continue
+        top = entry.get("top_logprobs") or [entry]
+        result.append(
+            [
+                LogProb(
+                    token=item.get("token") or "",
+                    logprob=item.get("logprob") or 0.0,
+                    bytes=item.get("bytes") or [],
+                )
+                for item in top
+                if isinstance(item, Mapping)
+            ]
+        )
+    return result
+
+
+def _choice_logprobs(wire: Mapping[str, Any]) -> Any:
+    """The first choice's ``logprobs`` of an answer or a stream chunk, or None."""
+    choices = wire.get("choices")
+    if not choices or not isinstance(choices[0], Mapping):
+        return None
+    return choices[0].get("logprobs")
+
+
 def _tool_call_block(call_id: str | None, name: str, arguments: str) -> ToolCallBlock:
     return ToolCallBlock(tool_call_id=call_id, tool_name=name, tool_kwargs=arguments)
 
@@ -272,7 +308,11 @@ def chat_response(turn: ChatTurn) -> ChatResponse:
         additional["finish_reason"] = answer.finish_reason
     if turn.rate_limit is not None:
         additional["rate_limit"] = turn.rate_limit
-    return _response(blocks, message_kwargs, raw, additional)
+    response = _response(blocks, message_kwargs, raw, additional)
+    logprobs = _choice_logprobs(raw)
+    if logprobs:
+        response.logprobs = token_logprobs(logprobs)
+    return response
 
 
 class StreamFolder:
@@ -295,6 +335,7 @@ class StreamFolder:
 
     __slots__ = (
         "_calls",
+        "_logprobs",
         "_pending",
         "_read",
         "_reader",
@@ -312,6 +353,9 @@ class StreamFolder:
     def __init__(self, turn: ChatTurn) -> None:
         self._turn = turn
         prefix = turn.prefix
+        asked = bool(turn.payload.get("logprobs"))
+        self._logprobs: list[list[LogProb]] | None = [] if asked else None
+        """The log probabilities so far, when the request asked for them."""
         self._pending = prefix or ""
         self._text = ""
         self._reasoning = ""
@@ -374,7 +418,13 @@ class StreamFolder:
                 additional["rate_limit"] = self._state.rate_limit
         if finish:
             additional["finish_reason"] = finish
-        return _response(blocks, message_kwargs, raw, additional, content)
+        response = _response(blocks, message_kwargs, raw, additional, content)
+        if self._logprobs is not None:
+            logprobs = _choice_logprobs(chunk)
+            if logprobs:
+                self._logprobs = [*self._logprobs, *token_logprobs(logprobs)]
+            response.logprobs = self._logprobs  # never changed afterwards: a new list per add
+        return response
 
     def _rebuild_calls(self) -> None:
         """New blocks and wire dicts for the calls so far (a fragment of one just arrived);

@@ -140,3 +140,42 @@ CASES = [
     ),
 ]
 IDS = [case.id for case in CASES]
+
+
+# What a chat request carries for fetch's declaration (issue 25): its parameters in Moonshot's
+# schema dialect, as every tool schema is sent (kimi_core.chat.schema: no ``title``, ``format``
+# noted in the description, exclusive bounds as inclusive ones).
+FETCH_SENT_PARAMETERS: dict[str, Any] = {
+    "description": "Parameters for fetching a URL.",
+    "type": "object",
+    "properties": {
+        "url": {"type": "string", "description": "URL to fetch (format: uri)", "minLength": 1},
+        "max_length": {
+            "type": "integer",
+            "description": "Maximum number of characters to return",
+            "default": 5000,
+            "minimum": 1,
+            "maximum": 999999,
+        },
+        "start_index": {
+            "type": "integer",
+            "description": "Return output starting at this index",
+            "default": 0,
+            "minimum": 0,
+        },
+        "raw": {"type": "boolean", "description": "Raw HTML", "default": False},
+    },
+    "required": ["url"],
+}
+
+
+def as_sent(declared: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Formula declarations as a chat request carries them: fetch's parameters in Moonshot's
+    dialect (``FETCH_SENT_PARAMETERS``); the other formulas' schemas are sent as declared."""
+    sent = []
+    for tool in declared:
+        function = tool["function"]
+        if function["name"] == "fetch":
+            function = {**function, "parameters": FETCH_SENT_PARAMETERS}
+        sent.append({**tool, "function": function})
+    return sent

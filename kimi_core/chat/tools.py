@@ -14,6 +14,7 @@ r"""Tool definitions and tool calls: names, Kimi's schema dialect, and its built
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "is_builtin_tool",
     "normalize_parameters",
     "tool_name",
+    "warn_web_search_retired",
 ]
 
 TOOL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]*$")
@@ -40,6 +42,23 @@ TOOL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]*$")
 
 WEB_SEARCH = "$web_search"
 WEB_SEARCH_TOOL: dict[str, Any] = {"type": "builtin_function", "function": {"name": WEB_SEARCH}}
+WEB_SEARCH_RETIRED = (
+    "Kimi's builtin $web_search was retired on 2026-10-20 (docs/kimi-api/official-tools.md); "
+    "it keeps working only where a gateway still serves it. Search with the tools API "
+    "instead: client.tools.search / search_pro / fetch, as tools for any model "
+    "(langchain_kimi.KimiWebToolkit, llama_index_kimi.KimiWebToolSpec)."
+)
+
+
+def warn_web_search_retired(tools: Sequence[Mapping[str, Any]] | None, stacklevel: int = 3) -> None:
+    """A ``DeprecationWarning`` (``WEB_SEARCH_RETIRED``) when ``tools`` binds the builtin
+    ``$web_search``; the request is still sent as asked."""
+    for tool in tools or ():
+        if isinstance(tool, Mapping) and is_builtin_tool(tool):
+            function = tool.get("function")
+            if isinstance(function, Mapping) and function.get("name") == WEB_SEARCH:
+                warnings.warn(WEB_SEARCH_RETIRED, DeprecationWarning, stacklevel=stacklevel)
+                return
 
 
 def is_builtin_tool(tool: Mapping[str, Any]) -> bool:

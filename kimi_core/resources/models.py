@@ -7,15 +7,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 import httpx
 
-from ..errors import MalformedResponseError
+from ..errors import KimiError, MalformedResponseError
 from ..types import ModelCard
 from ..wire.paths import path_segment
 
 __all__ = ["AsyncModels", "Models", "parse_model", "parse_models"]
+
+_log = logging.getLogger("kimi_core")
 
 Send = Callable[..., httpx.Response]
 ASend = Callable[..., Awaitable[httpx.Response]]
@@ -50,13 +53,30 @@ def _model_path(model: str) -> str:
 
 
 class Models:
-    """Sync Models API: ``list()`` and ``retrieve(id)``."""
+    """Sync Models API: ``list()``, ``retrieve(id)`` and ``served(id)``."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
+        self._served: dict[str, ModelCard] | None = None
 
     def list(self) -> list[ModelCard]:
         return parse_models(self._send("GET", "/models"))
+
+    def served(self, model: str) -> ModelCard | None:
+        """``model``'s card as ``GET /models`` lists it (its ``context_length`` and
+        ``supports_*`` traits), or None when the list does not have it. The list is asked
+        for once per client: what the adapters use for a model id the catalog does not
+        know, when its profile is asked for. A failed listing counts as an empty one (logged;
+        the adapters then use their safe defaults) and is not asked again."""
+        served = self._served
+        if served is None:
+            try:
+                served = {card.id: card for card in self.list()}
+            except KimiError as exc:
+                _log.warning("GET /models failed (%s): no traits for unknown models", exc)
+                served = {}
+            self._served = served
+        return served.get(model)
 
     def retrieve(self, model: str) -> ModelCard:
         return parse_model(self._send("GET", _model_path(model)))

@@ -27,7 +27,7 @@ from ..transport.responses import decode_json
 from ..types import FetchResult, SearchResult
 from ..wire.json import encode_json
 
-__all__ = ["AsyncTools", "FetchPage", "SearchPage", "Tools"]
+__all__ = ["AsyncTools", "FetchPage", "SearchPage", "Tools", "fetch_text", "search_text"]
 
 Send = Callable[..., httpx.Response]
 ASend = Callable[..., Awaitable[httpx.Response]]
@@ -68,6 +68,37 @@ class FetchPage:
     @property
     def url(self) -> str:
         return self.page.url or ""
+
+
+def search_text(page: SearchPage) -> str:
+    """Search results as the text a model reads in a tool message (the framework tools'
+    content): per result its title, URL, date and site, snippet, and the page text or the
+    relevant chunks where the call returned them; a line saying nothing was found when the
+    list is empty."""
+    if not page.results:
+        return "No results found."
+    blocks = []
+    for number, result in enumerate(page.results, 1):
+        lines = [f"{number}. {result.title or result.url or 'Untitled'}"]
+        if result.url:
+            lines.append(f"URL: {result.url}")
+        about = ", ".join(v for v in (result.site_name, result.date) if v)
+        if about:
+            lines.append(about)
+        if result.snippet:
+            lines.append(result.snippet)
+        if result.text:
+            lines.append(result.text)
+        for chunk in result.chunks or ():
+            if chunk.text:
+                lines.append(f"- {chunk.text}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def fetch_text(page: FetchPage) -> str:
+    """A fetched page as the text a model reads: its Markdown (which carries the title)."""
+    return page.markdown
 
 
 def _text_query(text_query: str) -> str:

@@ -38,11 +38,12 @@ def normalize_usage(usage: Mapping[str, Any] | None) -> UsageCounts | None:
             cached = details.get("cached_tokens")
     if isinstance(cached, int):
         counts["cached_tokens"] = cached
+    written = usage.get("cache_write_tokens")  # read back from UsageCounts (cost_at)
     details = usage.get("prompt_tokens_details")
     if details is not None and isinstance(details, Mapping):
-        written = details.get("cache_write_tokens")
-        if isinstance(written, int) and not isinstance(written, bool) and written:
-            counts["cache_write_tokens"] = written
+        written = details.get("cache_write_tokens", written)
+    if isinstance(written, int) and not isinstance(written, bool) and written:
+        counts["cache_write_tokens"] = written
     details = usage.get("completion_tokens_details")
     reasoning = usage.get("reasoning_tokens")  # SGLang: top level
     if details is not None and isinstance(details, Mapping):

@@ -67,3 +67,39 @@ def test_rounds_add_up() -> None:
     }
     assert add_usage(None, b) == b
     assert add_usage(a, None) == a
+
+
+def test_cache_writes_survive_a_second_reading_and_are_priced_at_their_tier() -> None:
+    # The chat turn keeps UsageCounts and prices them (cost_at reads them again): the cache
+    # writes must not turn into fresh input on the way (issue 25).
+    from decimal import Decimal
+
+    from kimi_core.catalog.model_info import Price
+    from kimi_core.catalog.prices import cost_at
+
+    wire = {
+        "prompt_tokens": 1000,
+        "completion_tokens": 10,
+        "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 600},
+    }
+    counts = normalize_usage(wire)
+    assert counts == {
+        "prompt_tokens": 1000,
+        "completion_tokens": 10,
+        "total_tokens": 1010,
+        "cached_tokens": 100,
+        "cache_write_tokens": 600,
+    }
+    assert normalize_usage(counts) == counts
+    price = Price(
+        input=Decimal("1"),
+        output=Decimal("4"),
+        currency="USD",
+        cached_input=Decimal("0.1"),
+        cache_write=Decimal("1.25"),
+        cache_write_1h=Decimal("2"),
+    )
+    # fresh 300 * 1 + cached 100 * 0.1 + written 600 * (1.25 | 2) + output 10 * 4
+    assert cost_at(counts, price).amount == Decimal("1100") / 1_000_000
+    assert cost_at(counts, price, "1h").amount == Decimal("1550") / 1_000_000
+    assert cost_at(wire, price, "1h") == cost_at(counts, price, "1h")

@@ -40,3 +40,11 @@ def make_llm(kimi_emulator: KimiEmulator) -> Iterator[Callable[..., ChatKimi]]:
 def llm(make_llm: Callable[..., ChatKimi]) -> ChatKimi:
     """kimi-k2.6 with the model's default (thinking on)."""
     return make_llm()
+
+
+@pytest.fixture
+def fresh_sampling_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The core warns once per model and field per process: start this test afresh."""
+    from kimi_core.catalog import model_info
+
+    monkeypatch.setattr(model_info, "_WARNED", set())

@@ -73,3 +73,11 @@ def mock_llm() -> Callable[..., tuple[Kimi, Sent]]:
         return model, sent
 
     return factory
+
+
+@pytest.fixture
+def fresh_sampling_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The core warns once per model and field per process: start this test afresh."""
+    from kimi_core.catalog import model_info
+
+    monkeypatch.setattr(model_info, "_WARNED", set())

@@ -7,6 +7,7 @@ import asyncio
 import inspect
 import pickle
 import types
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,6 +31,7 @@ from llama_index.core.instrumentation.span_handlers import SimpleSpanHandler
 from pydantic import PrivateAttr
 
 from kimi_core import RateLimiter, RateLimits
+from kimi_core.catalog.model_info import FixedSamplingWarning
 from kimi_core.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -240,27 +242,64 @@ def test_per_call_overrides_win(emu: KimiEmulator, make_llm: Callable[..., Kimi]
     assert response.raw["model"] == "moonshot-v1-8k"
 
 
-def test_forbidden_k25_sampling_value_fails_at_construction() -> None:
+def test_forbidden_k25_sampling_value_fails_at_construction_when_strict() -> None:
     with pytest.raises(InvalidParameterError, match="temperature") as info:
-        Kimi(api_key=API_KEY, temperature=0.3)
+        Kimi(api_key=API_KEY, temperature=0.3, strict_sampling=True)
     assert info.value.param == "temperature"
     with pytest.raises(InvalidParameterError, match="top_p"):
-        Kimi(api_key=API_KEY, top_p=0.5)
+        Kimi(api_key=API_KEY, top_p=0.5, strict_sampling=True)
     # The fixed values themselves are accepted (0.6 is k2.6's value with thinking off).
-    assert Kimi(api_key=API_KEY, temperature=0.6, thinking=False).temperature == 0.6
+    strict = Kimi(api_key=API_KEY, temperature=0.6, thinking=False, strict_sampling=True)
+    assert strict.temperature == 0.6
 
 
-async def test_forbidden_sampling_value_per_call_sends_nothing(
-    emu: KimiEmulator, llm: Kimi
+def test_fixed_sampling_value_at_construction_is_dropped_with_a_warning(
+    emu: KimiEmulator, make_llm: Callable[..., Kimi], fresh_sampling_warnings: None
 ) -> None:
-    with pytest.raises(InvalidParameterError, match="temperature"):
+    # Issue 25: ``Kimi(temperature=0)`` out of habit works; the model's own value applies.
+    llm = make_llm(temperature=0)
+    assert llm.temperature == 0
+    with pytest.warns(FixedSamplingWarning, match="temperature=0.0 given was not sent"):
+        assert str(llm.complete("Hi")) == "You said: Hi"
+    assert chat_requests(emu) == [
+        {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "Hi"}]}
+    ]
+
+
+async def test_fixed_sampling_value_per_call_is_dropped_with_one_warning(
+    emu: KimiEmulator, llm: Kimi, fresh_sampling_warnings: None
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         llm.chat(HI, temperature=0.3)
-    with pytest.raises(InvalidParameterError, match="presence_penalty"):
-        llm.stream_chat(HI, presence_penalty=0.5)
+        "".join(r.delta or "" for r in llm.stream_chat(HI, presence_penalty=0.5))
+        await llm.achat(HI, temperature=0.6)  # the same field again: no second warning
+        async for _ in await llm.astream_chat(HI, top_p=0.1):
+            pass
+    assert {w.category for w in caught} == {FixedSamplingWarning}
+    assert [str(w.message).split(":")[0] for w in caught] == [
+        "kimi-k2.6 fixes temperature=1.0",
+        "kimi-k2.6 fixes presence_penalty=0.0",
+        "kimi-k2.6 fixes top_p=0.95",
+    ]
+    sent = chat_requests(emu)
+    assert len(sent) == 4
+    for body in sent:
+        assert not {"temperature", "presence_penalty", "top_p"} & body.keys()
+
+
+async def test_forbidden_sampling_value_per_call_sends_nothing_when_strict(
+    emu: KimiEmulator, make_llm: Callable[..., Kimi], llm: Kimi
+) -> None:
+    strict = make_llm(strict_sampling=True)
     with pytest.raises(InvalidParameterError, match="temperature"):
-        await llm.achat(HI, temperature=0.6)  # 0.6 is only allowed with thinking off
+        strict.chat(HI, temperature=0.3)
+    with pytest.raises(InvalidParameterError, match="presence_penalty"):
+        strict.stream_chat(HI, presence_penalty=0.5)
+    with pytest.raises(InvalidParameterError, match="temperature"):
+        await strict.achat(HI, temperature=0.6)  # 0.6 is only allowed with thinking off
     with pytest.raises(InvalidParameterError, match="top_p"):
-        await llm.astream_chat(HI, top_p=0.1)
+        await llm.astream_chat(HI, top_p=0.1, strict_sampling=True)  # per call
     with pytest.raises(InvalidParameterError, match="stop"):
         llm.complete("Hi", stop=["a", "b", "c", "d", "e", "f"])
     assert emu.requests == []

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from formula_cases import CASES, IDS, NOON, Case
+from formula_cases import CASES, IDS, NOON, Case, as_sent
 from li_helpers import API_KEY
 from llama_index.core.agent.workflow import (
     AgentWorkflow,
@@ -125,7 +125,7 @@ async def test_each_formula_in_a_function_agent_loop(
     assert str(answer) == case.answer
     posts = [r for r in emu.requests if r.method == "POST"]
     first, fiber, second = posts
-    assert first.json["tools"] == declarations(case.uri)
+    assert first.json["tools"] == as_sent(declarations(case.uri))
     function = "excel.head" if case.name == "excel_head" else case.name
     assert (fiber.path, fiber.json) == (
         f"/v1/formulas/{case.uri}/fibers",

@@ -35,9 +35,19 @@ def test_json_schema_is_the_default_where_the_model_takes_it(emu: KimiEmulator, 
     assert llm.structured_output_mode is None
     assert llm.structured_predict(City, PROMPT, city="Paris") == PLACEHOLDER
     body = chat_requests(emu)[0]
+    # Issue 25: the schema is sent in Moonshot's dialect (MFJS), as tool schemas are.
+    assert City.model_json_schema()["title"] == "City"
     assert body["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "City", "schema": City.model_json_schema()},
+        "json_schema": {
+            "name": "City",
+            "schema": {
+                "description": "A city and its population.",
+                "properties": {"name": {"type": "string"}, "population": {"type": "integer"}},
+                "required": ["name", "population"],
+                "type": "object",
+            },
+        },
     }
     assert body["messages"] == [{"role": "user", "content": "Tell me about Paris."}]
 

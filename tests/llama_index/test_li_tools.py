@@ -33,12 +33,18 @@ def test_chat_with_tools_sends_specs_and_returns_exact_ids(emu: KimiEmulator, ll
     response = llm.chat_with_tools(TOOLS, user_msg="What is 1 + 1?")
     body = chat_requests(emu)[0]
     assert [t["function"]["name"] for t in body["tools"]] == ["add", "multiply"]
+    # Issue 25: parameters in Moonshot's dialect (MFJS: no ``title``).
+    assert TOOLS[0].metadata.get_parameters_dict()["properties"]["a"]["title"] == "A"
     assert body["tools"][0] == {
         "type": "function",
         "function": {
             "name": "add",
             "description": TOOLS[0].metadata.description,
-            "parameters": TOOLS[0].metadata.get_parameters_dict(),
+            "parameters": {
+                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                "required": ["a", "b"],
+                "type": "object",
+            },
         },
     }
     assert body["tool_choice"] == "auto"

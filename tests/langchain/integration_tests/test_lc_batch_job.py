@@ -23,6 +23,7 @@ from kimi_core import (
     KimiBatchJob,
     PollPolicy,
 )
+from kimi_core.catalog.model_info import FixedSamplingWarning
 from kimi_emulator import KimiEmulator
 from langchain_kimi import ChatKimi
 
@@ -223,9 +224,20 @@ def test_refused_before_any_request(emu: KimiEmulator, make_llm: MakeLLM) -> Non
     assert isinstance(refused.value, InvalidParameterError)
     assert refused.value.param == "model"
     with pytest.raises(InvalidParameterError) as fixed:
-        make_llm(temperature=0.2).batch_job(["a"])
+        make_llm(temperature=0.2, strict_sampling=True).batch_job(["a"])
     assert fixed.value.param == "temperature"
     assert emu.requests == []
+
+
+def test_a_fixed_sampling_value_is_left_out_of_the_lines(
+    emu: KimiEmulator, make_llm: MakeLLM, fresh_sampling_warnings: None
+) -> None:
+    # Issue 25: dropped with a warning (the model's own value applies), not refused.
+    with pytest.warns(FixedSamplingWarning, match="temperature=0.2 given was not sent"):
+        [message] = make_llm(temperature=0.2).batch_job(["a"])
+    assert message.content == "You said: a"
+    [line] = lines_sent(emu)
+    assert line["body"] == {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "a"}]}
 
 
 def test_sync_and_async_in_one_process(emu: KimiEmulator, make_llm: MakeLLM) -> None:

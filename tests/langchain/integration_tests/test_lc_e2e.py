@@ -30,6 +30,7 @@ from langchain_core.tools import tool
 from lc_support import API_KEY, fold
 from pydantic import BaseModel
 
+from kimi_core.catalog.model_info import FixedSamplingWarning
 from kimi_core.errors import (
     AuthenticationError,
     ContextLengthExceededError,
@@ -567,17 +568,28 @@ def test_context_overflow(make_llm: MakeLLM) -> None:
     assert "Input token length too long" in str(info.value)
 
 
-def test_sampling_errors_before_any_request(llm: ChatKimi, emu: KimiEmulator) -> None:
+def test_fixed_sampling_is_dropped_with_a_warning_and_strict_refuses(
+    make_llm: Callable[..., ChatKimi], emu: KimiEmulator, fresh_sampling_warnings: None
+) -> None:
+    llm = make_llm()
+    with pytest.warns(FixedSamplingWarning, match="temperature=0.2 given was not sent"):
+        assert llm.invoke("x", temperature=0.2).content == "You said: x"
+    with pytest.warns(FixedSamplingWarning, match="top_p=0.5 given was not sent"):
+        assert fold(llm.stream("x", top_p=0.5)).content == "You said: x"
+    sent = _chat_requests(emu)
+    assert [("temperature" in body, "top_p" in body) for body in sent] == [(False, False)] * 2
+    strict = make_llm(strict_sampling=True)
     with pytest.raises(InvalidParameterError) as info:
-        llm.invoke("x", temperature=0.2)
+        strict.invoke("x", temperature=0.2)
     assert info.value.param == "temperature"
     with pytest.raises(InvalidParameterError):
-        list(llm.stream("x", top_p=0.5))
+        list(strict.stream("x", top_p=0.5))
     with pytest.raises(InvalidParameterError, match="plain URLs"):
         llm.invoke([HumanMessage([{"type": "image_url", "image_url": {"url": "https://x/y.png"}}])])
-    assert emu.requests == []
+    assert len(emu.requests) == 2  # nothing sent since
     # Per-call model switch: moonshot-v1-8k takes any temperature in [0, 1].
-    assert llm.invoke("x", model="moonshot-v1-8k", temperature=0.2).content == "You said: x"
+    assert strict.invoke("x", model="moonshot-v1-8k", temperature=0.2).content == "You said: x"
+    assert _chat_requests(emu)[2]["temperature"] == 0.2
 
 
 def test_cut_stream_is_an_error_not_a_short_answer(llm: ChatKimi, emu: KimiEmulator) -> None:

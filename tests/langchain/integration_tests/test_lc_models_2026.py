@@ -179,7 +179,13 @@ def test_invoke_takes_response_format_as_chat_openai_does(llm: ChatKimi, emu: Ki
     assert "parsed" not in as_dict.additional_kwargs
     first, second = _chat_requests(emu)
     assert first["response_format"]["type"] == "json_schema"
-    assert second["response_format"]["json_schema"]["schema"] == schema
+    # Issue 25: the schema is sent in Moonshot's dialect (MFJS), as tool schemas are.
+    assert schema["title"] == "City"
+    assert second["response_format"]["json_schema"]["schema"] == {
+        "properties": {"name": {"type": "string"}, "population": {"type": "integer"}},
+        "required": ["name", "population"],
+        "type": "object",
+    }
 
 
 def test_create_agent_takes_the_native_structured_output_path(llm: ChatKimi) -> None:

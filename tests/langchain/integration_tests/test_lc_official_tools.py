@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from formula_cases import CASES, IDS, NOON, Case
+from formula_cases import CASES, IDS, NOON, Case, as_sent
 from langchain.agents import create_agent
 from langchain_core.exceptions import ModelNotFoundError, ModelRateLimitError
 from langchain_core.language_models import BaseChatModel
@@ -231,7 +231,7 @@ def check_turn(case: Case, messages: Sequence[BaseMessage], emu: KimiEmulator) -
     requests = [r for r in emu.requests if r.method == "POST"]
     first, fiber, second = requests
     assert first.path == "/v1/chat/completions"
-    assert first.json["tools"] == declarations(case.uri)
+    assert first.json["tools"] == as_sent(declarations(case.uri))
     assert (fiber.path, fiber.json) == (
         f"/v1/formulas/{case.uri}/fibers",
         {

@@ -6,6 +6,8 @@ Requests go through ``httpx.MockTransport`` so the exact JSON body can be assert
 from __future__ import annotations
 
 import json
+import pickle
+import warnings
 from typing import Any
 
 import httpx
@@ -18,9 +20,11 @@ from lc_support import API_KEY, MOCK_BASE_URL, Sent, json_response, mock_llm
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from kimi_core.catalog.model_info import FixedSamplingWarning
 from kimi_core.chat.request import FORCED_TOOL_HINT
 from kimi_core.errors import ConfigurationError, InvalidParameterError
 from langchain_kimi import ChatKimi
+from langchain_kimi._profile import LazyProfile
 
 
 def _answer(content: str = "ok", **message: Any) -> dict[str, Any]:
@@ -139,7 +143,44 @@ def test_profile_from_the_catalog() -> None:
     text_only = ChatKimi(api_key=API_KEY, model="moonshot-v1-8k").profile
     assert text_only is not None
     assert (text_only["image_inputs"], text_only["reasoning_output"]) == (False, False)
-    assert ChatKimi(api_key=API_KEY, model="kimi-future-9").profile is None
+
+
+def test_an_unknown_models_profile_comes_from_get_models_when_read() -> None:
+    # Issue 25: a model id the catalog does not know is sent as asked; its traits come from
+    # GET /models, asked once, when the profile is first read (never at construction).
+    card = {
+        "id": "kimi-future-9",
+        "object": "model",
+        "context_length": 524_288,
+        "supports_image_in": True,
+        "supports_video_in": False,
+        "supports_reasoning": True,
+    }
+    listing = {"object": "list", "data": [{"id": "kimi-k2.6"}, card]}
+    llm, sent = mock_llm(json_response(listing), model="kimi-future-9")
+    assert "kimi-future-9" in repr(llm)
+    assert sent.requests == []
+    profile = llm.profile
+    assert profile is not None
+    assert dict(profile) == {
+        "text_inputs": True,
+        "text_outputs": True,
+        "tool_calling": True,
+        "image_url_inputs": False,
+        "max_input_tokens": 524_288,
+        "image_inputs": True,
+        "video_inputs": False,
+        "reasoning_output": True,
+    }
+    assert profile["max_input_tokens"] == 524_288
+    assert [(r.method, r.url.path) for r in sent.requests] == [("GET", "/v1/models")]
+    revived = pickle.loads(pickle.dumps(ChatKimi(api_key=API_KEY, model="kimi-future-9")))
+    assert isinstance(revived.profile, LazyProfile)  # read when asked, as before the pickle
+    other, sent = mock_llm(json_response(listing), model="kimi-unlisted")
+    assert other.profile is not None
+    assert dict(other.profile) == {}
+    assert not other.profile
+    assert len(sent.requests) == 1
 
 
 def test_transport_settings_reach_the_core_clients() -> None:
@@ -250,20 +291,39 @@ def test_empty_stop_and_thinking_none_are_not_sent() -> None:
     assert sent.bodies[0] == {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "param"),
-    [
-        ({"temperature": 0.3}, "temperature"),
-        ({"top_p": 0.5}, "top_p"),
-        ({"n": 2}, "n"),
-        ({"presence_penalty": 0.5}, "presence_penalty"),
-        ({"frequency_penalty": 0.5}, "frequency_penalty"),
-        ({"temperature": 1.0, "thinking": False}, "temperature"),
-        ({"stop": ["a", "b", "c", "d", "e", "f"]}, "stop"),
-    ],
-)
-async def test_forbidden_values_fail_before_any_request(kwargs: dict[str, Any], param: str) -> None:
+FIXED_SAMPLING_CASES = [
+    ({"temperature": 0.3}, "temperature"),
+    ({"top_p": 0.5}, "top_p"),
+    ({"n": 2}, "n"),
+    ({"presence_penalty": 0.5}, "presence_penalty"),
+    ({"frequency_penalty": 0.5}, "frequency_penalty"),
+    ({"temperature": 1.0, "thinking": False}, "temperature"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "param"), FIXED_SAMPLING_CASES)
+async def test_fixed_sampling_values_are_dropped_with_one_warning(
+    kwargs: dict[str, Any], param: str, fresh_sampling_warnings: None
+) -> None:
+    # Issue 25: a value the model fixes is not sent (the model's own applies), with one
+    # FixedSamplingWarning per model and field; strict_sampling=True keeps the old error.
     llm, sent = _llm()
+    with pytest.warns(FixedSamplingWarning, match=f"kimi-k2.6 fixes {param}="):
+        llm.invoke("hi", **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per model and field: no second warning
+        await llm.ainvoke("hi", **kwargs)
+    assert len(sent.bodies) == 2
+    for body in sent.bodies:
+        assert param not in body
+        assert body["messages"] == [{"role": "user", "content": "hi"}]
+
+
+@pytest.mark.parametrize(("kwargs", "param"), FIXED_SAMPLING_CASES)
+async def test_fixed_sampling_values_fail_before_any_request_when_strict(
+    kwargs: dict[str, Any], param: str
+) -> None:
+    llm, sent = _llm(strict_sampling=True)
     with pytest.raises(InvalidParameterError) as info:
         llm.invoke("hi", **kwargs)
     assert info.value.param == param
@@ -272,13 +332,38 @@ async def test_forbidden_values_fail_before_any_request(kwargs: dict[str, Any], 
         list(llm.stream("hi", **kwargs))
     with pytest.raises(InvalidParameterError):
         await llm.ainvoke("hi", **kwargs)
+    lenient, _ = _llm()
+    with pytest.raises(InvalidParameterError):  # per call too
+        lenient.invoke("hi", strict_sampling=True, **kwargs)
     assert sent.requests == []
 
 
-def test_fixed_values_that_match_are_accepted() -> None:
+async def test_too_many_stop_strings_fail_before_any_request() -> None:
+    llm, sent = _llm()
+    stops = ["a", "b", "c", "d", "e", "f"]
+    with pytest.raises(InvalidParameterError) as info:
+        llm.invoke("hi", stop=stops)
+    assert info.value.param == "stop"
+    with pytest.raises(InvalidParameterError):
+        list(llm.stream("hi", stop=stops))
+    with pytest.raises(InvalidParameterError):
+        await llm.ainvoke("hi", stop=stops)
+    assert sent.requests == []
+
+
+def test_fixed_values_that_match_are_not_sent_and_not_warned() -> None:
     llm, sent = _llm(temperature=0.6, thinking=False, top_p=0.95, n=1)
-    llm.invoke("hi")
-    assert sent.bodies[0]["temperature"] == 0.6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        llm.invoke("hi")
+    assert sent.bodies[0] == {
+        "model": "kimi-k2.6",
+        "thinking": {"type": "disabled"},
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    strict, sent = _llm(temperature=0.6, thinking=False, top_p=0.95, n=1, strict_sampling=True)
+    strict.invoke("hi")
+    assert not {"temperature", "top_p", "n", "strict_sampling"} & sent.bodies[0].keys()
 
 
 # -- tools ------------------------------------------------------------------------------------
@@ -502,10 +587,20 @@ def test_bind_tools_response_format_is_json_schema_or_json_mode() -> None:
     llm, sent = mock_llm(json_response(_answer(PERSON_JSON)))
     llm.bind_tools([add], response_format=Person).invoke("Ada")
     body = sent.bodies[0]
+    # Issue 25: the schema goes in Moonshot's dialect (MFJS), as tool schemas do: no titles.
     assert body["response_format"] == {
         "type": "json_schema",
-        "json_schema": {"name": "Person", "schema": llm_schema(Person)},
+        "json_schema": {
+            "name": "Person",
+            "schema": {
+                "description": "A person.",
+                "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+                "required": ["name", "age"],
+                "type": "object",
+            },
+        },
     }
+    assert llm_schema(Person)["title"] == "Person"  # what LangChain built had one
     old, sent = mock_llm(json_response(_answer(PERSON_JSON)), model="moonshot-v1-8k")
     old.bind_tools([add], response_format=Person).invoke("Ada")
     body = sent.bodies[0]
