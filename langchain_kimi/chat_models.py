@@ -212,10 +212,11 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
     """Client-side limits enforced by ``kimi_core`` (``"tier1"``, a dict or ``RateLimits``)."""
     allow_insecure: bool = False
     """Allow a plain ``http://`` base URL that is not loopback."""
-    price: Any | None = None
+    price: Any | None = Field(default=None, exclude=True)
     """Your host's price per million tokens (``{"input": "1.20", "output": "4.50",
     "currency": "USD"}`` or a ``kimi_core.Price``) for ``cost`` off Moonshot's platform,
-    where the host reports none."""
+    where the host reports none (Moonshot's own endpoints use the catalog's prices). Not
+    serialized with a chain: pass it again when loading one."""
     max_builtin_tool_rounds: int = Field(default=DEFAULT_MAX_ROUNDS, ge=0)
     """How many ``$web_search`` rounds ChatKimi answers before raising ``ToolLoopError``."""
     keep_uploaded_files: bool = False

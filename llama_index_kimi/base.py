@@ -30,7 +30,6 @@ from llama_index.core.base.llms.types import (
     CompletionResponseAsyncGen,
     CompletionResponseGen,
     LLMMetadata,
-    MessageRole,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.callbacks import CallbackManager
@@ -41,7 +40,6 @@ from llama_index.core.instrumentation.events.llm import (
 )
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
-from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 from pydantic import BaseModel, SecretStr
 
@@ -74,8 +72,9 @@ from ._options import RequestOptions
 from ._pickling import clients_for, key_on_first_use, resolve_options, settings_state
 from ._stream import aresponses, responses
 from ._structured import StructuredOutputMode
+from ._tool_calling import ToolCallingMethods
 from .tokenizer import KimiTokenizer
-from .utils import chat_response, to_kimi_messages, tool_selections
+from .utils import chat_response, to_kimi_messages
 
 if TYPE_CHECKING:
     # httpx and the modules built on it are imported on first use: importing them here
@@ -84,7 +83,6 @@ if TYPE_CHECKING:
     import httpx
     from llama_index.core.program.utils import FlexibleModel
     from llama_index.core.prompts import PromptTemplate
-    from llama_index.core.tools.types import BaseTool
 
     from kimi_core.integration import AsyncKimiClient, KimiClient
 
@@ -100,7 +98,7 @@ _LOCAL_KWARGS = frozenset(
 )
 
 
-class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
+class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingLLM):
     """Kimi (Moonshot AI) chat models for LlamaIndex, on the shared ``kimi_core`` clients.
 
     >>> from llama_index.core import Settings
@@ -231,9 +229,11 @@ class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
     )
     price: Any = Field(
         default=None,
+        exclude=True,
         description=(
             "Your host's price per million tokens ({'input': '1.20', 'output': '4.50', "
-            "'currency': 'USD'} or a kimi_core.Price) for cost off Moonshot's platform."
+            "'currency': 'USD'} or a kimi_core.Price) for cost off Moonshot's platform; "
+            "not serialized: pass it again."
         ),
     )
 
@@ -567,61 +567,7 @@ class Kimi(BatchJobMethods, RequestOptions, FunctionCallingLLM):
     # Batch jobs (docs/guides/batch-jobs.md): ``batch_job``, ``abatch_job``,
     # ``resume_batch_job`` and ``aresume_batch_job`` come from ``_batch.BatchJobMethods``.
 
-    # -- function calling -----------------------------------------------------------------
-
-    def _prepare_chat_with_tools(
-        self,
-        tools: Sequence[BaseTool],
-        user_msg: str | ChatMessage | None = None,
-        chat_history: list[ChatMessage] | None = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        tool_choice: str | dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """The ``chat`` arguments for a tool-calling turn.
-
-        A forced choice (``tool_required`` or a tool name) is passed on as ``tool_choice``;
-        the core turns it into something Kimi accepts (see the class docstring).
-        """
-        kwargs.pop("strict", None)  # Kimi has no strict mode for tools
-        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
-        messages = list(chat_history or [])
-        if isinstance(user_msg, str):
-            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
-        if user_msg is not None:
-            messages.append(user_msg)
-        if specs and tool_choice is None:
-            tool_choice = "required" if tool_required else "auto"
-        return {
-            "messages": messages,
-            "tools": specs or None,
-            "tool_choice": tool_choice if specs else None,
-            # The core keeps only the first call when False (streamed or not).
-            "parallel_tool_calls": allow_parallel_tool_calls if specs else None,
-            **kwargs,
-        }
-
-    def _validate_chat_with_tools_response(
-        self,
-        response: ChatResponse,
-        tools: Sequence[BaseTool],
-        allow_parallel_tool_calls: bool = False,
-        **kwargs: Any,
-    ) -> ChatResponse:
-        """Nothing left to do: ``allow_parallel_tool_calls=False`` went to the request as
-        ``parallel_tool_calls``, and the core kept the first call."""
-        return response
-
-    def get_tool_calls_from_response(
-        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
-    ) -> list[ToolSelection]:
-        """Tool calls with Kimi's ids; arguments that are not valid JSON become ``{}``."""
-        selections = tool_selections(response.message)
-        if not selections and error_on_no_tool_call:
-            raise ValueError("Expected at least one tool call, but got 0 tool calls.")
-        return selections
+    # Function calling (``chat_with_tools`` and the rest): ``_tool_calling.ToolCallingMethods``.
 
     # -- structured output ----------------------------------------------------------------
 

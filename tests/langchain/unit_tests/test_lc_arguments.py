@@ -38,15 +38,15 @@ def test_an_unknown_argument_moves_to_model_kwargs_with_a_warning_and_is_sent(
 ) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        llm = make_llm(top_k=5, safety_identifier="u-1")
-    assert llm.model_kwargs == {"top_k": 5, "safety_identifier": "u-1"}
+        llm = make_llm(top_k=5, repetition_penalty=1.1)
+    assert llm.model_kwargs == {"top_k": 5, "repetition_penalty": 1.1}
     moved = [str(w.message) for w in caught if "transferred to model_kwargs" in str(w.message)]
     assert len(moved) == 2
     assert "top_k" in moved[0]
     llm.invoke("hi")
     body = kimi_emulator.requests[-1].json
     assert body["top_k"] == 5
-    assert body["safety_identifier"] == "u-1"
+    assert body["repetition_penalty"] == 1.1
 
 
 def test_api_base_is_the_base_url(kimi_emulator: KimiEmulator) -> None:
