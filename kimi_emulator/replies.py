@@ -9,15 +9,18 @@ Default replies (exact strings, so tests can assert them):
    :mod:`turn`: forced means forced, even right after tool results) or ``tool_choice`` is not
    ``"none"`` and no ``tool`` message follows the last user message: one call of the tool
    :func:`choice.choose_tool` picks. In short: the named tool; unforced, the first declared
-   tool the last user message mentions (whole word, case-sensitive), else the first; forced
-   before any tool result, the first mentioned, else the first that is not a
+   tool the last user message mentions (whole word, case-sensitive), else the most relevant
+   (name and description sharing the most words with it, :mod:`relevance`); forced
+   before any tool result, the first mentioned, else the most relevant that is not a
    structured-output tool (the trailing tools with class-like names, as LangChain's
    ``ToolStrategy`` appends ``Report``); forced after tool results, the first
    structured-output tool, else the first mentioned, then declared, tool not called since the
    last user message, else as before any result - so forced agents end instead of looping.
    Content ``""``, ``finish_reason: "tool_calls"``, id ``"<name>:0"`` (the index restarts
-   every turn, so ids repeat across turns, as the real API). Arguments are built from the
-   tool's JSON schema (see :func:`value_from_schema`). The builtin ``$web_search`` tool
+   every turn, so ids repeat across turns, as the real API). Arguments: an official tool's
+   from the user's words (:mod:`formula_arguments`), a structured-output tool's from its JSON
+   schema (:func:`value_from_schema`), any other tool's from the conversation - a place named
+   now or earlier, numbers, the question (:mod:`tool_arguments`). The builtin ``$web_search`` tool
    (``{"type": "builtin_function", "function": {"name": "$web_search"}}``) gets the arguments
    ``{"search_result": {"search_id": "search-<12 hex of sha256(last user text)>"}, "usage":
    {"total_tokens": 128}}`` and the call type ``"builtin_function"``.
@@ -100,12 +103,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .choice import choose_tool, tool_name
+from .choice import choose_tool, structured_output_tools, tool_name
 from .formula_arguments import sample_arguments
 from .formula_envelope import decrypt
 from .prompts import framework_reply
 from .schema_values import find_json_schema, value_from_schema
 from .tokens import content_text, count_text, truncate_to_tokens
+from .tool_arguments import question_arguments
 from .turn import read_turn
 
 if TYPE_CHECKING:
@@ -167,7 +171,9 @@ class Reply:
 # --------------------------------------------------------------------------- default replies
 
 
-def _tool_call_for(tool: Mapping[str, Any], user_text: str) -> ToolCall:
+def _tool_call_for(
+    tool: Mapping[str, Any], user_text: str, messages: Sequence[Mapping[str, Any]], answer: bool
+) -> ToolCall:
     name = tool_name(tool)
     if name == WEB_SEARCH or tool.get("type") == "builtin_function":
         digest = hashlib.sha256(user_text.encode("utf-8")).hexdigest()[:12]
@@ -179,6 +185,8 @@ def _tool_call_for(tool: Mapping[str, Any], user_text: str) -> ToolCall:
     function = tool.get("function")
     schema = function.get("parameters") if isinstance(function, Mapping) else None
     value = sample_arguments(name, schema, user_text)
+    if value is None and not answer:
+        value = question_arguments(schema, messages, user_text)
     if value is None:
         value = value_from_schema(schema) if isinstance(schema, Mapping) else {}
     if not isinstance(value, dict):
@@ -224,7 +232,8 @@ def default_reply(request: ChatRequest) -> Reply:
     if wants_tool:
         tool = choose_tool(request.tools, request.tool_choice, turn, forced)
         if tool is not None:
-            call = _tool_call_for(tool, user_text)
+            answer = any(tool is t for t in structured_output_tools(request.tools))
+            call = _tool_call_for(tool, user_text, messages, answer)
             return Reply(
                 content="",
                 reasoning=f"I should call {call.name}." if thinks else None,
