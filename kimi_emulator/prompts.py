@@ -15,6 +15,9 @@ of the frameworks' default templates, never by importing them:
 - LangChain's classic ReAct (``create_react_agent``'s hub prompt, MRKL), last user message:
   "Thought: you should always think about what to do" and "Final Answer: the final answer to
   the original input question".
+
+Then, in this order: evaluator prompts (:mod:`judges`), choice-select and triplet extraction
+(:mod:`listings`), retrieval prompts answered from their context (:mod:`rag`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .choice import mentions
+from .judges import judge_reply
+from .listings import listing_reply
+from .rag import rag_reply
 from .schema_values import value_from_schema
 from .tokens import content_text
 
@@ -237,6 +243,7 @@ _ON_LAST_USER: tuple[Callable[[str], str | None], ...] = (
     _langchain_react,
     _question_gen,
     _selector,
+    listing_reply,
 )
 
 
@@ -245,9 +252,12 @@ def framework_reply(messages: Messages) -> str | None:
     answer = _llama_react(messages)
     if answer is not None:
         return answer
+    answer = judge_reply(messages)
+    if answer is not None:
+        return answer
     prompt = _last_user(messages)
     for shape in _ON_LAST_USER:
         answer = shape(prompt)
         if answer is not None:
             return answer
-    return None
+    return rag_reply(messages)

@@ -84,6 +84,13 @@ Default replies (exact strings, so tests can assert them):
      to use a tool to answer the question.\\nAction: X\\nAction Input: Q`` for the mentioned
      ``X`` (``Final Answer: You said: Q`` with no tools).
 
+   - LlamaIndex evaluators (Faithfulness, Relevancy, Correctness): a verdict consistent with
+     the context (:mod:`judges`); choice-select (``LLMRerank``, ``DocumentSummaryIndex``'s LLM
+     retriever) and triplet extraction (``SimpleLLMPathExtractor``): lines parsed from the
+     prompt's own listing or text, never its example (:mod:`listings`); RAG prompts
+     (LlamaIndex text_qa / refine / tree_summarize, LangChain "Context: ... Question: ..."):
+     the most relevant sentence of the context (:mod:`rag`).
+
    Anything else is answered by rules 1-6: queue the exact answer with
    :meth:`KimiEmulator.script <kimi_emulator.server.KimiEmulator.script>`.
 
