@@ -87,7 +87,8 @@ def test_sub_question_query_engine_with_the_llm_question_generator(
         "Sub question: Models and limits?\nResponse: models: Models and limits?",
         "Sub question: Models and limits?\nResponse: limits: Models and limits?",
     ]
-    assert str(response).startswith("You said: Context information is below.")
+    # The synthesis prompt is answered from its context (the sub-answers), not echoed.
+    assert str(response) == "Sub question: Models and limits?"
 
 
 def add(a: int, b: int) -> int:
