@@ -12,7 +12,8 @@
   up to M knowledge triplets in the form of (subject, predicate, object)"): the text after the
   last ``Text:`` (the one after the example), up to ``Triplets:``. Each sentence gives at most
   one triplet ``(subject, predicate, object)``: the words before the first verb of
-  :data:`VERBS` (leading articles dropped), that verb (with a following preposition), and
+  :data:`VERBS` (leading articles dropped), that verb (with the verbs and one preposition
+  that follow it: "is located in"), and
   the words after it up to a comma, ``;`` or the end (leading articles dropped); commas and
   parentheses inside are replaced by spaces, so the parser's three-way split holds. At most
   M lines; ``(text, mentions, nothing)`` is never invented: a text without such a sentence
@@ -25,7 +26,7 @@ import re
 
 from .relevance import relevance, sentences
 
-__all__ = ["VERBS", "choice_select_reply", "listing_reply", "triplets_reply"]
+__all__ = ["VERBS", "choice_select_reply", "listing_reply", "text_triplets", "triplets_reply"]
 
 CHOICE_MARKER = "A list of documents is shown below. Each document has a number next to it"
 TRIPLET_MARKER = "knowledge triplets in the form of (subject, predicate, object)"
@@ -102,6 +103,8 @@ def _triplet(sentence: str) -> tuple[str, str, str] | None:
         if word.lower() not in VERBS:
             continue
         end = i + 1
+        while end < len(words) - 1 and words[end].lower() in VERBS:
+            end += 1
         if end < len(words) and words[end].lower() in PREPOSITIONS:
             end += 1
         subject = _clean(" ".join(words[:i]))
@@ -123,13 +126,18 @@ def triplets_reply(prompt: str) -> str | None:
     start = prompt.rfind("Text:")
     text = prompt[start + len("Text:") :] if start != -1 else ""
     text = text.rsplit("Triplets:", 1)[0].strip()
-    found: list[str] = []
+    lines = [f"({', '.join(triplet)})" for triplet in text_triplets(text)]
+    return "\n".join(lines[:limit])
+
+
+def text_triplets(text: str) -> list[tuple[str, str, str]]:
+    """One ``(subject, predicate, object)`` per sentence of ``text`` that has one, no repeats."""
+    found: list[tuple[str, str, str]] = []
     for sentence in sentences(text):
         triplet = _triplet(sentence)
-        line = f"({', '.join(triplet)})" if triplet else None
-        if line and line not in found:
-            found.append(line)
-    return "\n".join(found[:limit])
+        if triplet is not None and triplet not in found:
+            found.append(triplet)
+    return found
 
 
 def listing_reply(prompt: str) -> str | None:

@@ -34,7 +34,7 @@ from .rag import rag_reply
 from .schema_values import value_from_schema
 from .tokens import content_text
 
-__all__ = ["framework_reply", "overlap"]
+__all__ = ["framework_reply", "overlap", "selector_answers"]
 
 SELECT_MARKERS = (
     "Some choices are given below. It is provided in a numbered list (1 to",
@@ -89,7 +89,8 @@ def _mentioned(question: str, names: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- selectors
 
 
-def _selector(prompt: str) -> str | None:
+def selector_answers(prompt: str) -> list[dict[str, Any]] | None:
+    """The selector's ``[{"choice": N, "reason": ...}]`` (module docstring), else ``None``."""
     if not all(marker in prompt for marker in SELECT_MARKERS):
         return None
     parts = prompt.split("---------------------")
@@ -110,11 +111,15 @@ def _selector(prompt: str) -> str | None:
     else:
         picked = [item for item in scored if item[0] < 0][: max(int(limit.group(1)), 1)]
         picked = picked or scored[:1]
-    answers = [
+    return [
         {"choice": number, "reason": f"Choice {number} shares {-score} words with the question."}
         for score, number in picked
     ]
-    return json.dumps(answers, ensure_ascii=False)
+
+
+def _selector(prompt: str) -> str | None:
+    answers = selector_answers(prompt)
+    return None if answers is None else json.dumps(answers, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- question generator

@@ -13,7 +13,9 @@ the placeholder values of :mod:`schema_values`:
   ``search_query``, ``text``, ``input``, ``prompt``): the last user message;
 - ``integer`` / ``number`` parameters, in declaration order: the numbers of the last user
   message, in order (an ``integer`` parameter takes the whole part), while they last;
-- anything else: the placeholder value.
+- a handoff tool's agent and reason: see :mod:`handoffs`;
+- anything else: the placeholder value (:func:`schema_values.value_from_schema`, arrays of
+  choices holding the ones relevant to the last user message).
 
 Structured-output tools (:func:`choice.structured_output_tools`) are not filled this way: they
 are the answer's format, filled by :mod:`schema_values`.
@@ -26,6 +28,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .handoffs import handoff_arguments, is_handoff
 from .relevance import numbers, places
 from .schema_values import value_from_schema
 from .tokens import content_text
@@ -88,11 +91,15 @@ def remembered_place(messages: Messages) -> str | None:
     return called[0] if called else None
 
 
-def question_arguments(schema: Any, messages: Messages, question: str) -> dict[str, Any]:
+def question_arguments(
+    schema: Any, messages: Messages, question: str, name: str = "", description: str = ""
+) -> dict[str, Any]:
     """Arguments for ``schema`` (a tool's ``parameters``) from the conversation (docstring)."""
-    value = value_from_schema(schema) if isinstance(schema, Mapping) else {}
+    value = value_from_schema(schema, question=question) if isinstance(schema, Mapping) else {}
     if not isinstance(value, dict) or not isinstance(schema, Mapping):
         return {}
+    if is_handoff(name):
+        return handoff_arguments(value, description, question)
     properties = schema.get("properties")
     if not isinstance(properties, Mapping):
         return value
