@@ -79,16 +79,16 @@ Default replies (exact strings, so tests can assert them):
      line per observation; ``A`` is the ``Action:`` of the assistant message before it).
      Else, with tools listed (``> Tool Name: X`` ... ``Tool Args: {schema}``): ``Thought: I
      need to use a tool to help me answer the question.\\nAction: X\\nAction Input: <JSON
-     arguments filled from X's Tool Args>`` for the mentioned ``X``; with none, the answer
-     form with ``Answer: You said: Q``.
+     arguments>`` for the mentioned ``X``, else the most relevant (name and "Tool Description"
+     sharing the most words with ``Q``), its "Tool Args" filled as a tool call's (rule 1,
+     :mod:`tool_arguments`); with none, the answer form with ``Answer: You said: Q``.
    - LangChain's classic ReAct (the user prompt has "Thought: you should always think about
      what to do" and "Final Answer: the final answer to the original input question"): tools
      from ``should be one of [a, b]``, ``Q`` after the last ``Question:``. When the scratchpad
      has ``Action: A`` ... ``Observation: R`` followed by ``Thought:``: ``I now know the final
      answer\\nFinal Answer: The tool A returned: R`` (one line per observation); else ``I need
      to use a tool to answer the question.\\nAction: X\\nAction Input: Q`` for the mentioned
-     ``X`` (``Final Answer: You said: Q`` with no tools).
-
+     ``X``, else the most relevant (``Final Answer: You said: Q`` with no tools).
    - LlamaIndex evaluators (Faithfulness, Relevancy, Correctness): a verdict consistent with
      the context (:mod:`judges`); choice-select (``LLMRerank``, ``DocumentSummaryIndex``'s LLM
      retriever) and triplet extraction (``SimpleLLMPathExtractor``): lines parsed from the

@@ -12,10 +12,13 @@ import httpx
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
+from llama_index.core.agent.workflow import ReActAgent, ToolCallResult
+from llama_index.core.tools import FunctionTool
 
 from kimi_emulator import KimiEmulator
 from kimi_emulator.relevance import numbers, places, relevance
 from langchain_kimi import ChatKimi
+from llama_index_kimi import Kimi
 
 KEY = "sk-emulator-test-key"
 OFF = {"type": "disabled"}
@@ -109,3 +112,27 @@ def test_relevance_helpers() -> None:
     assert numbers("Add 1,000 and 2.5 to -3") == [1000, 2.5, -3]
     assert relevance("How many people live there?", "Population of a city.") == 1
     assert relevance("What time is it?", "get weather Current weather in a city.") == 0
+
+
+def weather(city: str) -> str:
+    """Current weather in a city."""
+    return f"Sunny in {city}"
+
+
+def population(city: str) -> str:
+    """Population of a city: how many people live there."""
+    return f"{city} has 700,000 inhabitants"
+
+
+async def test_llama_index_react_agent_picks_the_tool_and_the_city(moonshot: KimiEmulator) -> None:
+    llm = Kimi(
+        model="kimi-k2.6", thinking=False, api_key=KEY, base_url=moonshot.base_url, max_retries=0
+    )
+    tools = [FunctionTool.from_defaults(weather), FunctionTool.from_defaults(population)]
+    agent = ReActAgent(tools=tools, llm=llm)
+    handler = agent.run(user_msg="How many people live in Oslo?")
+    results = [e async for e in handler.stream_events() if isinstance(e, ToolCallResult)]
+    response = await handler
+    assert [(r.tool_name, r.tool_kwargs) for r in results] == [("population", {"city": "Oslo"})]
+    assert str(response) == "The tool population returned: Oslo has 700,000 inhabitants"
+    llm.close()
