@@ -17,7 +17,8 @@ of the frameworks' default templates, never by importing them:
   the original input question".
 
 Then, in this order: evaluator prompts (:mod:`judges`), choice-select and triplet extraction
-(:mod:`listings`), retrieval prompts answered from their context (:mod:`rag`).
+(:mod:`listings`), condense-question prompts (:mod:`condense`), retrieval prompts answered
+from their context (:mod:`rag`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .choice import mentions
+from .condense import condense_reply
 from .judges import judge_reply
 from .listings import listing_reply
 from .rag import rag_reply
@@ -266,6 +268,7 @@ _ON_LAST_USER: tuple[Callable[[str], str | None], ...] = (
     _question_gen,
     _selector,
     listing_reply,
+    condense_reply,
 )
 
 

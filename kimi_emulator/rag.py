@@ -15,6 +15,13 @@ the system messages before it for LangChain's chat prompt):
   end", the context, then "Question: Q" and "Helpful Answer:") and its chat version (a system
   message "Use the following pieces of context to answer the user's question." whose context
   follows a ``----------------`` line; Q is the user message).
+- Chat engines, a system message carrying the context and Q the last user message: LlamaIndex
+  ``ContextChatEngine`` ("Use the context information below to assist the user.", the
+  context between ``--------------------`` lines), ``CondensePlusContextChatEngine`` ("Here are
+  the relevant documents for the context:", up to "Instruction:"), and any system prompt with
+  a ``<context>...</context>`` block (LangChain's ``create_retrieval_chain`` examples). A
+  follow-up sharing no word with the context ("And where are they?") is read together with
+  the user message before it.
 
 The answer is the passage (:func:`relevance.passages`, then split into sentences) sharing the
 most content words with Q (the first on ties) - for refine, the existing answer competes
@@ -57,6 +64,8 @@ CLASSIC_STUFF = re.compile(
     re.S,
 )
 CHAT_STUFF_MARKER = "Use the following pieces of context to answer the user's question."
+CONTEXT_ENGINE_MARKER = "Use the context information below to assist the user."
+PLUS_CONTEXT_MARKER = "Here are the relevant documents for the context:"
 _LABELLED = re.compile(r"^(Question|Context|Answer):[ \t]*", re.M)
 
 Messages = Sequence[Mapping[str, Any]]
@@ -121,7 +130,29 @@ def rag_reply(messages: Messages) -> str | None:
     if answer is not None:
         return answer
     for role, text in texts:
-        if role == "system" and CHAT_STUFF_MARKER in text:
-            context = text.split("----------------", 1)[-1]
-            return answer_from(users[-1], context)
+        context = _system_context(text) if role == "system" else None
+        if context is not None:
+            return _follow_up_answer(users, context)
     return None
+
+
+def _system_context(text: str) -> str | None:
+    """The context a chat engine's system prompt carries (module docstring), else ``None``."""
+    if CHAT_STUFF_MARKER in text:
+        return text.split("----------------", 1)[-1]
+    if CONTEXT_ENGINE_MARKER in text:
+        parts = text.split("--------------------")
+        return parts[1] if len(parts) >= 3 else None
+    if PLUS_CONTEXT_MARKER in text:
+        return text.split(PLUS_CONTEXT_MARKER, 1)[1].split("Instruction:", 1)[0]
+    tagged = re.search(r"<context>(.*?)</context>", text, re.S)
+    return tagged.group(1) if tagged else None
+
+
+def _follow_up_answer(users: Sequence[str], context: str) -> str:
+    """The answer to the last user message; a follow-up that matches nothing ("And where are
+    they?") is read with the user message before it."""
+    answer = answer_from(users[-1], context)
+    if answer == NOT_IN_CONTEXT and len(users) > 1:
+        answer = answer_from(f"{users[-2]} {users[-1]}", context)
+    return answer

@@ -127,3 +127,39 @@ def test_relevancy_and_correctness_follow_the_context(llm: Kimi) -> None:
         query=QUESTION, response="The context window of kimi-k2.6 is small.", reference=FACTS[0]
     )
     assert (wrong.score, wrong.passing) == (2.0, False)
+
+
+PLACES = [
+    "Kimi is a family of models made by Moonshot AI.",
+    "Moonshot AI has its offices in Beijing.",
+]
+
+
+def test_llama_index_chat_engines_answer_from_the_context(
+    llm: Kimi, moonshot: KimiEmulator
+) -> None:
+    index = SummaryIndex.from_documents([Document(text=" ".join(PLACES))])
+    context = index.as_chat_engine(chat_mode="context", llm=llm)
+    assert context.chat("Who makes Kimi?").response == PLACES[0]
+    condense = index.as_chat_engine(chat_mode="condense_plus_context", llm=llm)
+    assert condense.chat("Who makes Kimi?").response == PLACES[0]
+    moonshot.reset()
+    # The follow-up is condensed first (echoing it would retrieve with "You said: ..."), then
+    # answered with the question before it.
+    assert condense.chat("And where are their offices?").response == PLACES[1]
+    condensed = next(r.json for r in moonshot.requests if r.path.endswith("/chat/completions"))
+    assert "Follow Up Input: And where are their offices?" in condensed["messages"][-1]["content"]
+
+
+def test_condense_question_resolves_there(moonshot: KimiEmulator) -> None:
+    prompt = ChatPromptTemplate.from_template(
+        "Given the following conversation and a follow up question, rephrase the follow up "
+        "question to be a standalone question, in its original language.\n\nChat History:\n"
+        "{chat_history}\nFollow Up Input: {question}\nStandalone question:"
+    )
+    chat = ChatKimi(model="kimi-k2.6", api_key=KEY, base_url=moonshot.base_url, max_retries=0)
+    chain = prompt | chat | StrOutputParser()
+    history = "Human: What's the weather in Paris?\nAssistant: Sunny."
+    standalone = chain.invoke({"chat_history": history, "question": "How many people live there?"})
+    assert standalone == "How many people live in Paris?"
+    chat.close()
