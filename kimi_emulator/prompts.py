@@ -17,8 +17,8 @@ of the frameworks' default templates, never by importing them:
   the original input question".
 
 Then, in this order: evaluator prompts (:mod:`judges`), choice-select and triplet extraction
-(:mod:`listings`), condense-question prompts (:mod:`condense`), retrieval prompts answered
-from their context (:mod:`rag`).
+(:mod:`listings`), condense-question prompts (:mod:`condense`), metadata extractors
+(:mod:`extractors`), retrieval prompts answered from their context (:mod:`rag`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from typing import Any
 
 from .choice import mentions
 from .condense import condense_reply
+from .extractors import extractor_reply
 from .judges import judge_reply
 from .listings import listing_reply
 from .rag import rag_reply
@@ -269,6 +270,7 @@ _ON_LAST_USER: tuple[Callable[[str], str | None], ...] = (
     _selector,
     listing_reply,
     condense_reply,
+    extractor_reply,
 )
 
 

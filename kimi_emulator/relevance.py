@@ -12,7 +12,8 @@ the question. The rules, exact so tests can assert them:
 - **Relevance** (:func:`relevance`): the number of distinct content words two texts share.
 - **Best** (:func:`best`): the item of highest relevance, the first on ties.
 - **Passages** (:func:`passages`): a context split at blank lines, then at line breaks;
-  lines that are only metadata (``file_name: x``, ``file_path: x``) are dropped.
+  lines that are only metadata (``file_name: x``, ``file_path: x``), rules (``-----``),
+  bracketed labels (``[Excerpt from document]``) or labels (``Excerpt:``) are dropped.
 - **Places** (:func:`places`): capitalised words (runs of them, ``New York``) of a text, in
   order: first those right after ``in``/``at``/``for``/``of``/``from``/``to``/``near``/``about``,
   then other capitalised words that are not sentence-initial, then sentence-initial ones that
@@ -93,6 +94,7 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:[.,]\d+)*(?:\.\d+)?(?![\w])")
 _CAPITALISED = re.compile(r"[A-Z][a-zA-Z\-']*(?:\s+[A-Z][a-zA-Z\-']*)*")
 _PREPOSITIONS = ("in", "at", "for", "of", "from", "to", "near", "about")
 _METADATA = re.compile(r"^\s*[a-z_]+: \S.*$")
+_LABEL = re.compile(r"^(?:[-=#* ]+|\[[^\]]*\]|[^.?!]*:)$")
 
 
 def _stem(word: str) -> str:
@@ -132,7 +134,7 @@ def passages(context: str) -> list[str]:
     for block in re.split(r"\n\s*\n", context):
         for line in block.splitlines():
             line = line.strip()
-            if line and not _METADATA.match(line) and not set(line) <= set("-=#* "):
+            if line and not _METADATA.match(line) and not _LABEL.match(line):
                 found.append(line.lstrip("#* ").strip())
     return found
 

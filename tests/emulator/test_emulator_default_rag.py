@@ -18,6 +18,12 @@ from llama_index.core.evaluation import (
     FaithfulnessEvaluator,
     RelevancyEvaluator,
 )
+from llama_index.core.extractors import (
+    KeywordExtractor,
+    QuestionsAnsweredExtractor,
+    SummaryExtractor,
+    TitleExtractor,
+)
 from llama_index.core.indices.property_graph import SimpleLLMPathExtractor
 from llama_index.core.postprocessor import LLMRerank
 from llama_index.core.schema import NodeWithScore, TextNode
@@ -163,3 +169,28 @@ def test_condense_question_resolves_there(moonshot: KimiEmulator) -> None:
     standalone = chain.invoke({"chat_history": history, "question": "How many people live there?"})
     assert standalone == "How many people live in Paris?"
     chat.close()
+
+
+def test_metadata_extractors_draw_from_the_text(llm: Kimi) -> None:
+    text = (
+        "Kimi K2.6 is a model made by Moonshot AI. Kimi K2.6 reads images and video. "
+        "Moonshot AI is located in Beijing."
+    )
+    extractors = [
+        TitleExtractor(llm=llm, nodes=1),
+        KeywordExtractor(llm=llm, keywords=3),
+        QuestionsAnsweredExtractor(llm=llm, questions=2),
+        SummaryExtractor(llm=llm),
+    ]
+    nodes = [TextNode(text=text)]
+    for extractor in extractors:
+        nodes = extractor(nodes)
+    metadata = nodes[0].metadata
+    assert metadata["document_title"] == "Kimi K2.6 is a model made by Moonshot"
+    assert metadata["excerpt_keywords"] == "kimi, k2.6, moonshot"
+    assert metadata["questions_this_excerpt_can_answer"] == (
+        "1. What does the text say about Kimi K2.6?\n2. What does the text say about Moonshot AI?"
+    )
+    assert metadata["section_summary"] == (
+        "Kimi K2.6 is a model made by Moonshot AI. Kimi K2.6 reads images and video."
+    )
