@@ -7,9 +7,13 @@ recursion limit. The rules (``user_text``, ``results`` and ``called`` come from 
 case-sensitively; "first" means in declaration order):
 
 1. ``tool_choice`` names a function, or the forced-tool hint names one: that tool.
-2. Not forced: the first mentioned tool, else the first tool.
+2. Not forced: the first mentioned tool, else the most relevant tool.
 3. Forced, no tool result since the last user message: the first mentioned tool, else the
-   first tool that is not a structured-output tool, else the first tool.
+   most relevant tool that is not a structured-output tool, else the first tool.
+
+"Most relevant": the tool whose name (split at ``_``) and description share the most content
+words with the last user message (:func:`relevance.best`; the first declared on ties, so a
+question sharing no word with any tool gets the first).
 4. Forced after tool results: the first structured-output tool; else the first mentioned tool
    not called since the last user message, else the first tool not called since then; else
    (every tool called) rule 3.
@@ -28,6 +32,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .relevance import best
 from .turn import Turn
 
 __all__ = ["choose_tool", "mentions", "structured_output_tools", "tool_name"]
@@ -61,6 +66,17 @@ def structured_output_tools(tools: Sequence[Tool]) -> list[Tool]:
     return run[::-1]
 
 
+def _described(tool: Tool) -> str:
+    function = tool.get("function")
+    description = function.get("description") if isinstance(function, Mapping) else None
+    return f"{tool_name(tool).replace('_', ' ')} {description or ''}"
+
+
+def _most_relevant(tools: Sequence[Tool], question: str) -> Tool:
+    found = best(question, tools, _described)
+    return found if found is not None else tools[0]
+
+
 def choose_tool(tools: Sequence[Tool], tool_choice: Any, turn: Turn, forced: bool) -> Tool | None:
     """The tool to call this turn by the rules of the module docstring (``None``: no tools)."""
     if not tools:
@@ -70,7 +86,7 @@ def choose_tool(tools: Sequence[Tool], tool_choice: Any, turn: Turn, forced: boo
         return next((t for t in tools if tool_name(t) == wanted), tools[0])
     mentioned = [t for t in tools if mentions(turn.user_text, tool_name(t))]
     if not forced:
-        return mentioned[0] if mentioned else tools[0]
+        return mentioned[0] if mentioned else _most_relevant(tools, turn.user_text)
     structured = structured_output_tools(tools)
     if turn.results:
         if structured:
@@ -81,4 +97,4 @@ def choose_tool(tools: Sequence[Tool], tool_choice: Any, turn: Turn, forced: boo
     if mentioned:
         return mentioned[0]
     plain = [t for t in tools if not any(t is s for s in structured)]
-    return plain[0] if plain else tools[0]
+    return _most_relevant(plain, turn.user_text) if plain else tools[0]

@@ -15,6 +15,10 @@ of the frameworks' default templates, never by importing them:
 - LangChain's classic ReAct (``create_react_agent``'s hub prompt, MRKL), last user message:
   "Thought: you should always think about what to do" and "Final Answer: the final answer to
   the original input question".
+
+Then, in this order: evaluator prompts (:mod:`judges`), choice-select and triplet extraction
+(:mod:`listings`), condense-question prompts (:mod:`condense`), metadata extractors
+(:mod:`extractors`), retrieval prompts answered from their context (:mod:`rag`).
 """
 
 from __future__ import annotations
@@ -25,10 +29,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .choice import mentions
-from .schema_values import value_from_schema
+from .condense import condense_reply
+from .extractors import extractor_reply
+from .judges import judge_reply
+from .listings import listing_reply
+from .rag import rag_reply
+from .relevance import best
 from .tokens import content_text
+from .tool_arguments import question_arguments
 
-__all__ = ["framework_reply", "overlap"]
+__all__ = ["framework_reply", "overlap", "selector_answers"]
 
 SELECT_MARKERS = (
     "Some choices are given below. It is provided in a numbered list (1 to",
@@ -75,15 +85,11 @@ def _results_text(pairs: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"The tool {name} returned: {result}" for name, result in pairs)
 
 
-def _mentioned(question: str, names: Sequence[str]) -> str:
-    """The first of ``names`` that ``question`` mentions, else the first name."""
-    return next((name for name in names if mentions(question, name)), names[0])
-
-
 # --------------------------------------------------------------------------- selectors
 
 
-def _selector(prompt: str) -> str | None:
+def selector_answers(prompt: str) -> list[dict[str, Any]] | None:
+    """The selector's ``[{"choice": N, "reason": ...}]`` (module docstring), else ``None``."""
     if not all(marker in prompt for marker in SELECT_MARKERS):
         return None
     parts = prompt.split("---------------------")
@@ -104,11 +110,15 @@ def _selector(prompt: str) -> str | None:
     else:
         picked = [item for item in scored if item[0] < 0][: max(int(limit.group(1)), 1)]
         picked = picked or scored[:1]
-    answers = [
+    return [
         {"choice": number, "reason": f"Choice {number} shares {-score} words with the question."}
         for score, number in picked
     ]
-    return json.dumps(answers, ensure_ascii=False)
+
+
+def _selector(prompt: str) -> str | None:
+    answers = selector_answers(prompt)
+    return None if answers is None else json.dumps(answers, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- question generator
@@ -139,22 +149,32 @@ def _question_gen(prompt: str) -> str | None:
 # --------------------------------------------------------------------------- LlamaIndex ReAct
 
 
-def _llama_tools(system: str) -> list[tuple[str, dict[str, Any]]]:
-    """``(name, arguments)`` per listed tool, the arguments filled from its "Tool Args" schema."""
+def _llama_tools(system: str) -> list[tuple[str, str, Any]]:
+    """``(name, description, "Tool Args" schema)`` per tool the ReAct header lists."""
     tools = []
     for match in re.finditer(r"^> Tool Name: (.+)$", system, re.M):
-        arguments: dict[str, Any] = {}
-        args_at = system.find("Tool Args: ", match.end())
         next_tool = system.find("> Tool Name: ", match.end())
-        if args_at != -1 and (next_tool == -1 or args_at < next_tool):
+        section = system[match.end() : next_tool if next_tool != -1 else None]
+        described = re.search(r"^Tool Description: (.*)$", section, re.M)
+        schema: Any = None
+        args_at = section.find("Tool Args: ")
+        if args_at != -1:
             try:
-                schema, _ = _DECODER.raw_decode(system, args_at + len("Tool Args: "))
+                schema, _ = _DECODER.raw_decode(section, args_at + len("Tool Args: "))
             except ValueError:
                 schema = None
-            value = value_from_schema(schema) if isinstance(schema, Mapping) else {}
-            arguments = value if isinstance(value, dict) else {}
-        tools.append((match.group(1).strip(), arguments))
+        tools.append((match.group(1).strip(), described.group(1) if described else "", schema))
     return tools
+
+
+def _pick(question: str, tools: Sequence[tuple[str, str]]) -> str:
+    """The tool ``question`` names, else the one whose name and description share the most
+    content words with it (the first on ties)."""
+    named = [name for name, _ in tools if mentions(question, name)]
+    if named:
+        return named[0]
+    found = best(question, list(tools), lambda t: f"{t[0].replace('_', ' ')} {t[1]}")
+    return found[0] if found is not None else tools[0][0]
 
 
 def _llama_react(messages: Messages) -> str | None:
@@ -193,8 +213,11 @@ def _llama_react(messages: Messages) -> str | None:
     tools = _llama_tools(system)
     if not tools:
         return LLAMA_ANSWER.format(answer=f"You said: {question}")
-    name = _mentioned(question, [name for name, _ in tools])
-    arguments = json.dumps(dict(tools)[name], ensure_ascii=False)
+    name = _pick(question, [(tool, text) for tool, text, _ in tools])
+    _, description, schema = next(t for t in tools if t[0] == name)
+    history = [m for m in messages[: asked + 1] if m.get("role") in ("user", "assistant")]
+    value = question_arguments(schema, history, question, name, description)
+    arguments = json.dumps(value, ensure_ascii=False)
     return LLAMA_ACTION.format(name=name, arguments=arguments)
 
 
@@ -220,7 +243,15 @@ def _langchain_react(prompt: str) -> str | None:
         return LANGCHAIN_ANSWER.format(answer=_results_text(pairs))
     if not names:
         return LANGCHAIN_ANSWER.format(answer=f"You said: {question}")
-    return LANGCHAIN_ACTION.format(name=_mentioned(question, names), question=question)
+    described = [(name, _langchain_description(prompt, name)) for name in names]
+    return LANGCHAIN_ACTION.format(name=_pick(question, described), question=question)
+
+
+def _langchain_description(prompt: str, name: str) -> str:
+    """The line of ``{tools}`` that starts with the tool's name (``name: description`` or
+    ``name(args) - description``), else ``""``."""
+    found = re.search(rf"^{re.escape(name)}\b(.*)$", prompt, re.M)
+    return found.group(1) if found else ""
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -237,6 +268,9 @@ _ON_LAST_USER: tuple[Callable[[str], str | None], ...] = (
     _langchain_react,
     _question_gen,
     _selector,
+    listing_reply,
+    condense_reply,
+    extractor_reply,
 )
 
 
@@ -245,9 +279,12 @@ def framework_reply(messages: Messages) -> str | None:
     answer = _llama_react(messages)
     if answer is not None:
         return answer
+    answer = judge_reply(messages)
+    if answer is not None:
+        return answer
     prompt = _last_user(messages)
     for shape in _ON_LAST_USER:
         answer = shape(prompt)
         if answer is not None:
             return answer
-    return None
+    return rag_reply(messages)

@@ -9,18 +9,24 @@ Default replies (exact strings, so tests can assert them):
    :mod:`turn`: forced means forced, even right after tool results) or ``tool_choice`` is not
    ``"none"`` and no ``tool`` message follows the last user message: one call of the tool
    :func:`choice.choose_tool` picks. In short: the named tool; unforced, the first declared
-   tool the last user message mentions (whole word, case-sensitive), else the first; forced
-   before any tool result, the first mentioned, else the first that is not a
+   tool the last user message mentions (whole word, case-sensitive), else the most relevant
+   (name and description sharing the most words with it, :mod:`relevance`); forced
+   before any tool result, the first mentioned, else the most relevant that is not a
    structured-output tool (the trailing tools with class-like names, as LangChain's
    ``ToolStrategy`` appends ``Report``); forced after tool results, the first
    structured-output tool, else the first mentioned, then declared, tool not called since the
    last user message, else as before any result - so forced agents end instead of looping.
-   Content ``""``, ``finish_reason: "tool_calls"``, id ``"<name>:0"`` (the index restarts
-   every turn, so ids repeat across turns, as the real API). Arguments are built from the
-   tool's JSON schema (see :func:`value_from_schema`). The builtin ``$web_search`` tool
-   (``{"type": "builtin_function", "function": {"name": "$web_search"}}``) gets the arguments
-   ``{"search_result": {"search_id": "search-<12 hex of sha256(last user text)>"}, "usage":
-   {"total_tokens": 128}}`` and the call type ``"builtin_function"``.
+   After a handoff (every result since the last user message answers a ``handoff`` /
+   ``transfer_to_*`` tool, :mod:`handoffs`) the turn counts as fresh for the agent handed to,
+   without the handoff tools. Content ``""``, ``finish_reason: "tool_calls"``, id
+   ``"<name>:0"`` (the index restarts every turn, so ids repeat across turns, as the real API).
+   Arguments: an official tool's from the user's words (:mod:`formula_arguments`), a
+   structured-output tool's from its JSON schema (:func:`value_from_schema`), any other tool's
+   from the conversation - a place named now or earlier, numbers, the question
+   (:mod:`tool_arguments`). The builtin ``$web_search`` tool (``{"type": "builtin_function",
+   "function": {"name": "$web_search"}}``) gets the arguments ``{"search_result": {"search_id":
+   "search-<12 hex of sha256(last user text)>"}, "usage": {"total_tokens": 128}}`` and the call
+   type ``"builtin_function"``.
 2. Otherwise the **text** is, for a framework prompt that asks for a format, rule 7's answer;
    else, when ``tool`` messages follow the last user message, one line per tool result:
    ``The tool <name> returned: <content>`` (joined with ``"\\n"``; ``<name>`` is the message's
@@ -33,8 +39,10 @@ Default replies (exact strings, so tests can assert them):
    if a JSON schema (an object with ``"properties"``, also under ``schema`` / ``parameters`` /
    ``json_schema``) appears in a system or user message - e.g. LangChain's
    ``PydanticOutputParser`` format instructions, whose example schema comes first - the
-   *last* one is filled with placeholder values; else ``{"answer": "<the text of rule 2>"}``.
-   ``response_format`` ``json_schema`` fills its ``json_schema.schema``. Serialised with
+   *last* one is filled by :mod:`structured` (a selector's choices, a knowledge graph's
+   triplets, else placeholder values with non-empty arrays); else ``{"answer": "<the text of
+   rule 2>"}``. ``response_format`` ``json_schema`` fills its ``json_schema.schema``. A
+   structured-output tool's arguments are filled the same way. Serialised with
    ``json.dumps(obj, ensure_ascii=False)``.
 4. **Partial mode** (last message ``{"role": "assistant", "partial": true, "content": P}``): the
    reply never repeats ``P``: if the text of rule 2 starts with ``P`` the rest is sent, else the
@@ -71,15 +79,22 @@ Default replies (exact strings, so tests can assert them):
      line per observation; ``A`` is the ``Action:`` of the assistant message before it).
      Else, with tools listed (``> Tool Name: X`` ... ``Tool Args: {schema}``): ``Thought: I
      need to use a tool to help me answer the question.\\nAction: X\\nAction Input: <JSON
-     arguments filled from X's Tool Args>`` for the mentioned ``X``; with none, the answer
-     form with ``Answer: You said: Q``.
+     arguments>`` for the mentioned ``X``, else the most relevant (name and "Tool Description"
+     sharing the most words with ``Q``), its "Tool Args" filled as a tool call's (rule 1,
+     :mod:`tool_arguments`); with none, the answer form with ``Answer: You said: Q``.
    - LangChain's classic ReAct (the user prompt has "Thought: you should always think about
      what to do" and "Final Answer: the final answer to the original input question"): tools
      from ``should be one of [a, b]``, ``Q`` after the last ``Question:``. When the scratchpad
      has ``Action: A`` ... ``Observation: R`` followed by ``Thought:``: ``I now know the final
      answer\\nFinal Answer: The tool A returned: R`` (one line per observation); else ``I need
      to use a tool to answer the question.\\nAction: X\\nAction Input: Q`` for the mentioned
-     ``X`` (``Final Answer: You said: Q`` with no tools).
+     ``X``, else the most relevant (``Final Answer: You said: Q`` with no tools).
+   - LlamaIndex evaluators (Faithfulness, Relevancy, Correctness): a verdict consistent with
+     the context (:mod:`judges`); choice-select (``LLMRerank``, ``DocumentSummaryIndex``'s LLM
+     retriever) and triplet extraction (``SimpleLLMPathExtractor``): lines parsed from the
+     prompt's own listing or text, never its example (:mod:`listings`); RAG prompts
+     (LlamaIndex text_qa / refine / tree_summarize, LangChain "Context: ... Question: ..."):
+     the most relevant sentence of the context (:mod:`rag`).
 
    Anything else is answered by rules 1-6: queue the exact answer with
    :meth:`KimiEmulator.script <kimi_emulator.server.KimiEmulator.script>`.
@@ -97,15 +112,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .choice import choose_tool, tool_name
+from .choice import choose_tool, structured_output_tools, tool_name
 from .formula_arguments import sample_arguments
 from .formula_envelope import decrypt
+from .handoffs import handed_off, is_handoff
 from .prompts import framework_reply
 from .schema_values import find_json_schema, value_from_schema
+from .structured import structured_value
 from .tokens import content_text, count_text, truncate_to_tokens
+from .tool_arguments import question_arguments
 from .turn import read_turn
 
 if TYPE_CHECKING:
@@ -167,7 +185,9 @@ class Reply:
 # --------------------------------------------------------------------------- default replies
 
 
-def _tool_call_for(tool: Mapping[str, Any], user_text: str) -> ToolCall:
+def _tool_call_for(
+    tool: Mapping[str, Any], user_text: str, messages: Sequence[Mapping[str, Any]], answer: bool
+) -> ToolCall:
     name = tool_name(tool)
     if name == WEB_SEARCH or tool.get("type") == "builtin_function":
         digest = hashlib.sha256(user_text.encode("utf-8")).hexdigest()[:12]
@@ -179,8 +199,11 @@ def _tool_call_for(tool: Mapping[str, Any], user_text: str) -> ToolCall:
     function = tool.get("function")
     schema = function.get("parameters") if isinstance(function, Mapping) else None
     value = sample_arguments(name, schema, user_text)
+    if value is None and not answer:
+        described = function.get("description") if isinstance(function, Mapping) else None
+        value = question_arguments(schema, messages, user_text, name, str(described or ""))
     if value is None:
-        value = value_from_schema(schema) if isinstance(schema, Mapping) else {}
+        value = structured_value(schema, user_text) if isinstance(schema, Mapping) else {}
     if not isinstance(value, dict):
         value = {}
     return ToolCall(f"{name}:0", name, json.dumps(value, ensure_ascii=False))
@@ -209,22 +232,35 @@ def _apply_limits(request: ChatRequest, reply: Reply) -> Reply:
     return reply
 
 
+def _reported(
+    results: Sequence[Mapping[str, Any]], call_names: Mapping[str, str]
+) -> list[Mapping[str, Any]]:
+    """The results the answer reports: a handoff's result only when nothing else answered."""
+    kept = [m for m in results if not handed_off([m], call_names)]
+    return kept or list(results)
+
+
 def default_reply(request: ChatRequest) -> Reply:
     """The deterministic answer described in the module docstring."""
     messages = request.messages[:-1] if request.partial_prefix is not None else request.messages
     turn = read_turn(messages)
+    tools = request.tools
+    if handed_off(turn.results, turn.call_names):  # the agent handed to starts afresh
+        turn = replace(turn, results=[])
+        tools = [t for t in tools if not is_handoff(tool_name(t))]
     user_text, results = turn.user_text, turn.results
     thinks = request.thinking
     forced = request.forced_tool or turn.hinted is not None
     wants_tool = (
-        request.tools
+        tools
         and request.partial_prefix is None
         and (forced or (request.tool_choice != "none" and not results))
     )
     if wants_tool:
-        tool = choose_tool(request.tools, request.tool_choice, turn, forced)
+        tool = choose_tool(tools, request.tool_choice, turn, forced)
         if tool is not None:
-            call = _tool_call_for(tool, user_text)
+            answer = any(tool is t for t in structured_output_tools(request.tools))
+            call = _tool_call_for(tool, user_text, messages, answer)
             return Reply(
                 content="",
                 reasoning=f"I should call {call.name}." if thinks else None,
@@ -237,7 +273,7 @@ def default_reply(request: ChatRequest) -> Reply:
         text, reasoning = framed, REASONING_TEXT
     elif results:
         lines = []
-        for message in results:
+        for message in _reported(results, turn.call_names):
             name = message.get("name") or turn.call_names.get(str(message.get("tool_call_id")), "")
             content = content_text(message.get("content"))
             lines.append(f"The tool {name} returned: {decrypt(content) or content}")
@@ -255,7 +291,7 @@ def default_reply(request: ChatRequest) -> Reply:
                 if m.get("role") in ("system", "user")
             ]
             schema = find_json_schema(texts)
-        obj = value_from_schema(schema) if schema is not None else None
+        obj = structured_value(schema, user_text) if schema is not None else None
         if not isinstance(obj, dict):
             obj = {"answer": text}
         text = json.dumps(obj, ensure_ascii=False)

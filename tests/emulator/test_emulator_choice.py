@@ -139,8 +139,10 @@ def test_unforced_call_picks_the_tool_the_user_names(raw: httpx.Client) -> None:
     asked = [{"role": "user", "content": "What does get_time say?"}]
     assert calls(answer(raw, asked, tools=[WEATHER, TIME], thinking=OFF)) == [("get_time", "{}")]
     plain = [{"role": "user", "content": "What time is it?"}]
-    assert calls(answer(raw, plain, tools=[WEATHER, TIME], thinking=OFF)) == [
-        ("get_weather", '{"city": "<city>"}')
+    assert calls(answer(raw, plain, tools=[WEATHER, TIME], thinking=OFF)) == [("get_time", "{}")]
+    unrelated = [{"role": "user", "content": "Hello!"}]
+    assert calls(answer(raw, unrelated, tools=[TIME, WEATHER], thinking=OFF)) == [
+        ("get_time", "{}")
     ]
 
 
@@ -148,8 +150,8 @@ def test_required_calls_the_structured_output_tool_after_tool_results(raw: httpx
     user = {"role": "user", "content": "What's the weather in Paris?"}
     body: dict[str, Any] = {"tools": [WEATHER, REPORT], "tool_choice": "required", "thinking": OFF}
     first = answer(raw, [user], **body)
-    assert calls(first) == [("get_weather", '{"city": "<city>"}')]
-    history = [user, called("get_weather", '{"city": "<city>"}'), result("get_weather", "sunny")]
+    assert calls(first) == [("get_weather", '{"city": "Paris"}')]
+    history = [user, called("get_weather", '{"city": "Paris"}'), result("get_weather", "sunny")]
     second = answer(raw, history, **body)
     assert calls(second) == [("Report", '{"city": "<city>", "summary": "<summary>"}')]
     assert second["content"] == ""
@@ -164,11 +166,11 @@ def test_the_forced_tool_hint_forces_like_required(raw: httpx.Client) -> None:
     user = {"role": "user", "content": "What's the weather in Paris?"}
     tools = [WEATHER, REPORT]
     first = answer(raw, [user, HINT_ANY], tools=tools)
-    assert calls(first) == [("get_weather", '{"city": "<city>"}')]
+    assert calls(first) == [("get_weather", '{"city": "Paris"}')]
     assert first["reasoning_content"] == "I should call get_weather."
     history = [
         user,
-        {**called("get_weather", '{"city": "<city>"}'), "reasoning_content": "x"},
+        {**called("get_weather", '{"city": "Paris"}'), "reasoning_content": "x"},
         result("get_weather", "sunny"),
         HINT_ANY,
     ]

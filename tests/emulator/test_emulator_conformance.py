@@ -209,7 +209,7 @@ def test_json_mode(client: openai.OpenAI) -> None:
     assert json.loads(structured.choices[0].message.content or "") == {
         "setup": "<setup>",
         "rating": 1,
-        "tags": [],
+        "tags": ["<tags>"],
     }
 
 

@@ -479,7 +479,7 @@ def test_the_chat_model_calls_the_official_tool_the_user_asks_for(
     assert json.loads(call["function"]["arguments"]) == arguments
 
 
-def test_a_tool_named_like_an_official_one_with_other_parameters_gets_schema_values(
+def test_a_tool_named_like_an_official_one_with_other_parameters_gets_the_question(
     wire: httpx.Client,
 ) -> None:
     mine = {
@@ -490,7 +490,8 @@ def test_a_tool_named_like_an_official_one_with_other_parameters_gets_schema_val
         },
     }
     message = chat(wire, [{"role": "user", "content": "search"}], [mine])
-    assert json.loads(message["tool_calls"][0]["function"]["arguments"]) == {"q": "<q>"}
+    # Not the official tool: a query-like parameter gets the question (tool_arguments).
+    assert json.loads(message["tool_calls"][0]["function"]["arguments"]) == {"q": "search"}
     assert sample_arguments("web_search", {"properties": {"q": {}}}, "x") is None
     assert sample_arguments("get_weather", {"properties": {}}, "x") is None
 

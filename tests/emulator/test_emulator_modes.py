@@ -362,7 +362,7 @@ def test_value_from_pydantic_schema() -> None:
         "active": True,
         "kind": "a",
         "color": "red",
-        "tags": [],
+        "tags": ["<tags>"],
         "address": {"city": "<city>", "zip_code": None},
         "nickname": None,
     }

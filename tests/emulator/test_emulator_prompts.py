@@ -195,7 +195,7 @@ def test_llama_index_react_acts_then_answers(raw: httpx.Client) -> None:
     question = {"role": "user", "content": "What is 2 + 3?"}
     assert text(raw, [system, question]) == (
         "Thought: I need to use a tool to help me answer the question.\nAction: add\n"
-        'Action Input: {"a": 1, "b": 1}'
+        'Action Input: {"a": 2, "b": 3}'  # the numbers of the question, in order
     )
     named = {"role": "user", "content": "Ask get_time, please"}
     assert text(raw, [system, named]).endswith("Action: get_time\nAction Input: {}")

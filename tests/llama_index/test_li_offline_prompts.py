@@ -87,7 +87,8 @@ def test_sub_question_query_engine_with_the_llm_question_generator(
         "Sub question: Models and limits?\nResponse: models: Models and limits?",
         "Sub question: Models and limits?\nResponse: limits: Models and limits?",
     ]
-    assert str(response).startswith("You said: Context information is below.")
+    # The synthesis prompt is answered from its context (the sub-answers), not echoed.
+    assert str(response) == "Sub question: Models and limits?"
 
 
 def add(a: int, b: int) -> int:
@@ -100,8 +101,8 @@ async def test_react_agent_calls_the_tool_then_answers(emu: KimiEmulator, llm: K
     handler = agent.run(user_msg="What is 2 + 3?")
     results = [e async for e in handler.stream_events() if isinstance(e, ToolCallResult)]
     response = await handler
-    assert str(response) == "The tool add returned: 2"
+    assert str(response) == "The tool add returned: 5"
     assert [(r.tool_name, r.tool_kwargs, r.tool_output.content) for r in results] == [
-        ("add", {"a": 1, "b": 1}, "2")
+        ("add", {"a": 2, "b": 3}, "5")  # the emulator takes the numbers from the question
     ]
     assert len([r for r in emu.requests if r.path.endswith("/chat/completions")]) == 2

@@ -68,7 +68,7 @@ def test_tool_strategy_calls_the_tool_then_the_schema(
         ToolMessage,
     ]
     assert messages[1].tool_calls[0]["name"] == "get_weather"
-    assert messages[2].content == "Sunny in <city>"
+    assert messages[2].content == "Sunny in Paris"
     assert [(c["name"], c["args"]) for c in messages[3].tool_calls] == [("Report", REPORT)]
     first, second = _chats(emu)
     assert _names(first) == _names(second) == ["get_weather", "Report"]
@@ -111,7 +111,7 @@ def test_provider_strategy_answers_json_after_the_tool(
 def test_plain_agent_loop_ends_with_the_tool_result(make_llm: MakeLLM, emu: KimiEmulator) -> None:
     agent = create_agent(make_llm(), tools=[get_weather])
     result = agent.invoke({"messages": [("user", QUESTION)]}, LIMIT)
-    assert result["messages"][-1].content == "The tool get_weather returned: Sunny in <city>"
+    assert result["messages"][-1].content == "The tool get_weather returned: Sunny in Paris"
     assert len(_chats(emu)) == 2
 
 

@@ -117,7 +117,7 @@ def test_tools_reasoning_structured_output_and_partial_mode(
     [call] = called.tool_calls
     assert call == {
         "name": "get_weather",
-        "args": {"city": "<city>"},
+        "args": {"city": "Paris"},
         "id": "get_weather:0",
         "type": "tool_call",
     }

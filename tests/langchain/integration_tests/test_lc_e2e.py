@@ -208,14 +208,14 @@ def test_thinking_stream_v1_blocks_keep_reasoning_and_tool_calls_apart(make_llm:
         {
             "type": "tool_call",
             "name": "get_weather",
-            "args": {"city": "<city>"},
+            "args": {"city": "Oslo"},
             "id": "get_weather:0",
         },
     ]
     assert full.tool_calls == [
         {
             "name": "get_weather",
-            "args": {"city": "<city>"},
+            "args": {"city": "Oslo"},
             "id": "get_weather:0",
             "type": "tool_call",
         }
@@ -229,7 +229,7 @@ def test_thinking_stream_v1_blocks_keep_reasoning_and_tool_calls_apart(make_llm:
             "type": "tool_call",
             "id": "get_weather:0",
             "name": "get_weather",
-            "args": {"city": "<city>"},
+            "args": {"city": "Oslo"},
         },
     ]
 

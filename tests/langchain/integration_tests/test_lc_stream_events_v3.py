@@ -46,7 +46,7 @@ def test_v3_tool_calls(make_llm: Callable[..., ChatKimi]) -> None:
     assert stream.output.tool_calls == [
         {
             "name": "get_weather",
-            "args": {"city": "<city>"},
+            "args": {"city": "Oslo"},
             "id": "get_weather:0",
             "type": "tool_call",
         }
