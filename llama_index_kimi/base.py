@@ -56,6 +56,7 @@ from kimi_core.integration import (
     check_effort_setting,
     check_sampling,
     keeps_reasoning,
+    private_value,
     sampling_values,
     warn_retirement,
     warn_web_search_retired,
@@ -454,6 +455,11 @@ class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingL
 
     # -- request / response (shared by every method) --------------------------------------
 
+    def _core(self) -> KimiClients:
+        """The core clients, read past pydantic's private-attribute lookup (``_fastpath``)."""
+        clients: KimiClients = private_value(self, "_clients")
+        return clients
+
     def _turn(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], batch: bool = False
     ) -> ChatTurn:
@@ -470,7 +476,7 @@ class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingL
             for key, value in kwargs.items()
             if value is not None and key not in _LOCAL_KWARGS
         }
-        options = self._clients.options
+        options = self._core().options
         tools = overrides.get("tools") or defaults.get("tools")
         if tools:
             warn_web_search_retired(tools, stacklevel=5)  # the builtin $web_search: still sent
@@ -490,14 +496,14 @@ class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingL
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         turn = self._turn(messages, kwargs)
-        client = self._clients.sync
+        client = self._core().sync
         while turn.add(client.chat(turn.payload)):
             pass
         return chat_response(turn)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         turn = self._turn(messages, kwargs)
-        client = self._clients.async_client
+        client = self._core().async_client
         while turn.add(await client.chat(turn.payload)):
             pass
         return chat_response(turn)
@@ -506,7 +512,7 @@ class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingL
         # Checked now (bad input raises here, typed), sent on the first ``next``: a generator
         # dropped unused never sends, never holds a connection or a rate-limit slot.
         turn = self._turn(messages, kwargs)
-        client = self._clients.sync
+        client = self._core().sync
         if has_documents(turn.payload):  # read now: a prepared request holds no document
             turn.payload = dict(client.read_documents(turn.payload))  # type: ignore[arg-type]
         return responses(client, turn, client.prepare(turn.payload, stream=True))
@@ -515,7 +521,7 @@ class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingL
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         turn = self._turn(messages, kwargs)
-        client = self._clients.async_client
+        client = self._core().async_client
         if has_documents(turn.payload):
             read = await client.read_documents(turn.payload)
             turn.payload = dict(read)  # type: ignore[arg-type]
