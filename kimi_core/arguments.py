@@ -13,7 +13,6 @@ however close they are to a field name: ``REQUEST_FIELDS``.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Iterable
 
 from .errors import ConfigurationError
@@ -53,6 +52,8 @@ def suggestion(name: str, known: Iterable[str]) -> str | None:
     """The known name ``name`` is a typo of, if any (``None`` for a request field)."""
     if name in REQUEST_FIELDS:
         return None
+    import difflib  # only when an argument is unknown: keeps importing an adapter cheap
+
     close = difflib.get_close_matches(name, sorted(set(known)), n=1, cutoff=CUTOFF)
     return close[0] if close else None
 

@@ -23,12 +23,11 @@ Two steps, both plain dict work (microseconds):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from ..catalog.hosts import DEFAULT_HOST, HOSTS, HostProfile, get_host
 from ..catalog.model_info import SAMPLING_FIELDS, ModelInfo, apply_fixed_sampling, model_traits
 from ..errors import InvalidParameterError
-from ..types import ChatRequest
 from ..wire.json import encode_json
 from .messages import prepare_messages
 from .schema import normalize_schema
@@ -36,6 +35,11 @@ from .structured import JSON_OBJECT, json_schema_instruction
 from .thinking import apply_thinking, thinking_param
 from .tool_choice import FORCED_TOOL_HINT, TOOL_CHOICE_WORDS, apply_tool_choice, check_tool_choice
 from .tools import check_tools
+
+if TYPE_CHECKING:
+    # The wire types (pydantic models) load on first use: importing them costs ~10 ms, and
+    # an adapter's import needs only the request rules.
+    from ..types import ChatRequest
 
 __all__ = [
     "FORCED_TOOL_HINT",
@@ -416,7 +420,7 @@ class PreparedChat(NamedTuple):
     stream: bool
 
 
-ChatInput = ChatRequest | Mapping[str, Any] | PreparedChat
+ChatInput = Union["ChatRequest", Mapping[str, Any], PreparedChat]
 
 
 def prepare_chat(
@@ -434,7 +438,9 @@ def prepare_chat(
                 param="stream",
             )
         return request
-    payload = request.to_payload() if isinstance(request, ChatRequest) else dict(request)
+    # A ChatRequest (the typed request) gives its payload; anything else is a mapping.
+    to_payload = getattr(request, "to_payload", None)
+    payload = to_payload() if to_payload is not None else dict(request)
     host = _host(host)
     if stream:
         payload["stream"] = True
