@@ -20,15 +20,16 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableSequence
 from pydantic import PrivateAttr
 
-try:  # langchain-core >= 1.3: what BaseChatModel.bind returns (typed v3 event streams)
-    from langchain_core.language_models.chat_models import _ChatModelBinding as _Binding
-except ImportError:  # pragma: no cover - older langchain-core
-    _Binding = RunnableBinding  # type: ignore[assignment,misc]
+from ._fastpath import chat_model_binding
+
+# langchain-core's private _ChatModelBinding where the fence allows it (``_fastpath`` 4), else
+# the public RunnableBinding: the same at runtime.
+_Binding: Any = chat_model_binding()
 
 __all__ = ["KimiBinding", "StructuredOutput", "structured_output"]
 
 
-class KimiBinding(_Binding):  # type: ignore[no-redef]  # pydantic plugin: the `kwargs` field
+class KimiBinding(_Binding):  # type: ignore[misc]
     """A ``RunnableBinding`` of a ``ChatKimi`` whose batch jobs keep the bound settings."""
 
     @classmethod

@@ -21,6 +21,11 @@ is measured in ``benchmarks/README.md`` ("Fast paths").
 3. ``invocation_params``: what ``BaseChatModel._get_invocation_params`` builds (identifying
    params, ``_type``, ``stop``, the call's kwargs) without its detour through the deprecated
    ``dict()`` inside a warnings-suppressing context.
+4. ``chat_model_binding``: the class ``ChatKimi.bind`` extends (``_binding.KimiBinding``).
+   langchain-core >= 1.3 returns its private ``_ChatModelBinding`` from ``BaseChatModel.bind``
+   ("at runtime a plain ``RunnableBinding``", typed v3 event streams); extending it keeps that
+   typing. Taken only while it is a ``RunnableBinding`` subclass serializing as one; else, and
+   with the switch off, the public ``RunnableBinding`` (same behaviour).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from ._messages import PROVIDER
 __all__ = [
     "FAST_CHUNKS",
     "cache_signatures",
+    "chat_model_binding",
     "invocation_params",
     "status",
     "text_generation_chunk",
@@ -177,10 +183,39 @@ def bound_invocation_params() -> Callable[..., dict[str, Any]] | None:
     return _get_invocation_params
 
 
+def _private_chat_model_binding() -> type | None:
+    """langchain-core's ``_ChatModelBinding``, when it has the shape ``KimiBinding`` needs."""
+    from langchain_core.runnables import RunnableBinding
+
+    try:
+        from langchain_core.language_models.chat_models import _ChatModelBinding
+    except ImportError:
+        return None
+    if not issubclass(_ChatModelBinding, RunnableBinding):
+        return None
+    if _ChatModelBinding.lc_id() != RunnableBinding.lc_id():
+        return None
+    return _ChatModelBinding
+
+
+_CHAT_MODEL_BINDING = _private_chat_model_binding() if ENABLED else None
+PRIVATE_BINDING = _CHAT_MODEL_BINDING is not None
+
+
+def chat_model_binding() -> type:
+    """The class a ``ChatKimi`` binding extends (shortcut 4)."""
+    if _CHAT_MODEL_BINDING is not None:
+        return _CHAT_MODEL_BINDING
+    from langchain_core.runnables import RunnableBinding
+
+    return RunnableBinding
+
+
 def status() -> dict[str, bool]:
     """Which shortcuts are active with the installed langchain-core."""
     return {
         "unvalidated_chunks": FAST_CHUNKS,
         "cached_signatures": SIGNATURES,
         "invocation_params": INVOCATION_PARAMS,
+        "chat_model_binding": PRIVATE_BINDING,
     }

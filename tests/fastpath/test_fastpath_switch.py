@@ -64,6 +64,7 @@ def test_every_shortcut_is_active_with_the_installed_libraries() -> None:
         "unvalidated_chunks",
         "cached_signatures",
         "invocation_params",
+        "chat_model_binding",
     }
     assert set(status["llama_index"]) == {
         "unvalidated_responses",
