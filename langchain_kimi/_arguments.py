@@ -4,15 +4,17 @@
 ``openai_api_key`` is ``api_key``. A misspelled known argument (``modle=``,
 ``temprature=``) raises ``ConfigurationError`` naming the one meant
 (``kimi_core.arguments``); any other unknown argument moves to ``model_kwargs`` with a
-warning, exactly as ``ChatOpenAI`` does (langchain-core's ``_build_model_kwargs``), so it
-is sent with every request.
+warning, as ``ChatOpenAI`` does (langchain-core's private ``_build_model_kwargs``, whose
+behaviour ``build_model_kwargs`` repeats with public names and typed errors), so it is sent
+with every request.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from langchain_core.utils.utils import _build_model_kwargs, get_pydantic_field_names
+from langchain_core.utils.utils import get_pydantic_field_names
 
 from kimi_core.integration import ConfigurationError, unknown_arguments
 
@@ -45,4 +47,31 @@ def build_model_kwargs(cls: type, values: Any) -> Any:
     """``values`` with its unknown arguments moved to ``model_kwargs`` (with a warning)."""
     if not isinstance(values, dict):
         return values
-    return _build_model_kwargs(values, get_pydantic_field_names(cls))
+    fields = get_pydantic_field_names(cls)
+    extra = dict(values.get("model_kwargs") or {})
+    for name in list(values):
+        if name in extra:
+            raise ConfigurationError(
+                f"{name} is given twice: as an argument and in model_kwargs", param=name
+            )
+        if name not in fields:
+            warnings.warn(
+                f"{name} is not a ChatKimi parameter: it was transferred to model_kwargs and "
+                "is sent with every request. Please confirm that is what you intended.",
+                UserWarning,
+                stacklevel=7,
+            )
+            extra[name] = values.pop(name)
+    misplaced = fields.intersection(extra)
+    if misplaced:
+        warnings.warn(
+            f"Parameters {sorted(misplaced)} should be specified explicitly, not in "
+            "model_kwargs: they were taken as ChatKimi's own.",
+            UserWarning,
+            stacklevel=7,
+        )
+        for name in misplaced:
+            values[name] = extra.pop(name)
+    if extra or "model_kwargs" in values:
+        values["model_kwargs"] = extra
+    return values
