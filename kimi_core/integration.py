@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .chat.content import document_part as document_part
     from .chat.content import image_part as image_part
     from .chat.content import image_url_from_base64 as image_url_from_base64
+    from .chat.content import keep_documents as keep_documents
     from .chat.content import media_url_from_base64 as media_url_from_base64
     from .chat.content import text_part as text_part
     from .chat.content import video_part as video_part
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     from .limits.limiter import RateLimits as RateLimits
     from .options import ConnectionSettings as ConnectionSettings
     from .options import KimiOptions as KimiOptions
+    from .resources.documents import has_documents as has_documents
     from .resources.files import ExtractedFile as ExtractedFile
     from .resources.files import FileInput as FileInput
     from .resources.formulas import Fiber as Fiber
@@ -118,6 +120,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "document_part",
         "image_part",
         "image_url_from_base64",
+        "keep_documents",
         "media_url_from_base64",
         "text_part",
         "video_part",
@@ -152,6 +155,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "lifecycle": ("KimiClients",),
     "limits.limiter": ("RateLimiter", "RateLimits"),
     "options": ("ConnectionSettings", "KimiOptions"),
+    "resources.documents": ("has_documents",),
     "resources.files": ("ExtractedFile", "FileInput"),
     "resources.formulas": ("Fiber", "FormulaTool", "formula_uri", "index_tools"),
     "resources.tokenizers": ("TokenCount",),

@@ -80,7 +80,7 @@ from typing import Any
 from .host_dialects import HostDialect
 from .replies import Reply
 from .tokens import count_text
-from .wire import DONE, StreamPlan, Usage, split_arguments, split_text
+from .wire import DONE, StreamPlan, Usage, split_text, tool_call_deltas
 
 __all__ = [
     "OPENROUTER_COMPLETION_USD",
@@ -431,16 +431,7 @@ def _deltas(answer: HostAnswer, reply: Reply) -> list[dict[str, Any]]:
             deltas.append(_reasoning_fields(answer.host, piece))
     for piece in split_text(reply.content):
         deltas.append({"content": piece})
-    for j, call in enumerate(reply.tool_calls):
-        head = {
-            "index": j,
-            "id": call.id,
-            "type": call.type,
-            "function": {"name": call.name, "arguments": ""},
-        }
-        deltas.append({"tool_calls": [head]})
-        for piece in split_arguments(call.arguments):
-            deltas.append({"tool_calls": [{"index": j, "function": {"arguments": piece}}]})
+    deltas.extend(tool_call_deltas(reply.tool_calls))
     return deltas
 
 

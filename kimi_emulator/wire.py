@@ -313,7 +313,15 @@ def _deltas(dialect: Dialect, reply: Reply) -> list[dict[str, Any]]:
         deltas.append(delta)
     for piece in split_text(reply.content):
         deltas.append({"content": piece})
-    for j, call in enumerate(reply.tool_calls):
+    deltas.extend(tool_call_deltas(reply.tool_calls))
+    return deltas
+
+
+def tool_call_deltas(calls: list[ToolCall]) -> list[dict[str, Any]]:
+    """The stream deltas of ``calls``: each call's head (id, type, name), then its arguments
+    in pieces, as every OpenAI-style server streams them."""
+    deltas: list[dict[str, Any]] = []
+    for j, call in enumerate(calls):
         head = {
             "index": j,
             "id": call.id,

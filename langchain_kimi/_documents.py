@@ -27,7 +27,7 @@ from typing import Any
 
 from kimi_core.integration import InvalidParameterError, document_part
 
-__all__ = ["file_part", "keep_uploads"]
+__all__ = ["file_part"]
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -98,16 +98,3 @@ def file_part(block: Mapping[str, Any]) -> dict[str, Any]:
         "a file block needs base64 data, a data: URL, a Kimi file id or a path",
         param="messages",
     )
-
-
-def keep_uploads(messages: list[dict[str, Any]]) -> None:
-    """Mark every uploaded document of ``messages`` to be kept (``keep_uploaded_files``)."""
-    for message in messages:
-        content = message.get("content")
-        if not isinstance(content, list):
-            continue
-        for part in content:
-            if isinstance(part, dict) and part.get("type") == "document":
-                document = part["document"]
-                if "data" in document or "path" in document:
-                    document["keep"] = True

@@ -33,6 +33,7 @@ from kimi_core.integration import (
     chat_defaults,
     check_effort_setting,
     check_tool_choice,
+    keep_documents,
     keeps_reasoning,
     private_value,
     tool_name,
@@ -43,7 +44,6 @@ from kimi_core.integration import (
 from . import _arguments, _blocks, _fastpath, _structured
 from ._batch import BatchJobMethods
 from ._binding import KimiBinding, structured_output
-from ._documents import keep_uploads
 from ._errors import translated_errors
 from ._exchange import Exchange, RunManager, StreamExchange, thread_cache_key
 from ._messages import messages_to_wire, request_messages
@@ -418,7 +418,7 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
             messages, keep_reasoning=keeps_reasoning({**defaults, **kwargs}, host)
         )
         if getattr(self, "keep_uploaded_files", False):  # absent from older pickles
-            keep_uploads(wire)
+            keep_documents(wire)
         if (
             self.prompt_cache_key_from_thread
             and "prompt_cache_key" not in defaults

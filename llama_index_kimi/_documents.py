@@ -19,7 +19,7 @@ from llama_index.core.base.llms.types import DocumentBlock
 
 from kimi_core.integration import InvalidParameterError, document_part
 
-__all__ = ["document_block_part", "has_documents", "keep_uploads"]
+__all__ = ["document_block_part"]
 
 
 def _filename(block: DocumentBlock) -> str:
@@ -44,26 +44,3 @@ def document_block_part(block: DocumentBlock) -> dict[str, Any]:
     except ValueError as exc:
         raise InvalidParameterError(f"DocumentBlock: {exc}", param="messages") from None
     return document_part(data=data, filename=_filename(block))
-
-
-def keep_uploads(messages: list[dict[str, Any]]) -> None:
-    """Mark every uploaded document of ``messages`` to be kept (``keep_uploaded_files``)."""
-    for message in messages:
-        content = message.get("content")
-        if not isinstance(content, list):
-            continue
-        for part in content:
-            if isinstance(part, dict) and part.get("type") == "document":
-                document = part["document"]
-                if "data" in document or "path" in document:
-                    document["keep"] = True
-
-
-def has_documents(payload: dict[str, Any]) -> bool:
-    """Whether a request holds a document part (read before a stream is prepared)."""
-    return any(
-        isinstance(part, dict) and part.get("type") == "document"
-        for message in payload.get("messages") or ()
-        if isinstance(message.get("content"), list)
-        for part in message["content"]
-    )

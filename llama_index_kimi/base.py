@@ -55,6 +55,8 @@ from kimi_core.integration import (
     chat_defaults,
     check_effort_setting,
     check_sampling,
+    has_documents,
+    keep_documents,
     keeps_reasoning,
     private_value,
     sampling_values,
@@ -65,7 +67,6 @@ from kimi_core.integration import (
 from . import _fastpath, _structured
 from ._arguments import check_arguments
 from ._batch import BatchJobMethods
-from ._documents import has_documents, keep_uploads
 from ._metadata import UNKNOWN_CONTEXT_WINDOW as UNKNOWN_CONTEXT_WINDOW
 from ._metadata import UNKNOWN_NUM_OUTPUT as UNKNOWN_NUM_OUTPUT
 from ._metadata import llm_metadata, metadata_dump
@@ -484,7 +485,7 @@ class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingL
             messages, keep_reasoning=keeps_reasoning({**defaults, **overrides}, options.host)
         )
         if self.keep_uploaded_files:
-            keep_uploads(wire)
+            keep_documents(wire)
         return ChatTurn(
             build_chat_request(wire, defaults, overrides),
             prefix=prefix,
@@ -513,7 +514,9 @@ class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingL
         # dropped unused never sends, never holds a connection or a rate-limit slot.
         turn = self._turn(messages, kwargs)
         client = self._core().sync
-        if has_documents(turn.payload):  # read now: a prepared request holds no document
+        if has_documents(
+            turn.payload.get("messages")
+        ):  # read now: a prepared request holds no document
             turn.payload = dict(client.read_documents(turn.payload))  # type: ignore[arg-type]
         return responses(client, turn, client.prepare(turn.payload, stream=True))
 
@@ -522,7 +525,7 @@ class Kimi(BatchJobMethods, RequestOptions, ToolCallingMethods, FunctionCallingL
     ) -> ChatResponseAsyncGen:
         turn = self._turn(messages, kwargs)
         client = self._core().async_client
-        if has_documents(turn.payload):
+        if has_documents(turn.payload.get("messages")):
             read = await client.read_documents(turn.payload)
             turn.payload = dict(read)  # type: ignore[arg-type]
         return aresponses(client, turn, client.prepare(turn.payload, stream=True))

@@ -18,6 +18,7 @@ __all__ = [
     "document_part",
     "image_part",
     "image_url_from_base64",
+    "keep_documents",
     "media_url_from_base64",
     "text_part",
     "video_part",
@@ -97,3 +98,18 @@ def document_part(
     if keep:
         document["keep"] = True
     return {"type": "document", "document": document}
+
+
+def keep_documents(messages: list[dict[str, Any]]) -> None:
+    """Mark every document part of ``messages`` that would be uploaded (bytes or a path) to
+    be kept after it is read, as ``document_part(keep=True)`` does (an adapter's
+    ``keep_uploaded_files``)."""
+    for message in messages:
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "document":
+                document = part["document"]
+                if "data" in document or "path" in document:
+                    document["keep"] = True

@@ -34,7 +34,7 @@ import httpx
 from ..errors import InvalidParameterError, MalformedResponseError
 from ..types import AsyncPageRequest, Batch, BatchList
 from ..wire.json import loads as json_loads
-from ..wire.paths import path_segment
+from ..wire.paths import page_params, path_segment
 
 __all__ = [
     "BATCH_URL",
@@ -182,16 +182,7 @@ def parse_batch_list(response: httpx.Response) -> BatchList:
 
 
 def _list_params(after: str | None, limit: int | None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if after is not None:
-        params["after"] = path_segment(after, param="after", what="batch id")
-    if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or not limit >= 1:
-            raise InvalidParameterError(
-                f"limit must be a positive integer, got {limit!r}", param="limit"
-            )
-        params["limit"] = limit
-    return params
+    return page_params(after, limit, what="batch id")
 
 
 class Batches:

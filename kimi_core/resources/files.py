@@ -44,7 +44,7 @@ from ..errors import (
 )
 from ..types import AsyncPageRequest, FileDeleted, FileList, FileObject
 from ..wire.json import loads as json_loads
-from ..wire.paths import path_segment
+from ..wire.paths import page_params, path_segment
 
 __all__ = ["MAX_FILE_BYTES", "PURPOSES", "AsyncFiles", "ExtractedFile", "FileInput", "Files"]
 
@@ -188,16 +188,7 @@ def parse_list(response: httpx.Response) -> FileList:
 
 
 def _list_params(after: str | None, limit: int | None) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if after is not None:
-        params["after"] = path_segment(after, param="after", what="file id")
-    if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or not limit >= 1:
-            raise InvalidParameterError(
-                f"limit must be a positive integer, got {limit!r}", param="limit"
-            )
-        params["limit"] = limit
-    return params
+    return page_params(after, limit, what="file id")
 
 
 def _named(files: Iterable[FileObject], name: str, purpose: str) -> FileObject | None:

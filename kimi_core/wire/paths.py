@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from ..errors import InvalidParameterError
 
-__all__ = ["path_segment"]
+__all__ = ["page_params", "path_segment"]
 
 _FORBIDDEN = frozenset("/\\?#%")
 
@@ -31,3 +31,18 @@ def path_segment(value: Any, *, param: str, what: str) -> str:
             param=param,
         )
     return quote(value, safe="")
+
+
+def page_params(after: str | None, limit: int | None, *, what: str) -> dict[str, Any]:
+    """The query of one list page: ``after`` (the last ``what`` of the previous page, a path
+    segment's rules) and ``limit`` (a positive integer), each only when given."""
+    params: dict[str, Any] = {}
+    if after is not None:
+        params["after"] = path_segment(after, param="after", what=what)
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not limit >= 1:
+            raise InvalidParameterError(
+                f"limit must be a positive integer, got {limit!r}", param="limit"
+            )
+        params["limit"] = limit
+    return params
