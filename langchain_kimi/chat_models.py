@@ -421,11 +421,12 @@ class ChatKimi(BatchJobMethods, BaseChatModel):
             keep_documents(wire)
         if (
             self.prompt_cache_key_from_thread
+            and host.platform  # Moonshot's own field: looked up only where it is sent
             and "prompt_cache_key" not in defaults
             and "prompt_cache_key" not in kwargs
         ):
             key = thread_cache_key(run)
-            if key is not None and host.platform:
+            if key is not None:
                 defaults["prompt_cache_key"] = key
         return build_chat_request(wire, defaults, kwargs), prefix
 
